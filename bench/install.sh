@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the native peers and the load generator from Debian, only if missing.
+# Nothing is started here: there is no systemd, and run.mjs starts each daemon
+# itself with its own config in a temp dir.
+set -euo pipefail
+
+missing=()
+for bin in wrk haproxy nginx taskset; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "bench/install.sh: missing ${missing[*]}; installing from Debian" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# util-linux provides taskset (normally already present).
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk haproxy nginx util-linux
+# Debian's postinst may try to start the services; with no init system it just
+# fails harmlessly. Make sure no stray daemon stays bound to the default ports.
+for pidfile in /run/nginx.pid /run/haproxy.pid; do
+  if [ -f "$pidfile" ]; then
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  fi
+done

@@ -1,0 +1,178 @@
+// The contenders. Each peer says how to check it can run, how to start it
+// (its own config in the temp dir, its own port) and where it is pinned:
+//   PROXY_CORE ("1")  per-core rows: the proxy alone on core 1
+//   null              multi-core rows (nginx-2w, haproxy-2t, switchyard-auto):
+//                     not pinned, may use both cores
+// wrk and the backends always share core 0 (see run.mjs).
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { pinned, start } from './procs.mjs';
+
+export const PROXY_CORE = '1';
+export const GEN_CORE = '0';
+
+const has = (bin) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function launch(ctx, name, cores, cmd, args, extra = {}) {
+  return start({ ...pinned(cores, cmd, args), cwd: ctx.repoRoot, logFile: path.join(ctx.tmp, `${name}.log`), ...extra });
+}
+
+// A small Node proxy from bench/peers/, given its port and the backend list.
+function nodePeer(name, file, port, note) {
+  return {
+    name,
+    port,
+    cores: PROXY_CORE,
+    note,
+    check: () => null,
+    start: (ctx) => launch(ctx, name, PROXY_CORE, process.execPath, [path.join(ctx.benchDir, 'peers', file), String(port), ctx.backends.join(',')]),
+  };
+}
+
+function nginxConf(ctx, port, workers) {
+  const dir = path.join(ctx.tmp, `nginx-${workers}w`);
+  fs.mkdirSync(dir, { recursive: true });
+  const servers = ctx.backends.map((b) => `    server ${b};`).join('\n');
+  // keepalive_requests raised from 1000 so neither side reconnects mid-run
+  // (the Node peers never recycle connections either).
+  const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  upstream app {
+${servers}
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  const file = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(file, conf);
+  return { dir, file };
+}
+
+function nginxPeer(name, port, workers, cores) {
+  return {
+    name,
+    port,
+    cores,
+    note: `nginx, worker_processes ${workers}, upstream keepalive 64`,
+    check: () => (has('nginx') ? null : 'nginx not installed'),
+    start(ctx) {
+      const { dir, file } = nginxConf(ctx, port, workers);
+      // -e: early error log before the config is read (default path may not exist)
+      return launch(ctx, name, cores, 'nginx', ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', file, '-g', 'daemon off;']);
+    },
+  };
+}
+
+function haproxyPeer(name, port, threads, cores) {
+  return {
+    name,
+    port,
+    cores,
+    note: `HAProxy, nbthread ${threads}, http-reuse always`,
+    check: () => (has('haproxy') ? null : 'haproxy not installed'),
+    start(ctx) {
+      const servers = ctx.backends.map((b, i) => `  server s${i + 1} ${b}`).join('\n');
+      const cfg = `global
+  nbthread ${threads}
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  balance roundrobin
+${servers}
+`;
+      const file = path.join(ctx.tmp, `${name}.cfg`);
+      fs.writeFileSync(file, cfg);
+      return launch(ctx, name, cores, 'haproxy', ['-f', file, '-db']); // -db: foreground
+    },
+  };
+}
+
+function switchyardPeer(name, port, workers, cores) {
+  return {
+    name,
+    port,
+    cores,
+    switchyard: true,
+    note: `Switchyard, workers: ${workers}, p2c`,
+    check: (ctx) => (fs.existsSync(path.join(ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (core not built)'),
+    start(ctx) {
+      const backends = ctx.backends.map((b) => `      - address: ${b}`).join('\n');
+      // Short drain so stopping between rounds never waits the 30 s default.
+      const yaml = `workers: ${workers}
+logLevel: warn
+shutdown: { drainTimeout: 1s }
+listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    protocol: http
+routes:
+  - name: all
+    match: { path: { prefix: / } }
+    service: app
+services:
+  app:
+    balancer: { algorithm: p2c }
+    backends:
+${backends}
+`;
+      const file = path.join(ctx.tmp, `${name}.yaml`);
+      fs.writeFileSync(file, yaml);
+      return launch(ctx, name, cores, process.execPath, ['dist/src/cli/main.js', 'start', '-c', file]);
+    },
+  };
+}
+
+// Order here is the order of the table.
+export const PEERS = [
+  // No proxy: wrk straight at backend 1. The ceiling of this rig.
+  { name: 'direct', port: 19001, cores: GEN_CORE, direct: true, note: 'wrk -> backend, no proxy', check: () => null, start: () => null },
+  haproxyPeer('haproxy', 18081, 1, PROXY_CORE),
+  haproxyPeer('haproxy-2t', 18082, 2, null),
+  nginxPeer('nginx', 18083, 1, PROXY_CORE),
+  nginxPeer('nginx-2w', 18084, 2, null),
+  nodePeer('bare-undici', 'bare-undici.mjs', 18085, 'node:http + undici Pool per backend, no features (Node floor)'),
+  nodePeer('naive-http', 'naive-http.mjs', 18086, 'node:http + http.request, global agent'),
+  nodePeer('http-proxy', 'http-proxy.mjs', 18087, 'http-proxy (npm), keep-alive agent'),
+  nodePeer('fastify-proxy', 'fastify-proxy.mjs', 18088, '@fastify/http-proxy (undici)'),
+  switchyardPeer('switchyard-1', 18080, 1, PROXY_CORE),
+  switchyardPeer('switchyard-auto', 18089, 'auto', null),
+];
+
+export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

@@ -1,0 +1,96 @@
+// Renders the results as Markdown (pasteable into the README) and JSON, and
+// describes the machine and tool versions the figures came from.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function firstLine(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  return r.error ? 'n/a' : text.split('\n')[0];
+}
+
+export function machineInfo() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
+  return {
+    nproc: Number(firstLine('nproc', [])) || os.cpus().length,
+    model,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    wrk: firstLine('wrk', ['-v']).replace(/\s*\[.*$/, ''),
+    nginx: firstLine('nginx', ['-v']).replace(/^nginx version:\s*/, ''),
+    haproxy: firstLine('haproxy', ['-v']).replace(/\s*-\s*https?:.*$/, ''),
+  };
+}
+
+const num = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : 'n/a');
+const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
+const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(result) {
+  const { meta, rows, ratios, target } = result;
+  const m = meta.machine;
+  const out = [];
+  out.push(`### Benchmark (${meta.date})`, '');
+  out.push(`- Command: \`${meta.command}\``);
+  out.push(`- Machine: ${m.nproc} × ${m.model}, ${m.kernel}; Node ${m.node}; ${m.wrk}; nginx ${m.nginx}; ${m.haproxy}`);
+  out.push(
+    `- Load: \`${meta.wrk}\` (keep-alive), warm-up ${meta.warmup} per start, ${meta.runs} interleaved runs (peer order rotated each run); every figure is the median over runs.`,
+  );
+  out.push(
+    `- Pinning: wrk and the 3 backends (raw \`net\`, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use both cores (and compete with wrk on core ${meta.genCore}).`,
+  );
+  out.push('- proxy CPU = utime+stime of all the proxy\'s processes (master, workers, threads) during the window, in cores; req per CPU-s = requests ÷ those CPU seconds.');
+  out.push(`- spread = (max − min) ÷ median of req/s over runs; core ${meta.genCore} busy near 100% means the generator side (wrk + backends) was the limit, not the proxy; other CPU = task CPU (in cores) used by processes outside the bench during the window (noise); errors = non-2xx + socket errors summed over runs.`);
+  out.push('');
+  out.push(
+    table(
+      ['peer', 'proxy pinning', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'proxy CPU', 'req per CPU-s', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
+      rows.map((r) =>
+        r.okRuns
+          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r.p50), ms(r.p99), num(r.proxyCores, 2), num(r.reqPerCpuSec), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
+          : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', ''],
+      ),
+    ),
+  );
+  const syNames = Object.keys(ratios).filter((k) => ratios[k]);
+  if (syNames.length) {
+    const peers = [...new Set(syNames.flatMap((k) => Object.keys(ratios[k])))];
+    out.push('', 'Switchyard ÷ peer (medians; > 1× means Switchyard is ahead; for p99 < 1× is better):', '');
+    const header = ['peer'];
+    for (const s of syNames) header.push(`${s} req/s`, `${s} req/CPU-s`, `${s} p99`);
+    out.push(
+      table(
+        header,
+        peers.map((p) => [p, ...syNames.flatMap((s) => [ratio(ratios[s][p]?.rps), p === 'direct' ? 'n/a' : ratio(ratios[s][p]?.reqPerCpuSec), ratio(ratios[s][p]?.p99)])]),
+      ),
+    );
+  }
+  if (target) {
+    out.push('', `Target (switchyard-auto vs nginx-2w, same run): throughput ${pct(target.rpsRatio)} (need ≥ 60%) ${target.rpsOk ? 'PASS' : 'FAIL'}; p99 ${ratio(target.p99Ratio)} (need ≤ 2×) ${target.p99Ok ? 'PASS' : 'FAIL'}.`);
+  }
+  const failed = rows.filter((r) => r.failures.length);
+  if (failed.length) {
+    out.push('', 'Failures:');
+    for (const r of failed) out.push(`- ${r.name}: ${r.failures.length}/${r.runs} runs failed; first: ${r.failures[0]}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function writeResults(dir, result, markdown) {
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = result.meta.date.replace(/[:.]/g, '-');
+  for (const name of ['latest', stamp]) {
+    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
+  }
+  return [path.join(dir, 'latest.json'), path.join(dir, 'latest.md')];
+}

@@ -1,0 +1,45 @@
+// Reduces the per-run samples of each peer to medians (the machine is noisy;
+// a median over interleaved runs is robust to one bad window).
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+export function summarize(peer, samples) {
+  const ok = samples.filter((s) => !s.error);
+  const pick = (k) => ok.map((s) => s[k]);
+  const rps = pick('rps');
+  const med = median(rps);
+  return {
+    name: peer.name,
+    note: peer.note,
+    pinning: peer.pinning,
+    runs: samples.length,
+    okRuns: ok.length,
+    failures: samples.filter((s) => s.error).map((s) => s.error),
+    rps: med,
+    // (max - min) / median: how much the runs disagreed.
+    spread: rps.length > 1 ? (Math.max(...rps) - Math.min(...rps)) / med : 0,
+    p50: median(pick('p50')),
+    p99: median(pick('p99')),
+    proxyCores: median(pick('proxyCores')),
+    reqPerCpuSec: median(pick('reqPerCpuSec')),
+    core0Busy: median(ok.map((s) => s.coreBusy?.[0])),
+    core1Busy: median(ok.map((s) => s.coreBusy?.[1])),
+    otherCores: median(pick('otherCores')),
+    errors: ok.reduce((a, s) => a + s.non2xx + s.socketErrors, 0),
+  };
+}
+
+// Switchyard median / peer median for throughput and for efficiency.
+export function ratios(rows, syName) {
+  const sy = rows.find((r) => r.name === syName);
+  if (!sy || !sy.okRuns) return null;
+  return Object.fromEntries(
+    rows
+      .filter((r) => !r.name.startsWith('switchyard') && r.okRuns)
+      .map((r) => [r.name, { rps: sy.rps / r.rps, reqPerCpuSec: sy.reqPerCpuSec / r.reqPerCpuSec, p99: sy.p99 / r.p99 }]),
+  );
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseHostPort } from './address.js';
+
+/*
+ * The configuration schema: the single source of truth for validation, defaults, the
+ * `switchyard schema` JSON Schema and docs/config.md. Every object is strict: an unknown key
+ * is an error naming its path, so a typo never silently falls back to a default.
+ */
+
+const durationInput = z
+  .union([z.number().nonnegative(), z.string()])
+  .describe('a duration: milliseconds as a number, or a string like "250ms", "5s", "1m", "1h"');
+
+/** A duration field with a default; parses into milliseconds. */
+const duration = (def: string) =>
+  durationInput.default(def).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration "${v}" (use e.g. 250ms, 5s, 1m)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const hostPort = (what: string, allowZero = false) =>
+  z.string().refine((s) => parseHostPort(s, allowZero) !== undefined, {
+    message: `expected ${what} as host:port (IPv6 as [::1]:port)`,
+  });
+
+const regexString = z.string().refine(
+  (s) => {
+    try { new RegExp(s); return true; } catch { return false; }
+  },
+  { message: 'invalid regular expression' },
+);
+
+const isPrime = (n: number) => {
+  if (n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+};
+
+export const ListenerSchema = z.strictObject({
+  name: z.string().min(1).describe('unique name, used by routes.listeners'),
+  address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
+  protocol: z.literal('http').default('http'),
+  maxConnections: z.number().int().positive().default(10_000)
+    .describe('open client connections accepted per listener (split across workers); excess are closed'),
+  maxHeaderSize: z.number().int().min(1024).max(1 << 20).default(16_384)
+    .describe('bytes of request line + headers; larger requests get 431'),
+  mergeSlashes: z.boolean().default(false)
+    .describe('merge repeated slashes in the path before routing (nginx merge_slashes)'),
+  timeouts: z.strictObject({
+    header: duration('10s').describe('time to receive the complete request head (slowloris)'),
+    request: duration('5m').describe('time to receive the complete request, body included'),
+    keepAlive: duration('5s').describe('idle time a client keep-alive connection is kept open'),
+  }).prefault({}),
+});
+
+const HeaderMatchSchema = z.strictObject({
+  name: z.string().min(1),
+  exact: z.string().optional(),
+  prefix: z.string().optional(),
+  regex: regexString.optional(),
+  present: z.boolean().optional(),
+}).refine((h) => [h.exact, h.prefix, h.regex, h.present].filter((x) => x !== undefined).length === 1, {
+  message: 'give exactly one of exact, prefix, regex, present',
+});
+
+const PathMatchSchema = z.union([
+  z.strictObject({ prefix: z.string().startsWith('/') }),
+  z.strictObject({ exact: z.string().startsWith('/') }),
+  z.strictObject({ regex: regexString }),
+]).describe('one of {prefix}, {exact}, {regex}; matched against the normalized path');
+
+export const RouteSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  listeners: z.array(z.string()).min(1).optional().describe('listener names this route serves (default: all)'),
+  match: z.strictObject({
+    host: z.union([z.string(), z.array(z.string()).min(1)]).optional()
+      .describe('exact host or "*.example.com" (any subdomain depth); case-insensitive, port ignored'),
+    path: PathMatchSchema.optional(),
+    methods: z.array(z.string().regex(/^[A-Z]+$/, 'methods are upper case tokens')).min(1).optional(),
+    headers: z.array(HeaderMatchSchema).optional().describe('all must match'),
+  }).prefault({}),
+  service: z.string().min(1),
+});
+
+const BalancerSchema = z.discriminatedUnion('algorithm', [
+  z.strictObject({ algorithm: z.literal('round-robin') }),
+  z.strictObject({ algorithm: z.literal('weighted-round-robin') }),
+  z.strictObject({ algorithm: z.literal('random') }),
+  z.strictObject({ algorithm: z.literal('least-connections') }),
+  z.strictObject({ algorithm: z.literal('p2c') }),
+  z.strictObject({ algorithm: z.literal('ewma'), decay: duration('10s') }),
+  z.strictObject({ algorithm: z.literal('ring-hash'), virtualNodes: z.number().int().min(1).max(10_000).default(100) }),
+  z.strictObject({
+    algorithm: z.literal('maglev'),
+    tableSize: z.number().int().refine(isPrime, 'tableSize must be a prime').default(65_537),
+  }),
+  z.strictObject({
+    algorithm: z.literal('bounded-load'),
+    balanceFactor: z.number().gt(1).default(1.25),
+    virtualNodes: z.number().int().min(1).max(10_000).default(100),
+  }),
+]);
+
+const HashKeySchema = z.discriminatedUnion('source', [
+  z.strictObject({ source: z.literal('header'), name: z.string().min(1) }),
+  z.strictObject({ source: z.literal('cookie'), name: z.string().min(1) }),
+  z.strictObject({ source: z.literal('client-ip') }),
+  z.strictObject({ source: z.literal('path') }),
+  z.strictObject({ source: z.literal('query'), name: z.string().min(1) }),
+]);
+
+export const BackendSchema = z.strictObject({
+  address: hostPort('backend address'),
+  weight: z.number().int().min(1).max(10_000).default(1),
+  zone: z.string().min(1).optional(),
+});
+
+export const ServiceSchema = z.strictObject({
+  balancer: BalancerSchema.default({ algorithm: 'p2c' }),
+  hashKey: HashKeySchema.optional()
+    .describe('what hash-based balancers hash; default client-ip for ring-hash, maglev, bounded-load'),
+  backends: z.array(BackendSchema).min(1),
+  maxConnectionsPerBackend: z.number().int().positive().default(256)
+    .describe('upstream connections kept per backend (undici Pool size)'),
+  timeouts: z.strictObject({
+    connect: duration('5s').describe('TCP connect to a backend; failure → 502'),
+    request: duration('60s').describe('request sent until response headers arrive; expiry → 504'),
+    idle: duration('60s').describe('longest silence while a response body streams; expiry aborts it'),
+  }).prefault({}),
+});
+
+export const ConfigSchema = z.strictObject({
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto')
+    .describe('worker processes; auto = one per core'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  accessLog: z.boolean().default(false).describe('log one line per request (info level)'),
+  shutdown: z.strictObject({
+    drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
+  }).prefault({}),
+  listeners: z.array(ListenerSchema).min(1),
+  routes: z.array(RouteSchema).default([]),
+  services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'service names use letters, digits, _ . -'), ServiceSchema)
+    .default({}),
+}).superRefine((c, ctx) => {
+  const names = new Set<string>();
+  const addrs = new Set<string>();
+  c.listeners.forEach((l, i) => {
+    if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
+    if (addrs.has(l.address)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'address'], message: `address ${l.address} used twice` });
+    names.add(l.name);
+    addrs.add(l.address);
+  });
+  c.routes.forEach((r, i) => {
+    if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+    r.listeners?.forEach((n, j) => {
+      if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
+    });
+  });
+  for (const [name, s] of Object.entries(c.services)) {
+    const seen = new Set<string>();
+    s.backends.forEach((b, i) => {
+      if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: ['services', name, 'backends', i, 'address'], message: `duplicate backend ${b.address}` });
+      seen.add(b.address);
+    });
+  }
+});
+
+/** A validated config with defaults filled in and durations in milliseconds. */
+export type Config = z.output<typeof ConfigSchema>;
+export type ListenerConfig = Config['listeners'][number];
+export type RouteConfig = Config['routes'][number];
+export type ServiceConfig = Config['services'][string];
+export type BalancerConfig = ServiceConfig['balancer'];
+export type HashKeyConfig = NonNullable<ServiceConfig['hashKey']>;
+
+/** The JSON Schema of the config file as a user writes it (for editor completion). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' });
+}

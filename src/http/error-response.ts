@@ -1,0 +1,42 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Stable codes for what the proxy answers itself; the body names the cause and request id. */
+export const ProxyErrors = {
+  SWY_BAD_REQUEST: { status: 400, text: 'Bad Request' },
+  SWY_NO_ROUTE: { status: 404, text: 'Not Found' },
+  SWY_UPSTREAM_CONNECT: { status: 502, text: 'Bad Gateway' },
+  SWY_UPSTREAM_RESET: { status: 502, text: 'Bad Gateway' },
+  SWY_NO_BACKEND: { status: 503, text: 'Service Unavailable' },
+  SWY_SHUTTING_DOWN: { status: 503, text: 'Service Unavailable' },
+  SWY_UPSTREAM_TIMEOUT: { status: 504, text: 'Gateway Timeout' },
+} as const;
+
+export type ProxyErrorCode = keyof typeof ProxyErrors;
+
+function body(code: ProxyErrorCode, detail: string, requestId: string): string {
+  const e = ProxyErrors[code];
+  return `${e.status} ${e.text}: ${detail} (${code}, request id ${requestId})\n`;
+}
+
+/** Answers a request with a proxy-generated error, unless a response has already started. */
+export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: string, requestId: string, close = false): void {
+  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  const text = body(code, detail, requestId);
+  res.writeHead(ProxyErrors[code].status, [
+    'content-type', 'text/plain; charset=utf-8',
+    'content-length', String(Buffer.byteLength(text)),
+    'x-request-id', requestId,
+    ...(close ? ['connection', 'close'] : []),
+  ]);
+  res.end(text);
+}
+
+/** The same answer written raw onto a socket (for upgrade requests, which have no ServerResponse). */
+export function sendRawError(socket: Socket, code: ProxyErrorCode, detail: string, requestId: string): void {
+  if (socket.destroyed) return;
+  const e = ProxyErrors[code];
+  const text = body(code, detail, requestId);
+  socket.end(`HTTP/1.1 ${e.status} ${e.text}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(text)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${text}`);
+}

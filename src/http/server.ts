@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../config/schema.js';
+import { parseHostPort } from '../config/address.js';
+import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { Clock } from '../util/clock.js';
+import { createHttpHandler } from './proxy.js';
+import { createUpgradeHandler } from './upgrade.js';
+
+/** Answers for requests Node's parser refused; they never reach routing. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const [status, text] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] :
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] :
+    [400, 'Bad Request'];
+  const body = `${status} ${text}: ${err.code ?? 'malformed request'}\n`;
+  return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * One HTTP listener in a worker: a node:http server whose handlers read the current snapshot per
+ * request. Timeouts against slow clients (head, whole request, keep-alive idle) and the
+ * connection cap come from the listener config and follow reloads.
+ */
+export class HttpListener {
+  readonly name: string;
+  readonly address: string;
+  private readonly server: Server;
+  private draining = false;
+
+  /** `workers` divides the connection cap, since every worker accepts on the shared socket. */
+  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number) {
+    this.name = cfg.name;
+    this.address = cfg.address;
+    this.server = createServer({
+      maxHeaderSize: cfg.maxHeaderSize,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      insecureHTTPParser: false,
+    });
+    this.server.on('request', createHttpHandler(holder, cfg.name, 'http', clock, log, () => this.draining));
+    this.server.on('upgrade', createUpgradeHandler(holder, cfg.name, 'http', clock, log));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      log.debug({ code: err.code, listener: this.name }, 'client error');
+      if (socket.writable && (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true) {
+        socket.end(clientErrorResponse(err));
+      } else {
+        socket.destroy();
+      }
+    });
+    this.apply(cfg);
+  }
+
+  /** Applies the settings that can change without rebinding (timeouts, connection cap). */
+  apply(cfg: ListenerConfig): void {
+    this.server.headersTimeout = cfg.timeouts.header;
+    this.server.requestTimeout = cfg.timeouts.request;
+    this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
+    this.server.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
+  }
+
+  /** Binds (through the cluster primary when in a worker). */
+  listen(): Promise<void> {
+    const { host, port } = parseHostPort(this.address, true)!;
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        this.server.on('error', (err) => this.log.error({ err, listener: this.name }, 'listener error'));
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, tells keep-alive clients to go (`Connection: close` on every further
+   * response, idle connections closed) and resolves once every connection is gone or `drainMs`
+   * passed, after which the rest are cut.
+   */
+  async close(drainMs: number): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 100);
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
+    await Promise.race([closed, timeout]);
+    clearInterval(sweep);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+  }
+}

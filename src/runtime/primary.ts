@@ -1,0 +1,200 @@
+import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../util/errors.js';
+import { Snapshot } from './snapshot.js';
+import { systemClock } from '../util/clock.js';
+import { systemRandom } from '../util/random.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+/** Where configs come from: the file source today, etcd later. `load` throws ConfigError. */
+export interface ConfigLoader {
+  readonly name: string;
+  load(): Promise<Config>;
+  /** Calls `onChange` when the source may have changed (debounced by the source). */
+  watch(onChange: () => void): () => void;
+}
+
+export interface PrimaryOptions {
+  loader: ConfigLoader;
+  log: Logger;
+  /** Overrides `workers` from the config. */
+  workers?: number;
+  /** Called once every worker applied the first config. */
+  onReady?: () => void;
+}
+
+interface Pending { expected: number; seen: Set<number>; errors: string[]; done: () => void }
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+
+/**
+ * The control plane of one node: loads and validates the config, forks one worker per core,
+ * pushes each validated config to every worker, reloads on change or SIGHUP (keeping the last
+ * good config when the new one is rejected), respawns crashed workers and drains on SIGTERM.
+ */
+export class Primary {
+  private config!: Config;
+  private version = 0;
+  private shuttingDown = false;
+  private reloading: Promise<void> = Promise.resolve();
+  private readonly pending = new Map<number, Pending>();
+  private readonly recentCrashes: number[] = [];
+  private stopWatch: () => void = () => undefined;
+  private ready = false;
+
+  constructor(private readonly opts: PrimaryOptions) {}
+
+  private workerCount(): number {
+    const w = this.opts.workers ?? this.config.workers;
+    return w === 'auto' ? availableParallelism() : w;
+  }
+
+  /** Loads the first config (throws ConfigError when invalid), forks workers and installs signals. */
+  async start(): Promise<void> {
+    this.config = await this.opts.loader.load();
+    await Snapshot.build(this.config, 0, { clock: systemClock, random: systemRandom }).close();
+    this.version = 1;
+    cluster.setupPrimary({ exec: WORKER_ENTRY });
+    const n = this.workerCount();
+    const readyAll = this.awaitReports(this.version, n);
+    for (let i = 0; i < n; i++) this.fork(i + 1);
+    const errors = await readyAll;
+    if (errors.length > 0) throw new ConfigError(this.opts.loader.name, errors);
+    this.ready = true;
+    this.opts.log.info({ version: this.version, workers: n, listeners: this.config.listeners.map((l) => `${l.name}=${l.address}`) }, 'ready');
+    process.on('SIGHUP', () => { this.opts.log.info('SIGHUP: reloading'); void this.reload(); });
+    process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
+    process.on('SIGINT', () => void this.shutdown('SIGINT'));
+    this.stopWatch = this.opts.loader.watch(() => void this.reload());
+    this.opts.onReady?.();
+  }
+
+  private fork(id: number): ClusterWorker {
+    const env = {
+      SWITCHYARD_WORKERS: String(this.workerCount()),
+      SWITCHYARD_WORKER_ID: String(id),
+      SWITCHYARD_LOG_LEVEL: this.config.logLevel,
+    };
+    const w = cluster.fork(env);
+    (w as ClusterWorker & { slot?: number }).slot = id;
+    w.on('message', (m: FromWorker) => this.onWorkerMessage(w, m));
+    w.on('exit', (code, signal) => this.onWorkerExit(w, id, code, signal));
+    return w;
+  }
+
+  private sendTo(w: ClusterWorker, m: ToWorker): void {
+    if (w.isConnected()) w.send(m);
+  }
+
+  private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
+    if (m.type === 'hello') {
+      this.sendTo(w, { type: 'config', version: this.version, config: this.config });
+      return;
+    }
+    if (m.type === 'fatal') {
+      this.opts.log.fatal({ worker: w.id, error: m.error }, 'worker cannot start');
+      const p = this.pending.get(this.version);
+      if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
+      return;
+    }
+    const p = this.pending.get(m.version);
+    if (p === undefined) return;
+    if (m.type === 'rejected') p.errors.push(`(worker ${w.id}): ${m.error}`);
+    p.seen.add(w.id);
+    if (p.seen.size >= p.expected) p.done();
+  }
+
+  private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {
+    for (const p of [...this.pending.values()]) {
+      if (!p.seen.has(w.id)) { p.expected--; if (p.seen.size >= p.expected) p.done(); }
+    }
+    if (this.shuttingDown || !this.ready) return;
+    const now = Date.now();
+    this.recentCrashes.push(now);
+    while (this.recentCrashes.length > 0 && now - this.recentCrashes[0] > 60_000) this.recentCrashes.shift();
+    // Back off when workers crash in a loop, so a poison config or bug does not spin the CPU.
+    const delay = this.recentCrashes.length > 5 ? Math.min(30_000, 500 * 2 ** (this.recentCrashes.length - 5)) : 0;
+    this.opts.log.error({ worker: w.id, code, signal, respawnInMs: delay }, 'worker exited; respawning');
+    setTimeout(() => { if (!this.shuttingDown) this.fork(slot); }, delay);
+  }
+
+  /**
+   * Resolves with the errors once `expected` workers reported on `version` (applied or rejected);
+   * a worker that exits before reporting is no longer waited for.
+   */
+  private awaitReports(version: number, expected: number): Promise<string[]> {
+    return new Promise((resolve) => {
+      const entry: Pending = {
+        expected, seen: new Set(), errors: [],
+        done: () => { this.pending.delete(version); resolve(entry.errors); },
+      };
+      this.pending.set(version, entry);
+      if (expected === 0) entry.done();
+    });
+  }
+
+  private liveWorkers(): ClusterWorker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is ClusterWorker => w !== undefined && w.isConnected());
+  }
+
+  /**
+   * Re-reads the source; an invalid config is logged with every `path: reason` and the running
+   * one stays. A valid one is built once here (to catch build errors), then sent to all workers.
+   * Serialized: a reload requested during another runs after it.
+   */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
+    if (this.shuttingDown) return;
+    let next: Config;
+    try {
+      next = await this.opts.loader.load();
+      await Snapshot.build(next, this.version + 1, { clock: systemClock, random: systemRandom }).close();
+    } catch (e) {
+      const errors = e instanceof ConfigError ? e.errors : [(e as Error).message];
+      this.opts.log.error({ source: this.opts.loader.name, errors, keptVersion: this.version }, `config rejected, keeping version ${this.version}: ${errors.join('; ')}`);
+      return;
+    }
+    if (JSON.stringify(next) === JSON.stringify(this.config)) {
+      this.opts.log.debug('config unchanged');
+      return;
+    }
+    this.version++;
+    this.config = next;
+    const live = this.liveWorkers();
+    const wait = this.awaitReports(this.version, live.length);
+    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next });
+    const errors = await wait;
+    if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
+    else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
+  }
+
+  /** Drains every worker (in-flight requests may finish up to the drain timeout), then exits 0. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.stopWatch();
+    const drainMs = this.config.shutdown.drainTimeout;
+    this.opts.log.info({ reason, drainMs }, 'shutting down: draining');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is ClusterWorker => w !== undefined);
+    const exited = Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) { resolve(); return; }
+      w.once('exit', () => resolve());
+      this.sendTo(w, { type: 'shutdown', drainMs });
+    })));
+    const hardStop = setTimeout(() => {
+      this.opts.log.warn('drain timeout passed; killing workers');
+      for (const w of workers) w.process.kill('SIGKILL');
+    }, drainMs + 5000);
+    await exited;
+    clearTimeout(hardStop);
+    this.opts.log.info('stopped');
+    process.exit(0);
+  }
+}

@@ -1,0 +1,28 @@
+import { availableParallelism } from 'node:os';
+import { createLogger } from '../observe/log.js';
+import { systemClock } from '../util/clock.js';
+import { systemRandom } from '../util/random.js';
+import { Worker } from './worker.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+/* Entry point of a cluster worker process (see primary.ts `cluster.setupPrimary`). */
+const workers = Number(process.env.SWITCHYARD_WORKERS ?? availableParallelism());
+const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { worker: Number(process.env.SWITCHYARD_WORKER_ID ?? 0) });
+const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
+const worker = new Worker({ clock: systemClock, random: systemRandom }, log, workers, send);
+
+let queue = Promise.resolve();
+process.on('message', (msg: ToWorker) => {
+  // One message at a time: a reload never interleaves with another.
+  queue = queue.then(() => worker.handle(msg)).then(() => {
+    if (msg.type === 'shutdown') process.exit(0);
+  }, (e: Error) => {
+    log.error({ err: e }, 'worker failed to handle a control message');
+  });
+});
+// The primary owns signals; a worker must not die on the terminal's Ctrl-C before draining.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.on('disconnect', () => process.exit(0));
+// Only now can messages be received (ESM loads asynchronously; earlier messages would be lost).
+send({ type: 'hello' });

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { HttpListener } from '../http/server.js';
+import { Snapshot, SnapshotHolder } from './snapshot.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import type { RuntimeDeps } from '../upstream/service.js';
+
+/**
+ * The data plane of one worker process: applies config snapshots pushed by the primary
+ * (build completely, open new listeners, then swap; keep the old snapshot on any failure),
+ * and drains on shutdown.
+ */
+export class Worker {
+  private holder: SnapshotHolder | undefined;
+  private readonly listeners = new Map<string, HttpListener>();
+  private shuttingDown = false;
+
+  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
+    private readonly send: (m: FromWorker) => void) {}
+
+  async handle(msg: ToWorker): Promise<void> {
+    if (msg.type === 'config') await this.apply(msg.version, msg.config);
+    else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
+  }
+
+  private async apply(version: number, config: Config): Promise<void> {
+    if (this.shuttingDown) return;
+    let next: Snapshot;
+    try {
+      next = Snapshot.build(config, version, this.deps, this.holder?.current);
+    } catch (e) {
+      this.send({ type: 'rejected', version, error: (e as Error).message });
+      return;
+    }
+    const first = this.holder === undefined;
+    if (first) this.holder = new SnapshotHolder(next);
+    const holder = this.holder!;
+    // Listeners keyed by name+address: a moved listener is a new one.
+    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
+    try {
+      for (const [key, l] of wanted) {
+        const open = this.listeners.get(key);
+        if (open !== undefined) { open.apply(l); continue; }
+        const listener = new HttpListener(l, holder, this.deps.clock, this.log, this.workers);
+        await listener.listen();
+        this.listeners.set(key, listener);
+        this.log.debug({ listener: l.name, address: l.address }, 'listening');
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (first) { this.send({ type: 'fatal', error: `cannot listen: ${err.code ?? ''} ${err.message}` }); return; }
+      this.send({ type: 'rejected', version, error: `cannot listen: ${err.message}` });
+      return;
+    }
+    if (!first) holder.swap(next);
+    for (const [key, l] of this.listeners) {
+      if (!wanted.has(key)) { this.listeners.delete(key); void l.close(config.shutdown.drainTimeout); }
+    }
+    this.send({ type: 'applied', version });
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    await Promise.all([...this.listeners.values()].map((l) => l.close(drainMs)));
+    await this.holder?.current.close();
+  }
+}

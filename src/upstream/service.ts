@@ -1,0 +1,140 @@
+import { Pool } from 'undici';
+import type { ServiceConfig } from '../config/schema.js';
+import { parseHostPort } from '../config/address.js';
+import { Endpoint } from './endpoint.js';
+import { createBalancer } from './balancers/index.js';
+import type { Balancer, BalancerOptions, PickContext } from './balancers/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Random } from '../util/random.js';
+
+/** Injected time and randomness for a whole snapshot. */
+export interface RuntimeDeps { clock: Clock; random: Random }
+
+const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
+
+function balancerOptions(cfg: ServiceConfig, deps: RuntimeDeps): BalancerOptions {
+  const b = cfg.balancer;
+  return {
+    random: deps.random,
+    clock: deps.clock,
+    decayMs: b.algorithm === 'ewma' ? b.decay : undefined,
+    virtualNodes: b.algorithm === 'ring-hash' || b.algorithm === 'bounded-load' ? b.virtualNodes : undefined,
+    tableSize: b.algorithm === 'maglev' ? b.tableSize : undefined,
+    balanceFactor: b.algorithm === 'bounded-load' ? b.balanceFactor : undefined,
+  };
+}
+
+/** The undici Pool options a service asks of each backend; a change means a new Pool. */
+function poolKey(cfg: ServiceConfig): string {
+  const t = cfg.timeouts;
+  return `${cfg.maxConnectionsPerBackend}|${t.connect}|${t.request}|${t.idle}`;
+}
+
+function createPool(ep: Endpoint, cfg: ServiceConfig): Pool {
+  return new Pool(`http://${ep.key}`, {
+    connections: cfg.maxConnectionsPerBackend,
+    connect: { timeout: cfg.timeouts.connect },
+    headersTimeout: cfg.timeouts.request,
+    bodyTimeout: cfg.timeouts.idle,
+    pipelining: 1,
+  });
+}
+
+/**
+ * A named pool of backends as one snapshot sees it: its endpoints (carried over from the previous
+ * snapshot by address, so in-flight counts and later health survive a reload), one undici Pool per
+ * endpoint, and a balancer built over the endpoints that are currently available.
+ */
+export class Service {
+  readonly name: string;
+  readonly config: ServiceConfig;
+  readonly endpoints: readonly Endpoint[];
+  /** Hash-key source; hash-based algorithms default to the client IP. */
+  readonly hashKey: ServiceConfig['hashKey'];
+  private balancer: Balancer;
+  private readonly deps: RuntimeDeps;
+  private readonly pools = new Map<Endpoint, Pool>();
+  private readonly poolKey: string;
+
+  /**
+   * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
+   * and pools are reused where the address (and pool options) are unchanged.
+   */
+  constructor(name: string, cfg: ServiceConfig, deps: RuntimeDeps, previous?: Service) {
+    this.name = name;
+    this.config = cfg;
+    this.deps = deps;
+    this.poolKey = poolKey(cfg);
+    this.hashKey = cfg.hashKey ?? (HASHED.has(cfg.balancer.algorithm) ? { source: 'client-ip' } : undefined);
+    const old = new Map(previous?.endpoints.map((e) => [e.key, e]));
+    this.endpoints = cfg.backends.map((b) => {
+      const { host, port } = parseHostPort(b.address)!;
+      const probe = new Endpoint(host, port, b.weight, b.zone);
+      const carried = old.get(probe.key);
+      if (carried === undefined) return probe;
+      carried.weight = b.weight;
+      carried.zone = b.zone;
+      return carried;
+    });
+    for (const ep of this.endpoints) {
+      const reuse = previous !== undefined && previous.poolKey === this.poolKey ? previous.pools.get(ep) : undefined;
+      this.pools.set(ep, reuse ?? createPool(ep, cfg));
+    }
+    this.balancer = this.buildBalancer();
+  }
+
+  private buildBalancer(): Balancer {
+    const usable = this.endpoints.filter((e) => e.available);
+    return createBalancer(this.config.balancer.algorithm, usable, balancerOptions(this.config, this.deps));
+  }
+
+  /** Rebuilds the balancer after endpoints changed availability (health, drain). Not hot path. */
+  refresh(): void {
+    this.balancer.close?.();
+    this.balancer = this.buildBalancer();
+  }
+
+  /** The upstream connection pool of an endpoint of this service. */
+  poolOf(ep: Endpoint): Pool {
+    return this.pools.get(ep)!;
+  }
+
+  /**
+   * Picks an endpoint, skipping `ctx.tried` (retries): re-picks a few times (different random
+   * choices, or a perturbed hash key), then scans for any untried available endpoint.
+   * Returns undefined when nothing is usable (→ 503). Hot path; allocates only on retries.
+   */
+  pick(ctx: PickContext): Endpoint | undefined {
+    const ep = this.balancer.pick(ctx);
+    const tried = ctx.tried;
+    if (ep === undefined || tried === undefined || tried.size === 0 || !tried.has(ep)) return ep;
+    const n = this.endpoints.length;
+    const retryCtx: PickContext = { attempt: ctx.attempt, tried };
+    for (let i = 1; i <= n; i++) {
+      retryCtx.hashKey = ctx.hashKey === undefined ? undefined : `${ctx.hashKey}#${ctx.attempt}.${i}`;
+      const again = this.balancer.pick(retryCtx);
+      if (again !== undefined && !tried.has(again)) return again;
+    }
+    for (const e of this.endpoints) if (e.available && !tried.has(e)) return e;
+    return undefined;
+  }
+
+  /**
+   * Releases what the next snapshot does not reuse: pools of endpoints it dropped (closed after
+   * their in-flight requests finish) and this balancer's observers.
+   */
+  retire(next: Service | undefined): void {
+    this.balancer.close?.();
+    if (next !== undefined) next.balancer = next.buildBalancer(); // re-attach observers the close above removed
+    for (const [ep, pool] of this.pools) {
+      if (next !== undefined && next.pools.get(ep) === pool) continue;
+      void pool.close().catch(() => undefined);
+    }
+  }
+
+  /** Closes every pool, letting queued requests finish (process shutdown). */
+  async retireAll(): Promise<void> {
+    this.balancer.close?.();
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+  }
+}
