@@ -124,7 +124,7 @@ export const ServiceSchema = z.strictObject({
   balancer: BalancerSchema.default({ algorithm: 'p2c' }),
   hashKey: HashKeySchema.optional()
     .describe('what hash-based balancers hash; default client-ip for ring-hash, maglev, bounded-load'),
-  backends: z.array(BackendSchema).min(1),
+  backends: z.array(BackendSchema).describe('may be empty: requests then get 503'),
   maxConnectionsPerBackend: z.number().int().positive().default(256)
     .describe('upstream connections kept per backend (undici Pool size)'),
   timeouts: z.strictObject({

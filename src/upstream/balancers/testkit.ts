@@ -15,8 +15,8 @@ export function makeEndpoints(weights: readonly number[]): Endpoint[] {
 
 /** Options with a seeded random source and a manual clock (starting at 1000 ms, so that a sample
  * recorded by Endpoint.end() never has ewmaAt === 0). */
-export function makeOptions(seed: number, extra: Partial<BalancerOptions> = {}): BalancerOptions & { clock: ManualClock } {
-  return { random: seededRandom(seed), clock: new ManualClock(1000), ...extra };
+export function makeOptions(seed: number, extra: Omit<BalancerOptions, 'random' | 'clock'> = {}): BalancerOptions & { clock: ManualClock } {
+  return { ...extra, random: seededRandom(seed), clock: new ManualClock(1000) };
 }
 
 /** A random ASCII key of 4..19 characters. */
