@@ -58,9 +58,11 @@ test('parseConfigText: .json is parsed strictly as JSON', () => {
 });
 
 test('parseConfigText: YAML syntax errors carry line and column', () => {
-  const e = configErrors(() => parseConfigText('workers: 2\nlisteners: [\n  x\n', 'bad.yaml'));
-  assert.ok(e.length >= 1);
-  assert.match(e[0], /^\(root\): YAML line 3 col \d+: /);
+  const e = configErrors(() => parseConfigText('workers: 2\nlogLevel: a: b\naccessLog: true\n', 'bad.yaml'));
+  assert.equal(e.length, 1);
+  assert.match(e[0], /^\(root\): YAML line 2 col 11: /);
+  const flow = configErrors(() => parseConfigText('workers: 2\nlisteners: [1, 2\nlogLevel: info\n', 'bad.yaml'));
+  assert.match(flow[0], /^\(root\): YAML line 3 col 1: /);
   const tab = configErrors(() => parseConfigText('a:\n  b: 1\n c: 2\n', 'bad.yaml'));
   assert.match(tab[0], /^\(root\): YAML line \d+ col \d+: /);
 });

@@ -28,6 +28,8 @@ export class HttpListener {
   readonly address: string;
   private readonly server: Server;
   private draining = false;
+  private open = 0;
+  private maxConnections = 1;
 
   /** `workers` divides the connection cap, since every worker accepts on the shared socket. */
   constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number) {
@@ -38,6 +40,17 @@ export class HttpListener {
       requireHostHeader: true,
       joinDuplicateHeaders: false,
       insecureHTTPParser: false,
+      // How often header/request timeouts are enforced (Node's default, 30 s, lets a slowloris
+      // client hold a connection far beyond `timeouts.header`).
+      connectionsCheckingInterval: 500,
+    });
+    // The connection cap is counted here rather than with `server.maxConnections`: in a cluster
+    // worker, a connection refused that way goes back to the primary and waits for another
+    // worker instead of being closed.
+    this.server.on('connection', (socket: Socket) => {
+      if (this.open >= this.maxConnections) { socket.destroy(); return; }
+      this.open++;
+      socket.once('close', () => { this.open--; });
     });
     this.server.on('request', createHttpHandler(holder, cfg.name, 'http', clock, log, () => this.draining));
     this.server.on('upgrade', createUpgradeHandler(holder, cfg.name, 'http', clock, log));
@@ -57,7 +70,7 @@ export class HttpListener {
     this.server.headersTimeout = cfg.timeouts.header;
     this.server.requestTimeout = cfg.timeouts.request;
     this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
-    this.server.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
+    this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
   /** Binds (through the cluster primary when in a worker). */

@@ -62,7 +62,7 @@ class BoundedLoad implements Balancer, LoadObserver {
   }
 
   pick(ctx: PickContext): Endpoint | undefined {
-    const h = ctx.hashKey !== undefined ? pickHash(ctx.hashKey, ctx.attempt) : randomHash(this.random);
+    const h = (ctx.hashKey !== undefined ? pickHash(ctx.hashKey, ctx.attempt) : randomHash(this.random)) >>> 0;
     const { hashes, owners } = this.ring;
     const start = ringLookup(hashes, h);
     const load = this.factor * (this.total + 1);

@@ -1,6 +1,6 @@
 import type { Endpoint, LoadObserver } from '../endpoint.js';
 import type { Balancer } from './types.js';
-import { hash32, mix32 } from '../../util/hash.js';
+import { hash32i, mix32 } from '../../util/hash.js';
 
 /**
  * Helpers shared by the balancers. Conventions every balancer in this directory follows:
@@ -78,19 +78,20 @@ export function emptyBalancer(algorithm: string): Balancer {
 const GOLDEN = 0x9e3779b9;
 
 /**
- * The 32-bit (unsigned) hash a hash-based balancer looks up for `key` on attempt `attempt`.
- * Attempt 0 is plain `hash32(key)`, so first picks are stable and shared across balancers;
- * attempt k > 0 remixes it with k (`mix32(h ^ k * golden)`), a deterministic different position
- * for each retry of the same key. No allocation.
+ * The 32-bit hash a hash-based balancer looks up for `key` on attempt `attempt`, as a signed
+ * int32 (take `>>> 0` in a local for the unsigned ring position; int32 results never allocate
+ * when returned, see murmur3i). Attempt 0 is plain hash32(key), so first picks are stable and
+ * shared across balancers; attempt k > 0 remixes it with k (`mix32(h ^ k * golden)`), a
+ * deterministic different position for each retry of the same key. No allocation.
  */
 export function pickHash(key: string, attempt: number): number {
-  const h = hash32(key);
-  return attempt > 0 ? mix32(h ^ Math.imul(attempt, GOLDEN)) : h;
+  const h = hash32i(key);
+  return attempt > 0 ? mix32(h ^ Math.imul(attempt, GOLDEN)) | 0 : h;
 }
 
-/** A uniform 32-bit position from `random` (for hash-based balancers when a request has no key). */
+/** A uniform 32-bit position from `random`, as a signed int32 like pickHash (keyless requests). */
 export function randomHash(random: () => number): number {
-  return Math.floor(random() * 4294967296) >>> 0;
+  return Math.floor(random() * 4294967296) | 0;
 }
 
 /** Makes `observer` the load observer of every endpoint (Endpoint allows one; the newest wins). */

@@ -98,7 +98,7 @@ class Maglev implements Balancer {
   pick(ctx: PickContext): Endpoint | undefined {
     let slot: number;
     if (ctx.hashKey !== undefined) {
-      slot = pickHash(ctx.hashKey, ctx.attempt) % this.size;
+      slot = (pickHash(ctx.hashKey, ctx.attempt) >>> 0) % this.size;
     } else {
       slot = Math.floor(this.random() * this.size);
       if (slot >= this.size) slot = this.size - 1;

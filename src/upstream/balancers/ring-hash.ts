@@ -116,7 +116,7 @@ class RingHash implements Balancer {
   }
 
   pick(ctx: PickContext): Endpoint | undefined {
-    const h = ctx.hashKey !== undefined ? pickHash(ctx.hashKey, ctx.attempt) : randomHash(this.random);
+    const h = (ctx.hashKey !== undefined ? pickHash(ctx.hashKey, ctx.attempt) : randomHash(this.random)) >>> 0;
     return this.endpoints[this.ring.owners[ringLookup(this.ring.hashes, h)]];
   }
 }
