@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { leastConnections } from './least-connections.js';
-import { assertWeightShares, makeEndpoints, makeOptions, pickHeldOpen } from './testkit.js';
+import { assertWeightShares, makeEndpoints, makeOptions, pickHeldOpen, pickImmediate } from './testkit.js';
 import { seededRandom } from '../../util/random.js';
 import type { Endpoint } from '../endpoint.js';
 
@@ -72,6 +72,15 @@ test('least-connections: under held-open load (200 open, random release) shares 
   const counts = pickHeldOpen(b, 100_000, 200, 6, opts.clock);
   assertWeightShares(eps, counts, 0.02, 'least-connections held-open');
   for (const e of eps) assert.equal(e.inFlight, 0);
+});
+
+test('least-connections: with immediate completion (always idle) the highest weight takes every pick', () => {
+  // Documented consequence of the (inFlight + 1) / weight order: weights shape traffic only
+  // under concurrency; idle, 1/4 < 1/3 < ... so the weight-4 endpoint wins every time.
+  const eps = makeEndpoints([1, 2, 3, 4]);
+  const opts = makeOptions(8);
+  const counts = pickImmediate(leastConnections(eps, opts), 1000, opts.clock);
+  assert.equal(counts.get(eps[3]), 1000);
 });
 
 test('least-connections: is the observer; close() detaches only its own endpoints', () => {

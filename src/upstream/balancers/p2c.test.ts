@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { p2c } from './p2c.js';
+import { roundRobin } from './round-robin.js';
 import { assertWeightShares, makeEndpoints, makeOptions, pickHeldOpen, pickImmediate, simulateServiceTimes } from './testkit.js';
 import type { Endpoint } from '../endpoint.js';
 
@@ -39,6 +40,11 @@ test('p2c: one endpoint 10x slower gets under 10% of traffic', () => {
   const slowShare = counts[2] / 100_000;
   assert.ok(slowShare < 0.1, `slow endpoint share ${slowShare}`);
   for (const e of eps) assert.equal(e.inFlight, 0);
+  // Control: a load-blind balancer in the same simulation gives the slow endpoint 20%.
+  const rrEps = makeEndpoints([1, 1, 1, 1, 1]);
+  const rrOpts = makeOptions(31);
+  const rr = simulateServiceTimes(roundRobin(rrEps, rrOpts), rrEps, service, { requests: 100_000, intervalMs: 2, clock: rrOpts.clock });
+  assert.equal(rr[2], 20_000);
 });
 
 test('p2c: single endpoint and empty list', () => {

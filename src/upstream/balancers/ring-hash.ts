@@ -9,7 +9,7 @@ export const DEFAULT_VIRTUAL_NODES = 100;
 export const MIN_RING_POINTS = 1024;
 /** Upper bound on ring points (Envoy's is 8M); beyond it points are scaled down proportionally. */
 export const MAX_RING_POINTS = 1 << 22;
-const RANK_BITS = 2 ** 21; // endpoints per ring; hash (32 bits) * 2^21 + rank stays below 2^53
+const RANK_SPACE = 2 ** 21; // endpoints per ring; hash (32 bits) * 2^21 + rank stays below 2^53
 
 /**
  * A consistent-hash ring (ketama style). Immutable.
@@ -42,7 +42,7 @@ export function buildRing(algorithm: string, endpoints: readonly Endpoint[], wei
     throw new Error(`${algorithm}: virtualNodes must be a finite number > 0, got ${String(virtualNodes)}`);
   }
   const n = endpoints.length;
-  if (n > RANK_BITS) throw new Error(`${algorithm}: at most ${RANK_BITS} endpoints supported, got ${n}`);
+  if (n > RANK_SPACE) throw new Error(`${algorithm}: at most ${RANK_SPACE} endpoints supported, got ${n}`);
   const counts = new Float64Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -69,16 +69,16 @@ export function buildRing(algorithm: string, endpoints: readonly Endpoint[], wei
   let p = 0;
   for (let i = 0; i < n; i++) {
     const key = endpoints[i].key;
-    for (let j = 0; j < counts[i]; j++) packed[p++] = hash32(`${key}-${j}`) * RANK_BITS + rankOf[i];
+    for (let j = 0; j < counts[i]; j++) packed[p++] = hash32(`${key}-${j}`) * RANK_SPACE + rankOf[i];
   }
   packed.sort();
   const hashes = new Uint32Array(total);
   const owners = new Uint32Array(total);
   for (let q = 0; q < total; q++) {
     const v = packed[q];
-    const h = Math.floor(v / RANK_BITS);
+    const h = Math.floor(v / RANK_SPACE);
     hashes[q] = h;
-    owners[q] = byKey[v - h * RANK_BITS];
+    owners[q] = byKey[v - h * RANK_SPACE];
   }
   return { hashes, owners };
 }

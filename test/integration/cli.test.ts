@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLI } from './harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'swy-cli-'));
+const QUICKSTART = fileURLToPath(new URL('../../../examples/quickstart.yaml', import.meta.url));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, SWITCHYARD_LOG_PRETTY: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('validate accepts the quickstart example', () => {
+  const r = cli('validate', '-c', QUICKSTART);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok \(1 listeners, 1 routes, 1 services\)/);
+});
+
+test('validate prints every error as path: reason and exits 1', () => {
+  const f = join(dir, 'bad.yaml');
+  writeFileSync(f, [
+    'listeners:',
+    '  - name: web',
+    '    address: nowhere',
+    '    colour: blue',
+    'services:',
+    '  api:',
+    '    balancer: { algorithm: fastest }',
+    '    backends: [{ address: "127.0.0.1:1", weight: 0 }]',
+    '    timeouts: { connect: 5 seconds }',
+  ].join('\n'));
+  const r = cli('validate', '-c', f);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.ok(lines.includes('listeners[0].colour: unknown key'), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith('listeners[0].address: expected listen address as host:port')), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith('services.api.balancer.algorithm: ')), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith('services.api.backends[0].weight: ')), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith('services.api.timeouts.connect: invalid duration "5 seconds"')), r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('JSON configs are accepted by extension; a missing file is one clear line', () => {
+  const f = join(dir, 'ok.json');
+  writeFileSync(f, JSON.stringify({ listeners: [{ name: 'w', address: '127.0.0.1:1' }] }));
+  assert.equal(cli('validate', '-c', f).code, 0);
+  const missing = cli('start', '-c', join(dir, 'nope.yaml'));
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: SWY_CONFIG_INVALID: .*nope\.yaml: invalid config/);
+  assert.match(missing.stderr, /cannot read file: ENOENT/);
+  assert.doesNotMatch(missing.stderr, /\n\s+at /);
+});
+
+test('schema prints a JSON Schema that rejects unknown keys', () => {
+  const r = cli('schema');
+  assert.equal(r.code, 0);
+  const schema = JSON.parse(r.stdout) as { $schema: string; additionalProperties: boolean; properties: Record<string, unknown> };
+  assert.match(schema.$schema, /json-schema\.org/);
+  assert.equal(schema.additionalProperties, false);
+  assert.ok('listeners' in schema.properties && 'services' in schema.properties && 'routes' in schema.properties);
+});
+
+test('start on a port already in use fails with one clear line', async () => {
+  const { createServer } = await import('node:net');
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as { port: number }).port;
+  const f = join(dir, 'busy.yaml');
+  writeFileSync(f, `workers: 1\nlisteners: [{ name: web, address: "127.0.0.1:${port}" }]\n`);
+  const r = cli('start', '-c', f);
+  blocker.close();
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /EADDRINUSE/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
