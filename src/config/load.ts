@@ -41,7 +41,7 @@ export function parseConfigText(text: string, sourceName: string): unknown {
   if (doc.errors.length > 0) {
     throw new ConfigError(sourceName, doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return `(root): YAML ${pos ? `line ${pos.line} col ${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+      return `(root): YAML ${pos ? `line ${pos.line} col ${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
     }));
   }
   return doc.toJS();

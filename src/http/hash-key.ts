@@ -6,12 +6,12 @@ export function cookieValue(header: string | undefined, name: string): string | 
   if (header === undefined) return undefined;
   let i = 0;
   while (i < header.length) {
-    while (header.charCodeAt(i) === 32) i++;
-    const eq = header.indexOf('=', i);
-    if (eq === -1) return undefined;
-    let end = header.indexOf(';', eq);
+    let end = header.indexOf(';', i);
     if (end === -1) end = header.length;
-    if (eq - i === name.length && header.startsWith(name, i)) return header.slice(eq + 1, end).trim();
+    while (header.charCodeAt(i) === 32) i++;
+    // "=" is looked for inside this pair only: a cookie without "=" must not hide the next one.
+    const eq = header.indexOf('=', i);
+    if (eq !== -1 && eq < end && eq - i === name.length && header.startsWith(name, i)) return header.slice(eq + 1, end).trim();
     i = end + 1;
   }
   return undefined;

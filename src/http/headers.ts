@@ -85,6 +85,9 @@ function hasNominatedHeaders(connection: string): boolean {
 function dropNominated(flat: string[], connection: string, keepUpgrade: boolean): string[] {
   const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
   if (keepUpgrade) named.delete('upgrade');
+  // Framing and routing headers are never dropped this way: they were already counted and checked.
+  named.delete('host');
+  named.delete('content-length');
   const kept: string[] = [];
   for (let i = 0; i < flat.length; i += 2) {
     if (!named.has(flat[i].toLowerCase())) kept.push(flat[i], flat[i + 1]);
@@ -117,11 +120,13 @@ export function ambiguity(h: RequestHead, httpVersionMinor: number): string | un
 export function responseHeaders(raw: readonly Buffer[] | readonly string[], via: string): string[] {
   const out: string[] = [];
   let viaSeen = -1;
+  let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString();
     const value = raw[i + 1].toString('latin1');
     if (INTERESTING_LENGTHS.has(name.length)) {
       const lower = name.toLowerCase();
+      if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
       if (HOP_BY_HOP.has(lower)) continue;
       if (lower === 'via') { viaSeen = out.length + 1; }
     }
@@ -129,5 +134,6 @@ export function responseHeaders(raw: readonly Buffer[] | readonly string[], via:
   }
   if (viaSeen >= 0) out[viaSeen] = `${out[viaSeen]}, ${via}`;
   else out.push('via', via);
+  if (connection !== undefined && hasNominatedHeaders(connection)) return dropNominated(out, connection, false);
   return out;
 }

@@ -11,6 +11,9 @@ import { hash32i, mix32 } from '../../util/hash.js';
  *   rewritten on reload, so a balancer's tables must not depend on the live field.
  * - `pick` never allocates and ignores `ctx.tried`; hash-based balancers use `ctx.attempt` to
  *   perturb the hash (`pickHash`) so that a retry tends to land on a different endpoint.
+ *   (Calling the injected `opts.random` may itself allocate: a Random that computes a fresh
+ *   double returns it as a boxed heap number unless V8 inlines the call. alloc.test.ts checks
+ *   the balancers' own code with a constant random source.)
  */
 
 /**

@@ -61,7 +61,7 @@ export function buildRing(algorithm: string, endpoints: readonly Endpoint[], wei
       total += counts[i];
     }
   }
-  // rank[i]: position of endpoint i in key order, the tie-break for equal point hashes.
+  // rankOf[i]: position of endpoint i in key order, the tie-break for equal point hashes.
   const byKey = keyOrder(endpoints);
   const rankOf = new Uint32Array(n);
   for (let r = 0; r < n; r++) rankOf[byKey[r]] = r;
