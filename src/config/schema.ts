@@ -97,7 +97,7 @@ const BalancerSchema = z.discriminatedUnion('algorithm', [
   z.strictObject({ algorithm: z.literal('ring-hash'), virtualNodes: z.number().int().min(1).max(10_000).default(100) }),
   z.strictObject({
     algorithm: z.literal('maglev'),
-    tableSize: z.number().int().min(2).max(5_000_011).refine(isPrime, 'tableSize must be a prime').default(65_537),
+    tableSize: z.number().int().max(5_000_011).refine(isPrime, 'tableSize must be a prime').default(65_537),
   }),
   z.strictObject({
     algorithm: z.literal('bounded-load'),
