@@ -12,11 +12,11 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
-import { PEERS, PROXY_CORE, GEN_CORE } from './lib/peers.mjs';
+import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES } from './lib/peers.mjs';
 import { installCleanupHandlers, pinned, start, stop } from './lib/procs.mjs';
 import { waitForHttp, portFree } from './lib/ready.mjs';
 import { runWrk } from './lib/wrk.mjs';
-import { snapshot, usage } from './lib/cpu.mjs';
+import { snapshot, usage, machineLoad } from './lib/cpu.mjs';
 import { summarize, ratios } from './lib/stats.mjs';
 import { machineInfo, renderMarkdown, writeResults } from './lib/report.mjs';
 
@@ -51,13 +51,24 @@ spawnSync('taskset', ['-pc', GEN_CORE, String(process.pid)], { stdio: 'ignore' }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
 const ctx = { tmp, repoRoot, benchDir, backends: BACKEND_PORTS.map((p) => `127.0.0.1:${p}`) };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pinLabel = (cores) => (cores === null ? 'unpinned' : `core ${cores}`);
+const pinLabel = (cores) => (cores === null ? 'no proxy' : cores === ALL_CORES ? `unpinned (${cores})` : `core ${cores}`);
+
+// The machine may be shared (builds, test runs): give other load a few
+// seconds to pass before a measurement. Bounded by --quiet-wait.
+const QUIET_CORES = 0.2;
+async function waitForQuiet() {
+  const deadline = Date.now() + opts.quietWaitMs;
+  let load = await machineLoad(300);
+  while (load > QUIET_CORES && Date.now() < deadline) load = await machineLoad(500);
+  return load;
+}
 
 // One measurement of one peer: start, wait until it proxies, warm up,
 // measure, stop. Always stops what it started.
 async function measure(peer) {
   let child = null;
   try {
+    const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet() : NaN;
     if (!peer.direct) {
       if (!(await portFree(peer.port))) throw new Error(`port ${peer.port} already in use`);
       child = peer.start(ctx);
@@ -85,9 +96,22 @@ async function measure(peer) {
       wrkCores: u.selfAndWrkSeconds / w.seconds,
       coreBusy: u.coreBusy,
       otherCores: u.otherCores,
+      loadBefore,
+      proxyCommand: child ? child.spawnargs.join(' ') : null,
     };
   } finally {
     if (child) await stop(child);
+  }
+}
+
+// Last meaningful line of a peer's log, to explain a failure in one line.
+function logTail(name) {
+  try {
+    const lines = fs.readFileSync(path.join(tmp, `${name}.log`), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const line = lines.findLast((l) => /error/i.test(l)) ?? lines.at(-1);
+    return line ? ` [log: ${line.slice(0, 160)}]` : '';
+  } catch {
+    return '';
   }
 }
 
@@ -98,7 +122,7 @@ const fmt = (s) =>
       `cpu ${Number.isFinite(s.proxyCores) ? s.proxyCores.toFixed(2) : ' n/a'} (${s.proxyProcesses} procs)  ` +
       `req/cpu-s ${Number.isFinite(s.reqPerCpuSec) ? Math.round(s.reqPerCpuSec) : 'n/a'}  ` +
       `core0 ${Math.round(s.coreBusy[0] * 100)}%  ` +
-      `other ${s.otherCores.toFixed(2)}` +
+      `other ${s.otherCores.toFixed(2)}${s.otherCores > QUIET_CORES ? ' (noisy)' : ''}` +
       (s.non2xx + s.socketErrors ? `  errors ${s.non2xx + s.socketErrors}` : '');
 
 let backends = null; // the backends process, shared by every measurement
@@ -135,11 +159,11 @@ try {
       try {
         s = await measure(peer);
       } catch (err) {
-        s = { error: String(err.message ?? err).split('\n')[0] };
+        s = { error: `${String(err.message ?? err).split('\n')[0]}${logTail(peer.name)}` };
         failed = true;
       }
       samples.get(peer.name).push(s);
-      console.error(`[run ${run + 1}/${opts.runs}] ${peer.name.padEnd(16)} ${pinLabel(peer.cores).padEnd(9)} ${fmt(s)}`);
+      console.error(`[run ${run + 1}/${opts.runs}] ${peer.name.padEnd(16)} ${pinLabel(peer.cores).padEnd(16)} ${fmt(s)}`);
       await sleep(300); // let sockets/timers of the previous peer settle
     }
   }
@@ -156,7 +180,7 @@ try {
   const result = {
     meta: {
       date: new Date().toISOString(),
-      command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+      command: (process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${process.argv.slice(2).join(' ')}` : `node bench/run.mjs ${process.argv.slice(2).join(' ')}`).replace(/( --)? $/, ''),
       machine,
       wrk: `${wrkCmd} http://127.0.0.1:PORT/`,
       duration: opts.duration,
@@ -166,6 +190,7 @@ try {
       threads: opts.threads,
       genCore: GEN_CORE,
       proxyCore: PROXY_CORE,
+      allCores: ALL_CORES,
     },
     rows,
     ratios: ratioTable,

@@ -8,6 +8,7 @@ const SPEC = {
   runs: { env: 'BENCH_RUNS', def: '5', help: 'interleaved rounds (>= 3); medians are reported' },
   connections: { env: 'BENCH_CONNECTIONS', def: '64', help: 'wrk keep-alive connections' },
   threads: { env: 'BENCH_THREADS', def: '2', help: 'wrk threads (both on the generator core)' },
+  'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: '5s', help: 'before each measurement, wait up to this long for other load < 0.2 cores (0s: off)' },
   only: { env: 'BENCH_ONLY', def: '', help: 'comma-separated peer names to run (default: all)' },
   'no-install': { env: 'BENCH_NO_INSTALL', def: false, flag: true, help: 'skip bench/install.sh' },
   'keep-tmp': { env: 'BENCH_KEEP_TMP', def: false, flag: true, help: 'keep the temp dir (configs, logs)' },
@@ -42,6 +43,7 @@ export function parseArgs(argv, peerNames) {
   if (!(opts.connections >= 1) || !(opts.threads >= 1) || opts.threads > opts.connections) throw new Error('bad --connections/--threads');
   parseDurationMs(opts.duration); // validate "10s" style
   parseDurationMs(opts.warmup);
+  opts.quietWaitMs = parseDurationMs(opts['quiet-wait']);
   opts.only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
   const unknown = opts.only.filter((n) => !peerNames.includes(n));
   if (unknown.length) throw new Error(`unknown peer(s) ${unknown.join(', ')}; known: ${peerNames.join(', ')}`);

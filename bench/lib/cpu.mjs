@@ -125,3 +125,14 @@ export function coreBusy(before, after) {
     return dt > 0 ? (a.busy - before[i].busy) / dt : 0;
   });
 }
+
+// Task CPU (in cores) the whole machine uses over `ms`. Called while the bench
+// itself is idle, so it measures everybody else.
+export async function machineLoad(ms = 500) {
+  const a = sampleCores();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sampleCores();
+  const wall = (b[0].total - a[0].total) / clkTck;
+  const task = b.reduce((sum, c, i) => sum + (c.task - a[i].task), 0) / clkTck;
+  return wall > 0 ? task / wall : 0;
+}

@@ -1,8 +1,10 @@
 // The contenders. Each peer says how to check it can run, how to start it
 // (its own config in the temp dir, its own port) and where it is pinned:
 //   PROXY_CORE ("1")  per-core rows: the proxy alone on core 1
-//   null              multi-core rows (nginx-2w, haproxy-2t, switchyard-auto):
-//                     not pinned, may use both cores
+//   ALL_CORES ("0-1") multi-core rows (nginx-2w, haproxy-2t, switchyard-auto):
+//                     "unpinned", may use every core. Spelled out with taskset
+//                     because run.mjs pins itself to core 0 and children
+//                     would otherwise inherit that affinity.
 // wrk and the backends always share core 0 (see run.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { pinned, start } from './procs.mjs';
 
 export const PROXY_CORE = '1';
 export const GEN_CORE = '0';
+export const ALL_CORES = `0-${os.cpus().length - 1}`;
 
 const has = (bin) => {
   try {
@@ -162,17 +165,17 @@ ${backends}
 // Order here is the order of the table.
 export const PEERS = [
   // No proxy: wrk straight at backend 1. The ceiling of this rig.
-  { name: 'direct', port: 19001, cores: GEN_CORE, direct: true, note: 'wrk -> backend, no proxy', check: () => null, start: () => null },
+  { name: 'direct', port: 19001, cores: null, direct: true, note: 'wrk -> backend, no proxy', check: () => null, start: () => null },
   haproxyPeer('haproxy', 18081, 1, PROXY_CORE),
-  haproxyPeer('haproxy-2t', 18082, 2, null),
+  haproxyPeer('haproxy-2t', 18082, 2, ALL_CORES),
   nginxPeer('nginx', 18083, 1, PROXY_CORE),
-  nginxPeer('nginx-2w', 18084, 2, null),
+  nginxPeer('nginx-2w', 18084, 2, ALL_CORES),
   nodePeer('bare-undici', 'bare-undici.mjs', 18085, 'node:http + undici Pool per backend, no features (Node floor)'),
   nodePeer('naive-http', 'naive-http.mjs', 18086, 'node:http + http.request, global agent'),
   nodePeer('http-proxy', 'http-proxy.mjs', 18087, 'http-proxy (npm), keep-alive agent'),
   nodePeer('fastify-proxy', 'fastify-proxy.mjs', 18088, '@fastify/http-proxy (undici)'),
   switchyardPeer('switchyard-1', 18080, 1, PROXY_CORE),
-  switchyardPeer('switchyard-auto', 18089, 'auto', null),
+  switchyardPeer('switchyard-auto', 18089, 'auto', ALL_CORES),
 ];
 
 export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

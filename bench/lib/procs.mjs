@@ -4,7 +4,7 @@
 // Whatever happens (error, Ctrl-C), every tracked group is killed on exit.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { processTree } from './cpu.mjs';
+import { processTree, readStat } from './cpu.mjs';
 
 const live = new Set(); // ChildProcess objects not yet reaped
 
@@ -30,34 +30,48 @@ export function track(child) {
   return child;
 }
 
-function signalAll(child, signal) {
-  const pids = child.pid ? processTree(child.pid).map((s) => s.pid) : [];
+// Signal the child's process group, its live descendants, and any `extra`
+// PIDs (e.g. workers orphaned by a dead primary) that are still in its group;
+// the group check avoids hitting an unrelated process that reused a PID.
+function signalAll(child, signal, extra = []) {
+  const tree = child.pid ? processTree(child.pid).map((s) => s.pid) : [];
+  const orphans = extra.filter((pid) => readStat(pid)?.pgrp === child.pid);
   try {
-    process.kill(-child.pid, signal); // whole process group
+    process.kill(-child.pid, signal); // whole process group (if it leads one)
   } catch {
     /* group already gone */
   }
-  for (const pid of pids) {
+  for (const pid of new Set([...tree, ...orphans])) {
     try {
       process.kill(pid, signal);
     } catch {
       /* gone */
     }
   }
-  return pids;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// SIGTERM the tree, wait up to `graceMs` for every process of it to go, then
-// SIGKILL whatever is left.
-export async function stop(child, graceMs = 3000) {
+// Graceful first, like an operator would: SIGTERM the root only (nginx's
+// master, Switchyard's primary stop their own workers), wait up to `graceMs`
+// for the whole tree to go, then SIGKILL the group and every leftover.
+export async function stop(child, graceMs = 5000) {
   if (!child?.pid) return;
-  const pids = signalAll(child, 'SIGTERM');
+  const pids = processTree(child.pid).map((s) => s.pid);
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   const deadline = Date.now() + graceMs;
   const alive = () => pids.some((pid) => fs.existsSync(`/proc/${pid}`) && !isZombie(pid));
   while (Date.now() < deadline && alive()) await sleep(50);
-  if (alive()) signalAll(child, 'SIGKILL');
+  if (alive()) {
+    child.killedHard = true;
+    signalAll(child, 'SIGKILL', pids);
+    const hardDeadline = Date.now() + 1000; // SIGKILL is delivered asynchronously
+    while (Date.now() < hardDeadline && alive()) await sleep(20);
+  }
   await Promise.race([child.exited, sleep(1000)]);
 }
 

@@ -46,7 +46,7 @@ export function renderMarkdown(result) {
     `- Load: \`${meta.wrk}\` (keep-alive), warm-up ${meta.warmup} per start, ${meta.runs} interleaved runs (peer order rotated each run); every figure is the median over runs.`,
   );
   out.push(
-    `- Pinning: wrk and the 3 backends (raw \`net\`, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use both cores (and compete with wrk on core ${meta.genCore}).`,
+    `- Pinning: wrk and the 3 backends (raw \`net\`, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use every core (\`taskset -c ${meta.allCores}\`), sharing core ${meta.genCore} with wrk and the backends.`,
   );
   out.push('- proxy CPU = utime+stime of all the proxy\'s processes (master, workers, threads) during the window, in cores; req per CPU-s = requests ÷ those CPU seconds.');
   out.push(`- spread = (max − min) ÷ median of req/s over runs; core ${meta.genCore} busy near 100% means the generator side (wrk + backends) was the limit, not the proxy; other CPU = task CPU (in cores) used by processes outside the bench during the window (noise); errors = non-2xx + socket errors summed over runs.`);
@@ -61,6 +61,10 @@ export function renderMarkdown(result) {
       ),
     ),
   );
+  const noisy = rows.filter((r) => r.otherCores > 0.2).map((r) => r.name);
+  if (noisy.length) out.push('', `⚠ Other processes used a median > 0.2 cores during the windows of: ${noisy.join(', ')}. Those figures are disturbed; rerun on a quiet machine.`);
+  const genBound = rows.filter((r) => r.pinning.startsWith('core') && r.core0Busy > 0.95 && r.proxyCores < 0.9).map((r) => r.name);
+  if (genBound.length) out.push('', `Generator-bound (core ${meta.genCore} ≥ 95% busy while the proxy used < 0.9 core): ${genBound.join(', ')}. Their req/s is a lower bound; compare them by req per CPU-s.`);
   const syNames = Object.keys(ratios).filter((k) => ratios[k]);
   if (syNames.length) {
     const peers = [...new Set(syNames.flatMap((k) => Object.keys(ratios[k])))];

@@ -45,6 +45,8 @@ export const ListenerSchema = z.strictObject({
   name: z.string().min(1).describe('unique name, used by routes.listeners'),
   address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
   protocol: z.literal('http').default('http'),
+  engine: z.enum(['fast', 'node']).default('fast')
+    .describe('fast: raw sockets + Node\'s llhttp parser + own upstream pools; node: node:http + undici'),
   maxConnections: z.number().int().positive().default(10_000)
     .describe('open client connections accepted per listener (split across workers); excess are closed'),
   maxHeaderSize: z.number().int().min(1024).max(1 << 20).default(16_384)

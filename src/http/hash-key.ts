@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { RequestLike } from './request-like.js';
 import type { HashKeyConfig } from '../config/schema.js';
 
 /** Value of cookie `name` in a Cookie header, or undefined. */
@@ -35,7 +35,7 @@ export function queryValue(query: string, name: string): string | undefined {
  * The key a hash-based balancer hashes for this request, from the service's `hashKey` source.
  * Undefined when the source is absent in the request (the balancer then spreads randomly).
  */
-export function hashKeyOf(src: HashKeyConfig | undefined, req: IncomingMessage, path: string, query: string): string | undefined {
+export function hashKeyOf(src: HashKeyConfig | undefined, req: RequestLike, path: string, query: string): string | undefined {
   if (src === undefined) return undefined;
   switch (src.source) {
     case 'client-ip': return req.socket.remoteAddress;

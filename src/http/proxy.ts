@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestLike } from './request-like.js';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
@@ -36,7 +37,7 @@ const pickCtx: PickContext = { attempt: 0, hashKey: undefined, tried: undefined 
  * Returns a RouteFailure for a 4xx/5xx the proxy answers itself. Hot path.
  */
 export function routeRequest(
-  holder: SnapshotHolder, listener: string, proto: string, req: IncomingMessage, keepUpgrade: boolean,
+  holder: SnapshotHolder, listener: string, proto: string, req: RequestLike, keepUpgrade: boolean,
 ): RoutedRequest | RouteFailure {
   const h: RequestHead = scanRequestHeaders(req.rawHeaders, keepUpgrade);
   const requestId = h.requestId ?? randomUUID();

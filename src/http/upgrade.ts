@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { RequestLike } from './request-like.js';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -14,7 +14,7 @@ import { sendRawError } from './error-response.js';
  */
 export function createUpgradeHandler(
   holder: SnapshotHolder, listener: string, proto: string, clock: Clock, log: Logger,
-): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+): (req: RequestLike, socket: Duplex, head: Buffer) => void {
   return (req, clientDuplex, head) => {
     const client = clientDuplex as Socket;
     const r = routeRequest(holder, listener, proto, req, true);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { HttpListener } from '../http/server.js';
+import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { RuntimeDeps } from '../upstream/service.js';
@@ -12,7 +13,7 @@ import type { RuntimeDeps } from '../upstream/service.js';
  */
 export class Worker {
   private holder: SnapshotHolder | undefined;
-  private readonly listeners = new Map<string, HttpListener>();
+  private readonly listeners = new Map<string, HttpListener | FastHttpListener>();
   private shuttingDown = false;
 
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
@@ -36,12 +37,14 @@ export class Worker {
     if (first) this.holder = new SnapshotHolder(next);
     const holder = this.holder!;
     // Listeners keyed by name+address: a moved listener is a new one.
-    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
+    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}@${l.engine}`, l]));
     try {
       for (const [key, l] of wanted) {
         const open = this.listeners.get(key);
         if (open !== undefined) { open.apply(l); continue; }
-        const listener = new HttpListener(l, holder, this.deps.clock, this.log, this.workers);
+        const listener = l.engine === 'node'
+          ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
+          : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
         await listener.listen();
         this.listeners.set(key, listener);
         this.log.debug({ listener: l.name, address: l.address }, 'listening');

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { H1Pool } from '../http/h1/h1-pool.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { parseHostPort } from '../config/address.js';
 import { Endpoint } from './endpoint.js';
@@ -54,6 +55,8 @@ export class Service {
   private balancer: Balancer;
   private readonly deps: RuntimeDeps;
   private readonly pools = new Map<Endpoint, Pool>();
+  /** Fast-path pools, created on first use (a node-engine-only config never opens one). */
+  private readonly h1Pools = new Map<Endpoint, H1Pool>();
   private readonly poolKey: string;
 
   /**
@@ -79,6 +82,8 @@ export class Service {
     for (const ep of this.endpoints) {
       const reuse = previous !== undefined && previous.poolKey === this.poolKey ? previous.pools.get(ep) : undefined;
       this.pools.set(ep, reuse ?? createPool(ep, cfg));
+      const reuseH1 = previous !== undefined && previous.poolKey === this.poolKey ? previous.h1Pools.get(ep) : undefined;
+      if (reuseH1 !== undefined) this.h1Pools.set(ep, reuseH1);
     }
     this.balancer = this.buildBalancer();
   }
@@ -97,6 +102,19 @@ export class Service {
   /** The upstream connection pool of an endpoint of this service. */
   poolOf(ep: Endpoint): Pool {
     return this.pools.get(ep)!;
+  }
+
+  /** The fast-path connection pool of an endpoint of this service. Hot path. */
+  h1PoolOf(ep: Endpoint): H1Pool {
+    let pool = this.h1Pools.get(ep);
+    if (pool === undefined) {
+      const t = this.config.timeouts;
+      pool = new H1Pool(ep.host, ep.port, {
+        connections: this.config.maxConnectionsPerBackend, connectTimeout: t.connect, headersTimeout: t.request, bodyTimeout: t.idle,
+      });
+      this.h1Pools.set(ep, pool);
+    }
+    return pool;
   }
 
   /**
@@ -130,11 +148,16 @@ export class Service {
       if (next !== undefined && next.pools.get(ep) === pool) continue;
       void pool.close().catch(() => undefined);
     }
+    for (const [ep, pool] of this.h1Pools) {
+      if (next !== undefined && next.h1Pools.get(ep) === pool) continue;
+      void pool.close();
+    }
   }
 
   /** Closes every pool, letting queued requests finish (process shutdown). */
   async retireAll(): Promise<void> {
     this.balancer.close?.();
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    await Promise.all([...this.h1Pools.values()].map((p) => p.close()));
   }
 }

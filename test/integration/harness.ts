@@ -93,6 +93,11 @@ export function baseConfig(port: number, services: Record<string, unknown>, rout
 
 /** Starts `switchyard start -c <tmp file>` and waits for its "ready" log line. */
 export async function startSwitchyard(config: Record<string, unknown>, opts: { expectFail?: boolean } = {}): Promise<Switchyard> {
+  // The whole integration suite runs once per data-plane engine (see package.json "test").
+  const engine = process.env.SWITCHYARD_TEST_ENGINE;
+  if (engine !== undefined) {
+    config = { ...config, listeners: (config.listeners as Record<string, unknown>[]).map((l) => ({ engine, ...l })) };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'swy-test-'));
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(config));

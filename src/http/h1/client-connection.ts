@@ -1,0 +1,267 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../../config/schema.js';
+import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import type { Clock } from '../../util/clock.js';
+import { routeRequest } from '../proxy.js';
+import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
+import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
+import { H1Request } from './h1-request.js';
+import { H1Exchange, type ResponseSink } from './h1-exchange.js';
+import { tick, track, untrack, type Timed } from './deadlines.js';
+import type { H1Pool } from './h1-pool.js';
+
+/** What a client connection needs from its listener. */
+export interface ConnectionContext {
+  readonly holder: SnapshotHolder;
+  readonly listener: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  config: ListenerConfig;
+  draining: boolean;
+  poolFor(routed: { service: { name: string }; endpoint: { key: string } }): H1Pool;
+  /** A `Connection: upgrade` request: the socket and the bytes after the head are handed over. */
+  upgrade(req: H1Request, socket: Socket, head: Buffer): void;
+  closed(conn: ClientConnection): void;
+}
+
+type Phase = 'idle' | 'head' | 'body' | 'waiting';
+
+function rawError(status: number, text: string, body: string): string {
+  return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * One client connection on the fast path: Node's strict llhttp parser over the raw socket,
+ * requests proxied one at a time in order (pipelined requests wait, their bodies buffered up to
+ * a bound), keep-alive, and the slow-client timeouts (head, whole request, idle) enforced by
+ * the shared deadline sweep.
+ */
+export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
+  private readonly parser: NativeParser;
+  private phase: Phase = 'idle';
+  private active: H1Exchange | null = null;
+  /** The request whose body the parser is reading (the active one, or a queued pipelined one). */
+  private reading: H1Exchange | QueuedRequest | null = null;
+  private readonly queue: QueuedRequest[] = [];
+  private partialHeaders: string[] = [];
+  private partialUrl = '';
+  private upgradeReq: H1Request | null = null;
+  private closing = false;
+  private detached = false;
+  private corks = 0;
+  deadline = 0;
+
+  constructor(readonly socket: Socket, private readonly ctx: ConnectionContext) {
+    this.parser = createParser('request', ctx.config.maxHeaderSize, this);
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('error', () => undefined);
+    socket.on('close', this.onClose);
+    this.idleDeadline();
+    track(this);
+  }
+
+  get draining(): boolean { return this.ctx.draining || this.closing; }
+
+  private idleDeadline(): void {
+    this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
+  }
+
+  private readonly onData = (d: Buffer): void => {
+    if (this.phase === 'idle') {
+      this.phase = 'head';
+      this.deadline = tick() + this.ctx.config.timeouts.header;
+    }
+    const r = this.parser.execute(d);
+    if (r instanceof Error) { this.parseError(r.code); return; }
+    if (this.upgradeReq !== null) {
+      const req = this.upgradeReq;
+      this.upgradeReq = null;
+      this.detach();
+      this.ctx.upgrade(req, this.socket, d.subarray(r));
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.detach();
+    this.active?.abort();
+    for (const q of this.queue) q.body.length = 0;
+    this.queue.length = 0;
+  };
+
+  /** Stops parsing and timing this socket (closed, or handed to a tunnel). */
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.socket.removeListener('data', this.onData);
+    untrack(this);
+    this.deadline = 0;
+    this.reading = null;
+    // Not inside execute(): closing a parser from its own callback is unsafe.
+    const parser = this.parser;
+    setImmediate(() => parser.close());
+    this.ctx.closed(this);
+  }
+
+  onDeadline(): void {
+    if (this.phase === 'head' || this.phase === 'body') {
+      if (this.active === null || !this.active.responseBegun) {
+        this.socket.end(rawError(408, 'Request Timeout', '408 Request Timeout: the request took too long to arrive (SWY_CLIENT_TIMEOUT)\n'));
+      } else this.socket.destroy();
+      return;
+    }
+    if (this.phase === 'idle') this.socket.end(); // keep-alive idle timeout
+  }
+
+  private parseError(code: string): void {
+    const [status, text] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    this.ctx.log.debug({ code, listener: this.ctx.listener }, 'client error');
+    const ex = this.active;
+    if (ex !== null && ex.responseBegun) { ex.abort(); this.socket.destroy(); return; }
+    ex?.abort();
+    this.closing = true;
+    this.socket.end(rawError(status, text, `${status} ${text}: ${code} (SWY_BAD_REQUEST)\n`));
+    this.detach();
+  }
+
+  // ---- parser callbacks ----
+
+  headersPartial(headers: string[], url: string): void {
+    for (const h of headers) this.partialHeaders.push(h);
+    this.partialUrl += url;
+  }
+
+  headersComplete(_maj: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined,
+    _s: number, _sm: string, upgrade: boolean, keepAlive: boolean): number {
+    // After a refused request nothing more is read: a smuggled second request dies here.
+    if (this.closing || this.detached) return 0;
+    let raw = headers ?? [];
+    if (this.partialHeaders.length > 0) { raw = this.partialHeaders.concat(raw); this.partialHeaders = []; }
+    const fullUrl = this.partialUrl + (url ?? '');
+    this.partialUrl = '';
+    const req = new H1Request(METHODS[method], fullUrl, minor, raw, keepAlive, this.socket);
+    this.phase = 'body';
+    this.deadline = tick() + this.ctx.config.timeouts.request;
+    if (upgrade) {
+      if (req.method === 'CONNECT') { this.reply('SWY_BAD_REQUEST', 'CONNECT is not supported', true, 405); return 0; }
+      this.upgradeReq = req;
+      return 0;
+    }
+    if (this.active !== null || this.queue.length > 0) {
+      // Pipelined: answer in order once the current exchange finishes.
+      const q: QueuedRequest = { req, body: [], ended: false, size: 0 };
+      this.queue.push(q);
+      this.reading = q;
+      this.socket.pause();
+      return 0;
+    }
+    this.start(req, null);
+    return 0;
+  }
+
+  body(chunk: Buffer): void {
+    const r = this.reading;
+    if (r === null || this.detached) return;
+    if (r instanceof H1Exchange) { r.requestBody(chunk); return; }
+    r.body.push(Buffer.from(chunk));
+    r.size += chunk.length;
+    if (r.size > 1 << 20) this.socket.destroy(); // a pipelined body this large is abuse
+  }
+
+  messageComplete(): void {
+    if (this.detached) return;
+    const r = this.reading;
+    this.reading = null;
+    if (r instanceof H1Exchange) r.requestEnd();
+    else if (r !== null) r.ended = true;
+    if (this.upgradeReq !== null) return;
+    this.phase = this.active === null && this.queue.length === 0 ? 'idle' : 'waiting';
+    if (this.phase === 'idle') this.idleDeadline(); else this.deadline = 0;
+  }
+
+  // ---- proxying ----
+
+  private start(req: H1Request, queued: QueuedRequest | null): void {
+    const ctx = this.ctx;
+    const te = req.header('transfer-encoding');
+    const kind = te !== undefined ? 'chunked' : (req.header('content-length') ?? '0') !== '0' ? 'length' : 'none';
+    const routed = routeRequest(ctx.holder, ctx.listener, 'http', req, false);
+    if ('code' in routed) {
+      const ambiguous = routed.code === 'SWY_BAD_REQUEST';
+      if (ambiguous) { this.closing = true; this.reading = null; }
+      const bodyUnread = kind !== 'none' && (queued === null || !queued.ended);
+      this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
+      if (!this.closing && queued !== null) this.finishedReply();
+      return;
+    }
+    if (req.header('expect')?.toLowerCase() === '100-continue' && queued === null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    const ex = new H1Exchange(this, req, routed, ctx.poolFor(routed), ctx.clock, kind);
+    this.active = ex;
+    if (queued === null) { this.reading = ex; return; }
+    for (const c of queued.body) ex.requestBody(c);
+    if (queued.ended) ex.requestEnd(); else this.reading = ex;
+  }
+
+  /** Answers a request the proxy refuses or cannot route. `readingBody`: the body is still to come. */
+  private reply(code: ProxyErrorCode, detail: string, close: boolean, status?: number, requestId = '-', readingBody = false): void {
+    const e = ProxyErrors[code];
+    const st = status ?? e.status;
+    const text = status === 405 ? 'Method Not Allowed' : e.text;
+    const body = `${st} ${text}: ${detail} (${code}, request id ${requestId})\n`;
+    // An unread request body would be parsed as the next request: close instead of draining it.
+    const mustClose = close || readingBody || this.draining;
+    this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\n${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+    if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
+  }
+
+  // ---- ResponseSink ----
+
+  write(data: string | Buffer): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  cork(): void { if (this.corks++ === 0) this.socket.cork(); }
+  uncork(): void { if (--this.corks === 0) this.socket.uncork(); }
+  onceDrain(fn: () => void): void { this.socket.once('drain', fn); }
+  pauseReading(): void { this.socket.pause(); }
+  resumeReading(): void { if (this.queue.length === 0) this.socket.resume(); }
+  destroy(): void { this.socket.destroy(); }
+
+  sendError(code: ProxyErrorCode, detail: string, requestId: string, close: boolean): void {
+    this.reply(code, detail, close, undefined, requestId);
+  }
+
+  finished(ex: H1Exchange, close: boolean): void {
+    if (this.active !== ex) return;
+    this.active = null;
+    if (this.reading === ex) { this.reading = null; close = true; }
+    if (close || this.ctx.draining) {
+      this.closing = true;
+      if (this.corks > 0) { this.corks = 0; this.socket.uncork(); }
+      this.socket.end();
+      this.detach();
+      return;
+    }
+    this.finishedReply();
+  }
+
+  /** After a response on a kept-alive connection: next pipelined request, or idle. */
+  private finishedReply(): void {
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      this.start(next.req, next);
+      if (this.queue.length === 0 && !this.closing) this.socket.resume();
+      return;
+    }
+    if (this.phase === 'waiting') { this.phase = 'idle'; this.idleDeadline(); }
+  }
+
+  /** Drain: an idle connection closes now; a busy one after its response. */
+  drain(): void {
+    if (this.active === null && this.phase === 'idle') { this.socket.end(); this.detach(); }
+  }
+}
+
+interface QueuedRequest { req: H1Request; body: Buffer[]; ended: boolean; size: number }

@@ -1,0 +1,47 @@
+/**
+ * One coarse timer for every timeout of the fast path (client head/request/idle, upstream
+ * connect/response/body/idle): items register once and set `deadline` (ms, 0 = none) as their
+ * phase changes; a 100 ms sweep fires the ones that passed. No timer is armed per request.
+ */
+export interface Timed {
+  deadline: number;
+  onDeadline(): void;
+}
+
+const items = new Set<Timed>();
+let timer: NodeJS.Timeout | undefined;
+let coarseNow = performance.now();
+
+/** Milliseconds, refreshed by the sweep and on demand (resolution about 100 ms). */
+export function now(): number {
+  return coarseNow;
+}
+
+/** Refreshes the coarse clock; cheap enough to call once per request. */
+export function tick(): number {
+  coarseNow = performance.now();
+  return coarseNow;
+}
+
+function sweep(): void {
+  const t = tick();
+  for (const item of items) {
+    if (item.deadline !== 0 && t >= item.deadline) {
+      item.deadline = 0;
+      item.onDeadline();
+    }
+  }
+}
+
+export function track(item: Timed): void {
+  items.add(item);
+  if (timer === undefined) {
+    timer = setInterval(sweep, 100);
+    timer.unref();
+  }
+}
+
+export function untrack(item: Timed): void {
+  items.delete(item);
+  if (items.size === 0 && timer !== undefined) { clearInterval(timer); timer = undefined; }
+}

@@ -1,0 +1,215 @@
+import type { Clock } from '../../util/clock.js';
+import type { RoutedRequest } from '../proxy.js';
+import { VIA } from '../proxy.js';
+import type { ProxyErrorCode } from '../error-response.js';
+import { responseHeaders } from '../headers.js';
+import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+import type { H1Request } from './h1-request.js';
+
+/** What an exchange needs of the client connection it answers on. */
+export interface ResponseSink {
+  readonly draining: boolean;
+  /** Writes raw response bytes; false when the client socket is full. */
+  write(data: string | Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  /** Calls `fn` once when the client socket drains. */
+  onceDrain(fn: () => void): void;
+  /** The exchange is over; `close` ends the client connection after what was written. */
+  finished(ex: H1Exchange, close: boolean): void;
+  /** Proxy-generated error answer (nothing sent yet). */
+  sendError(code: ProxyErrorCode, detail: string, requestId: string, close: boolean): void;
+  /** Cuts the client connection (failure after the response started). */
+  destroy(): void;
+  /** Stops / restarts reading the client (request-body backpressure). */
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
+const STATUS_NO_BODY = (s: number) => s === 204 || s === 304 || (s >= 100 && s < 200);
+
+function mapError(err: UpstreamError): [ProxyErrorCode, string] {
+  switch (err.code) {
+    case 'SWY_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
+    case 'SWY_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
+    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
+      return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
+    default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code})`];
+  }
+}
+
+/**
+ * One request proxied on the fast path: the request head is written to a pooled backend
+ * connection as a single string, request body chunks follow as the client parser yields them,
+ * and the response head and body are written straight to the client socket, corked so a small
+ * response leaves in one write. Backpressure both ways pauses the other socket.
+ */
+export class H1Exchange implements UpstreamUser {
+  abandoned = false;
+  private upstream: UpstreamConnection | null = null;
+  /** Request body chunks that arrived before a connection was assigned. */
+  private pending: (Buffer | null)[] | null = null;
+  private requestDone: boolean;
+  private bodySent = false;
+  private responseStarted = false;
+  private chunkedOut = false;
+  private closeAfter = false;
+  private done = false;
+  private readonly started: number;
+  private readonly head: string;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    readonly req: H1Request,
+    private readonly routed: RoutedRequest,
+    private readonly pool: H1Pool,
+    private readonly clock: Clock,
+    /** Request framing towards the backend: none, a Content-Length body, or chunked. */
+    private readonly bodyKind: 'none' | 'length' | 'chunked',
+  ) {
+    this.started = clock.now();
+    this.requestDone = bodyKind === 'none';
+    const h = routed.headers;
+    let head = `${req.method} ${routed.target} HTTP/1.1\r\n`;
+    for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+    if (bodyKind === 'chunked') head += 'transfer-encoding: chunked\r\n';
+    this.head = head + '\r\n';
+    routed.endpoint.begin();
+    pool.dispatch(this);
+  }
+
+  /** True once response bytes went to the client: an error can then only cut the connection. */
+  get responseBegun(): boolean { return this.responseStarted; }
+
+  // ---- request side (called by the client connection) ----
+
+  /** A chunk of the request body from the client parser. */
+  requestBody(chunk: Buffer): void {
+    if (this.done) return;
+    if (this.upstream === null) { (this.pending ??= []).push(Buffer.from(chunk)); if (this.pending.length > 16) this.sink.pauseReading(); return; }
+    if (!this.writeBody(chunk)) this.sink.pauseReading();
+  }
+
+  requestEnd(): void {
+    if (this.done) return;
+    this.requestDone = true;
+    if (this.upstream === null) { (this.pending ??= []).push(null); return; }
+    if (this.bodyKind === 'chunked') this.upstream.write('0\r\n\r\n');
+  }
+
+  private writeBody(chunk: Buffer): boolean {
+    const up = this.upstream!;
+    this.bodySent = true;
+    if (this.bodyKind === 'chunked') {
+      up.write(`${chunk.length.toString(16)}\r\n`);
+      up.write(chunk);
+      return up.write('\r\n');
+    }
+    return up.write(chunk);
+  }
+
+  /** The client went away: stop everything, never reuse the upstream connection. */
+  abort(): void {
+    if (this.done) return;
+    this.abandoned = true;
+    this.finish();
+    this.upstream?.destroy();
+  }
+
+  // ---- upstream side (called by the pool) ----
+
+  onUpstream(conn: UpstreamConnection): void {
+    if (this.abandoned) { conn.destroy(); return; }
+    this.upstream = conn;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending === null) { conn.write(this.head); return; }
+    conn.socket.cork();
+    conn.write(this.head);
+    for (const c of pending) {
+      if (c === null) { if (this.bodyKind === 'chunked') conn.write('0\r\n\r\n'); } else this.writeBody(c);
+    }
+    conn.socket.uncork();
+    this.sink.resumeReading();
+  }
+
+  onUpstreamDrain(): void {
+    if (!this.requestDone) this.sink.resumeReading();
+  }
+
+  batchStart(): void { this.sink.cork(); }
+  batchEnd(): void { this.sink.uncork(); }
+
+  onResponseHead(status: number, statusText: string, rawHeaders: string[], keepAlive: boolean): number {
+    if (this.done) return 0;
+    this.responseStarted = true;
+    const headers = responseHeaders(rawHeaders, VIA);
+    let hasLength = false;
+    let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
+      head += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    const noBody = this.req.method === 'HEAD' || STATUS_NO_BODY(status);
+    this.closeAfter = !this.req.keepAlive || this.sink.draining;
+    if (!noBody && !hasLength) {
+      // Length unknown: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones.
+      if (this.req.httpVersionMinor >= 1) { head += 'transfer-encoding: chunked\r\n'; this.chunkedOut = true; } else this.closeAfter = true;
+    }
+    if (this.closeAfter) head += 'connection: close\r\n';
+    else if (this.req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
+    this.sink.write(head + '\r\n');
+    void keepAlive;
+    return this.req.method === 'HEAD' ? 1 : 0;
+  }
+
+  onResponseData(chunk: Buffer): void {
+    if (this.done) return;
+    let ok: boolean;
+    if (this.chunkedOut) {
+      this.sink.write(`${chunk.length.toString(16)}\r\n`);
+      this.sink.write(chunk);
+      ok = this.sink.write('\r\n');
+    } else {
+      ok = this.sink.write(chunk);
+    }
+    if (!ok && this.upstream !== null) {
+      const up = this.upstream;
+      up.pause();
+      this.sink.onceDrain(() => up.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    if (this.chunkedOut) this.sink.write('0\r\n\r\n');
+    this.upstream = null;
+    // The backend answered before the request body was read (e.g. 413): the rest cannot be skipped safely.
+    if (!this.requestDone) this.closeAfter = true;
+    this.finish();
+    this.sink.finished(this, this.closeAfter);
+  }
+
+  onUpstreamError(err: UpstreamError): void {
+    if (this.done) return;
+    this.upstream = null;
+    // A reused keep-alive connection the backend had just closed: replay once on a fresh one
+    // when nothing of the request body was sent (the request never reached the application).
+    if (err.beforeResponse && err.reused && !this.bodySent && (err.code === 'SWY_UPSTREAM_CLOSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+      this.pool.dispatch(this, true);
+      return;
+    }
+    this.finish();
+    if (this.responseStarted) { this.sink.destroy(); return; }
+    const [code, detail] = mapError(err);
+    this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
+    this.sink.finished(this, true);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.routed.endpoint.end(this.clock.now() - this.started, this.clock);
+  }
+}
