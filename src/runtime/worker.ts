@@ -37,11 +37,17 @@ export class Worker {
     if (first) this.holder = new SnapshotHolder(next);
     const holder = this.holder!;
     // Listeners keyed by name+address: a moved listener is a new one.
-    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}@${l.engine}`, l]));
+    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
     try {
       for (const [key, l] of wanted) {
         const open = this.listeners.get(key);
-        if (open !== undefined) { open.apply(l); continue; }
+        if (open !== undefined) {
+          if ((open instanceof FastHttpListener ? 'fast' : 'node') !== l.engine) {
+            this.log.warn({ listener: l.name }, 'changing a listener\'s engine takes effect on restart');
+          }
+          open.apply(l);
+          continue;
+        }
         const listener = l.engine === 'node'
           ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
           : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);

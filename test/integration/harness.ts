@@ -91,13 +91,16 @@ export function baseConfig(port: number, services: Record<string, unknown>, rout
   };
 }
 
+/** The whole integration suite runs once per data-plane engine (see package.json "test"). */
+function withTestEngine(config: Record<string, unknown>): Record<string, unknown> {
+  const engine = process.env.SWITCHYARD_TEST_ENGINE;
+  if (engine === undefined || !Array.isArray(config.listeners)) return config;
+  return { ...config, listeners: (config.listeners as Record<string, unknown>[]).map((l) => ({ engine, ...l })) };
+}
+
 /** Starts `switchyard start -c <tmp file>` and waits for its "ready" log line. */
 export async function startSwitchyard(config: Record<string, unknown>, opts: { expectFail?: boolean } = {}): Promise<Switchyard> {
-  // The whole integration suite runs once per data-plane engine (see package.json "test").
-  const engine = process.env.SWITCHYARD_TEST_ENGINE;
-  if (engine !== undefined) {
-    config = { ...config, listeners: (config.listeners as Record<string, unknown>[]).map((l) => ({ engine, ...l })) };
-  }
+  config = withTestEngine(config);
   const dir = mkdtempSync(join(tmpdir(), 'swy-test-'));
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(config));
@@ -128,7 +131,7 @@ export async function startSwitchyard(config: Record<string, unknown>, opts: { e
         check();
       });
     },
-    writeConfig(c) { writeFileSync(configPath, stringify(c)); },
+    writeConfig(c) { writeFileSync(configPath, stringify(withTestEngine(c as Record<string, unknown>))); },
     workerPids() {
       const pids: number[] = [];
       for (const d of readdirSync('/proc')) {

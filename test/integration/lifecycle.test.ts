@@ -31,8 +31,9 @@ function steadyLoad(conns: number) {
   const agent = new Agent({ connections: conns });
   const stats = { ok: 0, failed: 0, errors: [] as string[], byBackend: new Map<string, number>() };
   let running = true;
+  const deadline = Date.now() + 20_000;
   const loops = Array.from({ length: conns }, async () => {
-    for (let i = 0; running && i < 100_000; i++) {
+    for (let i = 0; running && i < 100_000 && Date.now() < deadline; i++) {
       try {
         const r = await request(`${sy.url}/x`, { dispatcher: agent });
         const text = await r.body.text();
