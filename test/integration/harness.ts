@@ -151,6 +151,9 @@ export async function startSwitchyard(config: Record<string, unknown>, opts: { e
       const timer = setTimeout(() => { proc.kill('SIGKILL'); for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } }, 15_000);
       const code = await exited;
       clearTimeout(timer);
+      // A worker that died on its own (crash, native fault) fails the test that ran it.
+      const crash = /"code":([1-9]\d*|null),"signal":(null|"SIG(SEGV|ABRT|BUS|ILL|FPE)")[^\n]*worker exited/.exec(out);
+      if (crash) throw new Error(`a worker crashed during the test: ${crash[0]}`);
       return code;
     },
   };

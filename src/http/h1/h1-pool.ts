@@ -163,7 +163,10 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
     untrack(this);
     this.user = null;
     this.socket.destroy();
-    this.parser.close();
+    // Deferred: destroy() may run inside a parser callback, and closing a parser from its own
+    // callback crashes the process.
+    const parser = this.parser;
+    setImmediate(() => parser.close());
     this.pool.removed(this);
   }
 }
