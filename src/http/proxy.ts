@@ -11,7 +11,8 @@ import type { Clock } from '../util/clock.js';
 import { scanRequestHeaders, ambiguity, responseHeaders, type RequestHead } from './headers.js';
 import { normalizePath } from './normalize-path.js';
 import { hashKeyOf } from './hash-key.js';
-import { sendError, type ProxyErrorCode } from './error-response.js';
+import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js';
+import { logAccess } from '../observe/access-log.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -101,6 +102,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private done = false;
+  private status = 0;
+  private error: string | undefined;
   private readonly started: number;
 
   constructor(
@@ -110,6 +113,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly closing: () => boolean,
+    private readonly accessLog: boolean,
   ) {
     this.started = clock.now();
     routed.endpoint.begin();
@@ -118,6 +122,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private readonly onClientClose = (): void => {
     if (this.done) return;
+    if (this.status === 0) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
     this.finish(false);
     this.abortUpstream?.(new Error('client closed the connection'));
   };
@@ -127,8 +132,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   private finish(ok: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.routed.endpoint.end(this.clock.now() - this.started, this.clock);
+    const ms = this.clock.now() - this.started;
+    this.routed.endpoint.end(ms, this.clock);
     void ok;
+    if (this.accessLog) {
+      logAccess(this.log, {
+        requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
+        status: this.status, service: this.routed.service.name, backend: this.routed.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
+      });
+    }
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -139,6 +151,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.done) return false;
     this.resume = resume;
+    this.status = statusCode;
     const headers = responseHeaders(rawHeaders, VIA);
     if (this.closing()) headers.push('connection', 'close');
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
@@ -159,9 +172,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     const wasDone = this.done;
+    const [code, detail] = errorCodeOf(err as Error & { code?: string });
+    if (this.status === 0) { this.status = ProxyErrors[code].status; this.error = code; }
     this.finish(false);
     if (wasDone || this.res.destroyed) return;
-    const [code, detail] = errorCodeOf(err as Error & { code?: string });
     if (this.res.headersSent) {
       // Mid-response failure: the only honest signal left is to cut the client connection.
       this.res.destroy();
@@ -189,9 +203,13 @@ export function createHttpHandler(
     if ('code' in r) {
       // An ambiguous request may hide a second one in its body: answer and close the connection.
       sendError(res, r.code, r.detail, r.requestId, r.code === 'SWY_BAD_REQUEST' || closing());
+      if (holder.current.config.accessLog) {
+        logAccess(log, { requestId: r.requestId, client: req.socket.remoteAddress, method: req.method, target: req.url,
+          status: ProxyErrors[r.code].status, ms: 0, error: r.code });
+      }
       return;
     }
-    const exchange = new Exchange(req, res, r, clock, log, closing);
+    const exchange = new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog);
     r.service.poolOf(r.endpoint).dispatch({
       path: r.target,
       method: req.method as Dispatcher.HttpMethod,

@@ -27,7 +27,7 @@ before(async () => {
     { name: 'posts', match: { methods: ['POST'], path: { regex: '^/items/[0-9]+$' } }, service: 'posts' },
     { name: 'empty', match: { path: { exact: '/nothing-here' } }, service: 'empty' },
     { name: 'rest', match: { path: { prefix: '/app' } }, service: 'fallback' },
-  ]));
+  ], { accessLog: true }));
 });
 
 after(async () => {
@@ -92,4 +92,18 @@ test('sets X-Forwarded-*, Via and X-Request-Id; strips hop-by-hop headers; propa
   assert.match(String(gen.headers.via), /1\.1 switchyard/);
   const seen2 = backends[5].seen.at(-1)!;
   assert.match(String(seen2.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+});
+
+test('access log: one line per request with status, service, backend and timing', async () => {
+  await get('/app/logged?q=1', { 'x-request-id': 'log-me-1' });
+  await get('/nowhere', { 'x-request-id': 'log-me-2' });
+  const line1 = await sy.waitForLog(/"access":\{"requestId":"log-me-1"[^\n]*/);
+  assert.match(line1, /"status":200/);
+  assert.match(line1, /"service":"fallback"/);
+  assert.match(line1, new RegExp(`"backend":"${backends[5].address}"`));
+  assert.match(line1, /"target":"\/app\/logged\?q=1"/);
+  assert.match(line1, /"ms":\d/);
+  const line2 = await sy.waitForLog(/"access":\{"requestId":"log-me-2"[^\n]*/);
+  assert.match(line2, /"status":404/);
+  assert.match(line2, /"error":"SWY_NO_ROUTE"/);
 });

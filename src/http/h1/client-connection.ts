@@ -5,6 +5,7 @@ import type { SnapshotHolder } from '../../runtime/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { routeRequest } from '../proxy.js';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
+import { logAccess } from '../../observe/access-log.js';
 import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
@@ -63,6 +64,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   get draining(): boolean { return this.ctx.draining || this.closing; }
+
+  get accessLog(): Logger | null { return this.ctx.holder.current.config.accessLog ? this.ctx.log : null; }
 
   private idleDeadline(): void {
     this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
@@ -192,6 +195,11 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       if (ambiguous) { this.closing = true; this.reading = null; }
       const bodyUnread = kind !== 'none' && (queued === null || !queued.ended);
       this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
+      const log = this.accessLog;
+      if (log !== null) {
+        logAccess(log, { requestId: routed.requestId, client: this.socket.remoteAddress, method: req.method, target: req.url,
+          status: ProxyErrors[routed.code].status, ms: 0, error: routed.code });
+      }
       if (!this.closing && queued !== null) this.finishedReply();
       return;
     }

@@ -1,7 +1,9 @@
 import type { Clock } from '../../util/clock.js';
 import type { RoutedRequest } from '../proxy.js';
 import { VIA } from '../proxy.js';
-import type { ProxyErrorCode } from '../error-response.js';
+import type { Logger } from 'pino';
+import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
+import { logAccess } from '../../observe/access-log.js';
 import { responseHeaders } from '../headers.js';
 import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
 import type { H1Request } from './h1-request.js';
@@ -9,6 +11,8 @@ import type { H1Request } from './h1-request.js';
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
   readonly draining: boolean;
+  /** The logger for access lines when `accessLog` is on, else null. */
+  readonly accessLog: Logger | null;
   /** Writes raw response bytes; false when the client socket is full. */
   write(data: string | Buffer): boolean;
   cork(): void;
@@ -55,6 +59,8 @@ export class H1Exchange implements UpstreamUser {
   private chunkedOut = false;
   private closeAfter = false;
   private done = false;
+  private status = 0;
+  private error: string | undefined;
   private readonly started: number;
   private readonly head: string;
 
@@ -112,6 +118,7 @@ export class H1Exchange implements UpstreamUser {
   abort(): void {
     if (this.done) return;
     this.abandoned = true;
+    if (!this.responseStarted) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
     this.finish();
     this.upstream?.destroy();
   }
@@ -143,6 +150,7 @@ export class H1Exchange implements UpstreamUser {
   onResponseHead(status: number, statusText: string, rawHeaders: string[], keepAlive: boolean): number {
     if (this.done) return 0;
     this.responseStarted = true;
+    this.status = status;
     const headers = responseHeaders(rawHeaders, VIA);
     let hasLength = false;
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
@@ -200,9 +208,10 @@ export class H1Exchange implements UpstreamUser {
       this.pool.dispatch(this, true);
       return;
     }
+    const [code, detail] = mapError(err);
+    if (!this.responseStarted) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
     this.finish();
     if (this.responseStarted) { this.sink.destroy(); return; }
-    const [code, detail] = mapError(err);
     this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
     this.sink.finished(this, true);
   }
@@ -210,6 +219,14 @@ export class H1Exchange implements UpstreamUser {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.routed.endpoint.end(this.clock.now() - this.started, this.clock);
+    const ms = this.clock.now() - this.started;
+    this.routed.endpoint.end(ms, this.clock);
+    const log = this.sink.accessLog;
+    if (log !== null) {
+      logAccess(log, {
+        requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
+        status: this.status, service: this.routed.service.name, backend: this.routed.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
+      });
+    }
   }
 }
