@@ -59,6 +59,7 @@ export class H1Exchange implements UpstreamUser {
   private chunkedOut = false;
   private closeAfter = false;
   private done = false;
+  private pendingHead: string | null = null;
   private status = 0;
   private error: string | undefined;
   private readonly started: number;
@@ -85,7 +86,7 @@ export class H1Exchange implements UpstreamUser {
   }
 
   /** True once response bytes went to the client: an error can then only cut the connection. */
-  get responseBegun(): boolean { return this.responseStarted; }
+  get responseBegun(): boolean { return this.responseStarted && this.pendingHead === null; }
 
   // ---- request side (called by the client connection) ----
 
@@ -167,7 +168,8 @@ export class H1Exchange implements UpstreamUser {
     }
     if (this.closeAfter) head += 'connection: close\r\n';
     else if (this.req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
-    this.sink.write(head + '\r\n');
+    // Held back so head and first body chunk leave in one buffer, one write (see onResponseData).
+    this.pendingHead = head + '\r\n';
     void keepAlive;
     return this.req.method === 'HEAD' ? 1 : 0;
   }
@@ -175,6 +177,19 @@ export class H1Exchange implements UpstreamUser {
   onResponseData(chunk: Buffer): void {
     if (this.done) return;
     let ok: boolean;
+    const head = this.pendingHead;
+    if (head !== null) {
+      this.pendingHead = null;
+      if (!this.chunkedOut) {
+        const buf = Buffer.allocUnsafe(head.length + chunk.length);
+        buf.write(head, 0, 'latin1');
+        chunk.copy(buf, head.length);
+        ok = this.sink.write(buf);
+        if (!ok) this.pauseUpstream();
+        return;
+      }
+      this.sink.write(head);
+    }
     if (this.chunkedOut) {
       this.sink.write(`${chunk.length.toString(16)}\r\n`);
       this.sink.write(chunk);
@@ -182,15 +197,19 @@ export class H1Exchange implements UpstreamUser {
     } else {
       ok = this.sink.write(chunk);
     }
-    if (!ok && this.upstream !== null) {
-      const up = this.upstream;
-      up.pause();
-      this.sink.onceDrain(() => up.resume());
-    }
+    if (!ok) this.pauseUpstream();
+  }
+
+  private pauseUpstream(): void {
+    const up = this.upstream;
+    if (up === null) return;
+    up.pause();
+    this.sink.onceDrain(() => up.resume());
   }
 
   onResponseEnd(): void {
     if (this.done) return;
+    if (this.pendingHead !== null) { this.sink.write(this.pendingHead); this.pendingHead = null; }
     if (this.chunkedOut) this.sink.write('0\r\n\r\n');
     this.upstream = null;
     // The backend answered before the request body was read (e.g. 413): the rest cannot be skipped safely.
@@ -209,9 +228,12 @@ export class H1Exchange implements UpstreamUser {
       return;
     }
     const [code, detail] = mapError(err);
-    if (!this.responseStarted) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
+    // A head still held back was never sent: the client can still get a clean error answer.
+    const sent = this.responseStarted && this.pendingHead === null;
+    this.pendingHead = null;
+    if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
     this.finish();
-    if (this.responseStarted) { this.sink.destroy(); return; }
+    if (sent) { this.sink.destroy(); return; }
     this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
     this.sink.finished(this, true);
   }
