@@ -165,6 +165,9 @@ export class Primary {
       this.opts.log.debug('config unchanged');
       return;
     }
+    if ((this.opts.workers ?? next.workers) !== (this.opts.workers ?? this.config.workers)) {
+      this.opts.log.warn({ workers: next.workers }, 'a change of `workers` takes effect on restart');
+    }
     this.version++;
     this.config = next;
     const live = this.liveWorkers();

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Snapshot, SnapshotHolder } from './snapshot.js';
+import { validateConfig } from '../config/load.js';
+import { ManualClock } from '../util/clock.js';
+import { seededRandom } from '../util/random.js';
+
+const deps = { clock: new ManualClock(), random: seededRandom(1) };
+const config = (backends: string[], algorithm = 'least-connections') => validateConfig({
+  listeners: [{ name: 'web', address: '127.0.0.1:1' }],
+  routes: [{ service: 'app' }],
+  services: { app: { balancer: { algorithm }, backends: backends.map((address, i) => ({ address, weight: i + 1 })) } },
+});
+
+test('a reload carries endpoint state (in-flight, latency, availability) for backends that remain', async () => {
+  const s1 = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002']), 1, deps);
+  const [a, b] = s1.services.get('app')!.endpoints;
+  a.begin(); a.begin(); a.ewmaMs = 42; b.available = false;
+  const holder = new SnapshotHolder(s1);
+  const s2 = Snapshot.build(config(['127.0.0.1:9002', '127.0.0.1:9001', '127.0.0.1:9003']), 2, deps, s1);
+  holder.swap(s2);
+  const [b2, a2, c2] = s2.services.get('app')!.endpoints;
+  assert.equal(a2, a, 'same Endpoint object for 9001');
+  assert.equal(b2, b, 'same Endpoint object for 9002');
+  assert.equal(a2.inFlight, 2);
+  assert.equal(a2.ewmaMs, 42);
+  assert.equal(b2.available, false);
+  assert.equal(b2.weight, 1, 'weights follow the new config');
+  assert.equal(a2.weight, 2);
+  assert.equal(c2.inFlight, 0);
+  // A request that began under the old snapshot ends under the new one: counts stay right.
+  a.end(5, deps.clock);
+  assert.equal(a2.inFlight, 1);
+  await s2.close();
+});
+
+test('the new balancer skips an endpoint marked unavailable after refresh', async () => {
+  const s = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002'], 'round-robin'), 1, deps);
+  const svc = s.services.get('app')!;
+  svc.endpoints[0].available = false;
+  svc.refresh();
+  for (let i = 0; i < 10; i++) assert.equal(svc.pick({ attempt: 0 })?.key, '127.0.0.1:9002');
+  await s.close();
+});
+
+test('pick skips endpoints already tried (retries), and returns undefined when all were', async () => {
+  const s = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002', '127.0.0.1:9003'], 'maglev'), 1, deps);
+  const svc = s.services.get('app')!;
+  const first = svc.pick({ attempt: 0, hashKey: 'k' })!;
+  const tried = new Set([first]);
+  const second = svc.pick({ attempt: 1, hashKey: 'k', tried })!;
+  assert.notEqual(second, first);
+  tried.add(second);
+  const third = svc.pick({ attempt: 2, hashKey: 'k', tried })!;
+  assert.ok(!tried.has(third));
+  tried.add(third);
+  assert.equal(svc.pick({ attempt: 3, hashKey: 'k', tried }), undefined);
+  await s.close();
+});
