@@ -79,11 +79,15 @@ export class Service {
       carried.zone = b.zone;
       return carried;
     });
-    for (const ep of this.endpoints) {
-      const reuse = previous !== undefined && previous.poolKey === this.poolKey ? previous.pools.get(ep) : undefined;
-      this.pools.set(ep, reuse ?? createPool(ep, cfg));
-      const reuseH1 = previous !== undefined && previous.poolKey === this.poolKey ? previous.h1Pools.get(ep) : undefined;
-      if (reuseH1 !== undefined) this.h1Pools.set(ep, reuseH1);
+    // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
+    // remain are carried over when the pool options did not change.
+    if (previous !== undefined && previous.poolKey === this.poolKey) {
+      for (const ep of this.endpoints) {
+        const pool = previous.pools.get(ep);
+        if (pool !== undefined) this.pools.set(ep, pool);
+        const h1 = previous.h1Pools.get(ep);
+        if (h1 !== undefined) this.h1Pools.set(ep, h1);
+      }
     }
     this.balancer = this.buildBalancer();
   }
@@ -99,9 +103,11 @@ export class Service {
     this.balancer = this.buildBalancer();
   }
 
-  /** The upstream connection pool of an endpoint of this service. */
+  /** The undici pool of an endpoint of this service (node engine). Hot path. */
   poolOf(ep: Endpoint): Pool {
-    return this.pools.get(ep)!;
+    let pool = this.pools.get(ep);
+    if (pool === undefined) { pool = createPool(ep, this.config); this.pools.set(ep, pool); }
+    return pool;
   }
 
   /** The fast-path connection pool of an endpoint of this service. Hot path. */
@@ -142,8 +148,7 @@ export class Service {
    * their in-flight requests finish) and this balancer's observers.
    */
   retire(next: Service | undefined): void {
-    this.balancer.close?.();
-    if (next !== undefined) next.balancer = next.buildBalancer(); // re-attach observers the close above removed
+    this.balancer.close?.(); // detaches only the observers it still owns; `next` keeps its own
     for (const [ep, pool] of this.pools) {
       if (next !== undefined && next.pools.get(ep) === pool) continue;
       void pool.close().catch(() => undefined);
