@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../config/schema.js';
-import { parseHostPort } from '../config/address.js';
+import { listenOn } from './listen.js';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './proxy.js';
@@ -75,16 +75,9 @@ export class HttpListener {
 
   /** Binds (through the cluster primary when in a worker). */
   listen(): Promise<void> {
-    const { host, port } = parseHostPort(this.address, true)!;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        this.server.on('error', (err) => this.log.error({ err, listener: this.name }, 'listener error'));
-        resolve();
-      });
-    });
+    return listenOn(this.server, this.address, this.log, this.name);
   }
+
 
   /**
    * Stops accepting, tells keep-alive clients to go (`Connection: close` on every further

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
-import { parseHostPort } from '../../config/address.js';
+import { listenOn } from '../listen.js';
 import type { SnapshotHolder } from '../../runtime/snapshot.js';
 import type { Service } from '../../upstream/service.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
@@ -69,16 +69,9 @@ export class FastHttpListener implements ConnectionContext {
   }
 
   listen(): Promise<void> {
-    const { host, port } = parseHostPort(this.address, true)!;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        this.server.on('error', (err) => this.log.error({ err, listener: this.name }, 'listener error'));
-        resolve();
-      });
-    });
+    return listenOn(this.server, this.address, this.log, this.name);
   }
+
 
   /** Stops accepting; idle connections close now, busy ones after their response; the rest are cut at `drainMs`. */
   async close(drainMs: number): Promise<void> {
