@@ -43,7 +43,10 @@ test('validateConfig: service defaults (p2c balancer, timeouts in ms, backend we
   assert.equal(s.hashKey, undefined);
   assert.equal(s.maxConnectionsPerBackend, 256);
   assert.deepEqual(s.timeouts, { connect: 5000, request: 60_000, idle: 60_000 });
-  assert.deepEqual(s.backends, [{ address: '10.0.0.1:9000', weight: 1 }]);
+  assert.deepEqual(s.backends, [{ address: '10.0.0.1:9000', weight: 1, draining: false }]);
+  assert.equal(s.healthCheck, undefined);
+  assert.deepEqual(s.outlierDetection, { enabled: true, consecutiveFailures: 5, baseEjectionTime: 30_000, maxEjectionTime: 300_000, maxEjectionPercent: 50 });
+  assert.deepEqual(s.circuitBreaker, { enabled: true, errorThresholdPercentage: 50, requestVolumeThreshold: 20, sleepWindow: 30_000, halfOpenRequests: 5, window: 10_000 });
 });
 
 test('validateConfig: balancer-specific defaults', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseHostPort } from './address.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema } from './resilience-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -120,6 +121,7 @@ export const BackendSchema = z.strictObject({
   address: hostPort('backend address'),
   weight: z.number().int().min(1).max(10_000).default(1),
   zone: z.string().min(1).optional(),
+  draining: z.boolean().default(false).describe('no new requests; in-flight ones finish'),
 });
 
 export const ServiceSchema = z.strictObject({
@@ -134,6 +136,9 @@ export const ServiceSchema = z.strictObject({
     request: duration('60s').describe('request sent until response headers arrive; expiry → 504'),
     idle: duration('60s').describe('longest silence while a response body streams; expiry aborts it'),
   }).prefault({}),
+  healthCheck: HealthCheckSchema.optional(),
+  outlierDetection: OutlierSchema.prefault({}),
+  circuitBreaker: BreakerSchema.prefault({}),
 });
 
 export const ConfigSchema = z.strictObject({

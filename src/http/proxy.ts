@@ -123,18 +123,19 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly onClientClose = (): void => {
     if (this.done) return;
     if (this.status === 0) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
-    this.finish(false);
+    this.finish(null);
     this.abortUpstream?.(new Error('client closed the connection'));
   };
 
   private readonly onDrain = (): void => { this.resume?.(); };
 
-  private finish(ok: boolean): void {
+  /** `ok`: the outcome for breaker and outlier detection (null: the client left, no verdict). */
+  private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
     const ms = this.clock.now() - this.started;
     this.routed.endpoint.end(ms, this.clock);
-    void ok;
+    if (ok !== null) this.routed.service.recordOutcome(this.routed.endpoint, ok);
     if (this.accessLog) {
       logAccess(this.log, {
         requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
@@ -166,7 +167,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.finish(true);
+    this.finish(this.status < 500);
     this.res.end();
   }
 

@@ -8,6 +8,7 @@ import { Snapshot } from './snapshot.js';
 import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { HealthSupervisor } from './health-supervisor.js';
 
 /** Where configs come from: the file source today, etcd later. `load` throws ConfigError. */
 export interface ConfigLoader {
@@ -44,8 +45,13 @@ export class Primary {
   private readonly recentCrashes: number[] = [];
   private stopWatch: () => void = () => undefined;
   private ready = false;
+  private readonly health: HealthSupervisor;
 
-  constructor(private readonly opts: PrimaryOptions) {}
+  constructor(private readonly opts: PrimaryOptions) {
+    this.health = new HealthSupervisor(opts.log, (service, backend, healthy) => {
+      for (const w of this.liveWorkers()) this.sendTo(w, { type: 'health', service, backend, healthy });
+    });
+  }
 
   private workerCount(): number {
     const w = this.opts.workers ?? this.config.workers;
@@ -57,6 +63,7 @@ export class Primary {
     this.config = await this.opts.loader.load();
     await Snapshot.build(this.config, 0, { clock: systemClock, random: systemRandom }).close();
     this.version = 1;
+    this.health.apply(this.config);
     cluster.setupPrimary({ exec: WORKER_ENTRY });
     const n = this.workerCount();
     const readyAll = this.awaitReports(this.version, n);
@@ -91,7 +98,7 @@ export class Primary {
 
   private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
     if (m.type === 'hello') {
-      this.sendTo(w, { type: 'config', version: this.version, config: this.config });
+      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot() });
       return;
     }
     if (m.type === 'fatal') {
@@ -170,9 +177,10 @@ export class Primary {
     }
     this.version++;
     this.config = next;
+    this.health.apply(next);
     const live = this.liveWorkers();
     const wait = this.awaitReports(this.version, live.length);
-    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next });
+    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot() });
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
     else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
@@ -183,6 +191,7 @@ export class Primary {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.stopWatch();
+    this.health.stop();
     const drainMs = this.config.shutdown.drainTimeout;
     this.opts.log.info({ reason, drainMs }, 'shutting down: draining');
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is ClusterWorker => w !== undefined);

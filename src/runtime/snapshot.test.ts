@@ -15,7 +15,7 @@ const config = (backends: string[], algorithm = 'least-connections') => validate
 test('a reload carries endpoint state (in-flight, latency, availability) for backends that remain', async () => {
   const s1 = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002']), 1, deps);
   const [a, b] = s1.services.get('app')!.endpoints;
-  a.begin(); a.begin(); a.ewmaMs = 42; b.available = false;
+  a.begin(); a.begin(); a.ewmaMs = 42; b.healthy = false; b.updateAvailability();
   const holder = new SnapshotHolder(s1);
   const s2 = Snapshot.build(config(['127.0.0.1:9002', '127.0.0.1:9001', '127.0.0.1:9003']), 2, deps, s1);
   holder.swap(s2);
@@ -25,6 +25,7 @@ test('a reload carries endpoint state (in-flight, latency, availability) for bac
   assert.equal(a2.inFlight, 2);
   assert.equal(a2.ewmaMs, 42);
   assert.equal(b2.available, false);
+  assert.equal(b2.state, 'unhealthy');
   assert.equal(b2.weight, 1, 'weights follow the new config');
   assert.equal(a2.weight, 2);
   assert.equal(c2.inFlight, 0);
@@ -34,12 +35,31 @@ test('a reload carries endpoint state (in-flight, latency, availability) for bac
   await s2.close();
 });
 
-test('the new balancer skips an endpoint marked unavailable after refresh', async () => {
+test('a backend marked unhealthy leaves picking, and comes back when healthy', async () => {
   const s = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002'], 'round-robin'), 1, deps);
   const svc = s.services.get('app')!;
-  svc.endpoints[0].available = false;
-  svc.refresh();
+  assert.equal(svc.setHealth('127.0.0.1:9001', false), true);
+  assert.equal(svc.setHealth('127.0.0.1:9999', false), false);
   for (let i = 0; i < 10; i++) assert.equal(svc.pick({ attempt: 0 })?.key, '127.0.0.1:9002');
+  svc.setHealth('127.0.0.1:9001', true);
+  const seen = new Set(Array.from({ length: 4 }, () => svc.pick({ attempt: 0 })?.key));
+  assert.deepEqual([...seen].sort(), ['127.0.0.1:9001', '127.0.0.1:9002']);
+  await s.close();
+});
+
+test('outcomes trip the breaker and eject through outlier detection; both take the backend out of picking', async () => {
+  const clock = new ManualClock(1000);
+  const s = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002', '127.0.0.1:9003', '127.0.0.1:9004'], 'round-robin'), 1, { clock, random: seededRandom(2) });
+  const svc = s.services.get('app')!;
+  const [a] = svc.endpoints;
+  for (let i = 0; i < 4; i++) svc.recordOutcome(a, false);
+  assert.equal(a.available, true, 'four failures are not enough');
+  svc.recordOutcome(a, false);
+  assert.equal(a.state, 'ejected');
+  for (let i = 0; i < 20; i++) assert.notEqual(svc.pick({ attempt: 0 }), a);
+  clock.advance(30_001);
+  svc.tick();
+  assert.equal(a.available, true, 'back after the 30 s ejection');
   await s.close();
 });
 

@@ -4,12 +4,15 @@ import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import { Worker } from './worker.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import type { ResilienceEvent } from '../upstream/service.js';
 
 /* Entry point of a cluster worker process (see primary.ts `cluster.setupPrimary`). */
 const workers = Number(process.env.SWITCHYARD_WORKERS ?? availableParallelism());
 const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { worker: Number(process.env.SWITCHYARD_WORKER_ID ?? 0) });
 const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
-const worker = new Worker({ clock: systemClock, random: systemRandom }, log, workers, send);
+// Resilience transitions are logged where they happen (the worker that saw the traffic).
+const events = (e: ResilienceEvent) => log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
+const worker = new Worker({ clock: systemClock, random: systemRandom, events }, log, workers, send);
 
 let queue = Promise.resolve();
 process.on('message', (msg: ToWorker) => {

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { HttpListener } from '../http/server.js';
 import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import type { FromWorker, HealthMap, ToWorker } from './messages.js';
 import type { RuntimeDeps } from '../upstream/service.js';
 
 /**
@@ -19,22 +19,36 @@ export class Worker {
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
     private readonly send: (m: FromWorker) => void) {}
 
+  private ticker: NodeJS.Timeout | undefined;
+
   async handle(msg: ToWorker): Promise<void> {
-    if (msg.type === 'config') await this.apply(msg.version, msg.config);
+    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health);
+    else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 
-  private async apply(version: number, config: Config): Promise<void> {
+  /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service. */
+  private startTicker(): void {
+    this.ticker = setInterval(() => {
+      for (const s of this.holder?.current.services.values() ?? []) s.tick();
+    }, 250);
+    this.ticker.unref();
+  }
+
+  private async apply(version: number, config: Config, health: HealthMap = {}): Promise<void> {
     if (this.shuttingDown) return;
     let next: Snapshot;
     try {
       next = Snapshot.build(config, version, this.deps, this.holder?.current);
+      for (const [service, states] of Object.entries(health)) {
+        for (const [backend, healthy] of Object.entries(states)) next.services.get(service)?.setHealth(backend, healthy);
+      }
     } catch (e) {
       this.send({ type: 'rejected', version, error: (e as Error).message });
       return;
     }
     const first = this.holder === undefined;
-    if (first) this.holder = new SnapshotHolder(next);
+    if (first) { this.holder = new SnapshotHolder(next); this.startTicker(); }
     const holder = this.holder!;
     // Listeners keyed by name+address: a moved listener is a new one.
     const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
@@ -71,6 +85,7 @@ export class Worker {
   private async shutdown(drainMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    clearInterval(this.ticker);
     await Promise.all([...this.listeners.values()].map((l) => l.close(drainMs)));
     await this.holder?.current.close();
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.js';
+import type { CircuitBreaker } from '../resilience/breaker.js';
 
 /** Something that wants to know when an endpoint's in-flight count moves (e.g. a least-conn heap). */
 export interface LoadObserver {
@@ -28,8 +29,16 @@ export class Endpoint {
   ewmaMs = 0;
   /** Clock time of the last EWMA update. */
   ewmaAt = 0;
-  /** False while the endpoint must not be picked (unhealthy, ejected, open breaker, draining). */
+  /** False while the endpoint must not be picked: derived from the four states below. */
   available = true;
+  /** Active health checks say it answers (true until a checker says otherwise). */
+  healthy = true;
+  /** Ejected by passive outlier detection. */
+  ejected = false;
+  /** Set to draining in config: no new requests, in-flight ones finish. */
+  draining = false;
+  /** Circuit breaker of this backend (null when the service disables breakers). */
+  breaker: CircuitBreaker | null = null;
   /** At most one observer: the balancer of the current snapshot that tracks load. */
   observer: LoadObserver | null = null;
 
@@ -39,6 +48,26 @@ export class Endpoint {
     this.key = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.weight = weight;
     this.zone = zone;
+  }
+
+  /**
+   * Recomputes `available` from health, ejection, draining and the breaker; returns true when it
+   * changed (the service then rebuilds its balancer). Not on the per-request path.
+   */
+  updateAvailability(): boolean {
+    const a = this.healthy && !this.ejected && !this.draining && (this.breaker === null || this.breaker.pickable());
+    if (a === this.available) return false;
+    this.available = a;
+    return true;
+  }
+
+  /** The state an operator sees: draining, unhealthy, ejected, open breaker, or healthy. */
+  get state(): 'healthy' | 'unhealthy' | 'draining' | 'ejected' | 'breaker-open' {
+    if (this.draining) return 'draining';
+    if (!this.healthy) return 'unhealthy';
+    if (this.ejected) return 'ejected';
+    if (this.breaker !== null && !this.breaker.pickable()) return 'breaker-open';
+    return 'healthy';
   }
 
   /** A request to this endpoint starts. */

@@ -7,9 +7,22 @@ import { createBalancer } from './balancers/index.js';
 import type { Balancer, BalancerOptions, PickContext } from './balancers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Random } from '../util/random.js';
+import { CircuitBreaker } from '../resilience/breaker.js';
+import { OutlierDetector } from './health/outlier.js';
 
-/** Injected time and randomness for a whole snapshot. */
-export interface RuntimeDeps { clock: Clock; random: Random }
+/** A resilience state change, for logs (and later metrics and the admin API). */
+export interface ResilienceEvent {
+  kind: 'breaker' | 'outlier' | 'health';
+  service: string;
+  backend: string;
+  to: string;
+  from?: string;
+  reason?: string;
+  forMs?: number;
+}
+
+/** Injected time, randomness and the sink for resilience events of a whole snapshot. */
+export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void }
 
 const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
 
@@ -58,6 +71,7 @@ export class Service {
   /** Fast-path pools, created on first use (a node-engine-only config never opens one). */
   private readonly h1Pools = new Map<Endpoint, H1Pool>();
   private readonly poolKey: string;
+  private readonly outlier: OutlierDetector<Endpoint> | null;
 
   /**
    * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
@@ -79,6 +93,18 @@ export class Service {
       carried.zone = b.zone;
       return carried;
     });
+    this.endpoints.forEach((ep, i) => { ep.draining = cfg.backends[i].draining; });
+    this.setUpBreakers(previous);
+    const o = cfg.outlierDetection;
+    this.outlier = !o.enabled ? null : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, {
+      consecutiveFailures: o.consecutiveFailures, baseEjectionMs: o.baseEjectionTime, maxEjectionMs: o.maxEjectionTime,
+      maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: 0, successRateRequestVolume: 100, intervalMs: 10_000,
+    }, deps.clock, (ep, ejected, reason, forMs) => {
+      ep.ejected = ejected;
+      deps.events?.({ kind: 'outlier', service: name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
+    });
+    if (!o.enabled) for (const ep of this.endpoints) ep.ejected = false;
+    for (const ep of this.endpoints) ep.updateAvailability();
     // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
     // remain are carried over when the pool options did not change.
     if (previous !== undefined && previous.poolKey === this.poolKey) {
@@ -90,6 +116,51 @@ export class Service {
       }
     }
     this.balancer = this.buildBalancer();
+  }
+
+  /** One breaker per endpoint; kept across reloads unless the breaker settings changed. */
+  private setUpBreakers(previous: Service | undefined): void {
+    const b = this.config.circuitBreaker;
+    const same = previous !== undefined && JSON.stringify(previous.config.circuitBreaker) === JSON.stringify(b);
+    for (const ep of this.endpoints) {
+      if (!b.enabled) { ep.breaker = null; continue; }
+      if (same && ep.breaker !== null) continue;
+      ep.breaker = new CircuitBreaker({
+        errorThresholdPercentage: b.errorThresholdPercentage, requestVolumeThreshold: b.requestVolumeThreshold,
+        sleepWindowMs: b.sleepWindow, halfOpenRequests: b.halfOpenRequests, windowMs: b.window,
+      }, this.deps.clock, (from, to) => this.deps.events?.({ kind: 'breaker', service: this.name, backend: ep.key, from, to }));
+    }
+  }
+
+  /**
+   * The outcome of one proxied request (`ok` false for a 5xx or a gateway failure: connect
+   * error, reset, timeout) feeds the breaker and the outlier detector; a resulting change of
+   * availability rebuilds the balancer. Hot path when nothing changes: O(1).
+   */
+  recordOutcome(ep: Endpoint, ok: boolean): void {
+    ep.breaker?.record(ok);
+    this.outlier?.record(ep, ok);
+    if (ep.updateAvailability()) this.refresh();
+  }
+
+  /** Time-driven transitions (ejections expiring, breakers leaving open); called every ~250 ms. */
+  tick(): void {
+    this.outlier?.tick();
+    let changed = false;
+    for (const ep of this.endpoints) {
+      ep.breaker?.tick();
+      if (ep.updateAvailability()) changed = true;
+    }
+    if (changed) this.refresh();
+  }
+
+  /** Applies an active health-check result for backend `key`; returns false when the backend is unknown. */
+  setHealth(key: string, healthy: boolean): boolean {
+    const ep = this.endpoints.find((e) => e.key === key);
+    if (ep === undefined) return false;
+    ep.healthy = healthy;
+    if (ep.updateAvailability()) this.refresh();
+    return true;
   }
 
   private buildBalancer(): Balancer {
@@ -129,7 +200,13 @@ export class Service {
    * Returns undefined when nothing is usable (→ 503). Hot path; allocates only on retries.
    */
   pick(ctx: PickContext): Endpoint | undefined {
-    const ep = this.balancer.pick(ctx);
+    let ep = this.balancer.pick(ctx);
+    // A half-open breaker admits a fixed number of trials: once they are taken it leaves picking.
+    if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) {
+      if (ep.updateAvailability()) this.refresh();
+      ep = this.balancer.pick(ctx);
+      if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) return undefined;
+    }
     const tried = ctx.tried;
     if (ep === undefined || tried === undefined || tried.size === 0 || !tried.has(ep)) return ep;
     const n = this.endpoints.length;

@@ -120,7 +120,7 @@ export class H1Exchange implements UpstreamUser {
     if (this.done) return;
     this.abandoned = true;
     if (!this.responseStarted) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
-    this.finish();
+    this.finish(null);
     this.upstream?.destroy();
   }
 
@@ -214,7 +214,7 @@ export class H1Exchange implements UpstreamUser {
     this.upstream = null;
     // The backend answered before the request body was read (e.g. 413): the rest cannot be skipped safely.
     if (!this.requestDone) this.closeAfter = true;
-    this.finish();
+    this.finish(this.status < 500);
     this.sink.finished(this, this.closeAfter);
   }
 
@@ -232,17 +232,19 @@ export class H1Exchange implements UpstreamUser {
     const sent = this.responseStarted && this.pendingHead === null;
     this.pendingHead = null;
     if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
-    this.finish();
+    this.finish(false);
     if (sent) { this.sink.destroy(); return; }
     this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
     this.sink.finished(this, true);
   }
 
-  private finish(): void {
+  /** `ok`: the outcome for breaker and outlier detection (null: the client left, no verdict). */
+  private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
     const ms = this.clock.now() - this.started;
     this.routed.endpoint.end(ms, this.clock);
+    if (ok !== null) this.routed.service.recordOutcome(this.routed.endpoint, ok);
     const log = this.sink.accessLog;
     if (log !== null) {
       logAccess(log, {

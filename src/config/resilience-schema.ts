@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/*
+ * Per-service resilience settings. Defaults are the design chapter's numbers
+ * (../shared/design/scalability-and-reliability.md): health checks every 5 s with 3 failures,
+ * circuit breaker 50% / 20 requests / 30 s / 5 trials; passive outlier detection as Envoy does.
+ */
+
+const durationInput = z.union([z.number().nonnegative(), z.string()])
+  .describe('a duration: milliseconds as a number, or a string like "250ms", "5s", "1m"');
+
+/** A duration field with a default, parsed into milliseconds. */
+export const duration = (def: string) =>
+  durationInput.default(def).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration "${v}" (use e.g. 250ms, 5s, 1m)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** `200`, `"200-399"` → [lo, hi]. */
+const statusRange = z.union([
+  z.number().int().min(100).max(599).transform((n) => [n, n] as [number, number]),
+  z.string().regex(/^\d{3}-\d{3}$/, 'a status or a range like "200-399"')
+    .transform((s) => s.split('-').map(Number) as [number, number]),
+]);
+
+export const HealthCheckSchema = z.strictObject({
+  type: z.enum(['http', 'tcp']).default('http'),
+  interval: duration('5s').refine((ms) => ms >= 10, 'interval must be at least 10ms').describe('time between checks of one backend (jittered ±10%, first check at a random offset)'),
+  timeout: duration('2s').refine((ms) => ms > 0, 'timeout must be positive'),
+  unhealthyThreshold: z.number().int().min(1).default(3),
+  healthyThreshold: z.number().int().min(1).default(2),
+  method: z.string().regex(/^[A-Z]+$/).default('GET'),
+  path: z.string().startsWith('/').default('/'),
+  expectedStatuses: z.array(statusRange).min(1).prefault(['200-399']),
+  bodyContains: z.string().optional(),
+  host: z.string().optional().describe('Host header of the check (default: the backend address)'),
+}).describe('active health checks, run once per node by the primary');
+
+export const OutlierSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  consecutiveFailures: z.number().int().min(1).default(5).describe('5xx or gateway failures in a row that eject a backend'),
+  baseEjectionTime: duration('30s').refine((ms) => ms > 0, 'baseEjectionTime must be positive').describe('ejection lasts this × the number of times the backend was ejected'),
+  maxEjectionTime: duration('300s'),
+  maxEjectionPercent: z.number().min(0).max(100).default(50).describe('never eject more than this share of the pool'),
+}).describe('passive outlier detection from live traffic');
+
+export const BreakerSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  errorThresholdPercentage: z.number().min(1).max(100).default(50),
+  requestVolumeThreshold: z.number().int().min(1).default(20),
+  sleepWindow: duration('30s').refine((ms) => ms > 0, 'sleepWindow must be positive'),
+  halfOpenRequests: z.number().int().min(1).default(5),
+  window: duration('10s').refine((ms) => ms >= 10, 'window must be at least 10ms').describe('rolling window the error percentage is computed over'),
+}).describe('circuit breaker per backend; an open breaker takes the backend out of picking');
+
+export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
+export type OutlierConfig = z.output<typeof OutlierSchema>;
+export type BreakerConfig = z.output<typeof BreakerSchema>;

@@ -1,0 +1,141 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request } from 'undici';
+import { startControlBackend, type ControlBackend } from '../support/control-backend.js';
+import { startSwitchyard, freePort, baseConfig, sleep, type Switchyard } from './harness.js';
+
+/*
+ * Health, ejection and breakers end to end: real Switchyard, controllable real backends. Each
+ * test starts its own Switchyard so the state machines start fresh.
+ */
+
+let backends: ControlBackend[];
+const agent = new Agent({ connections: 32 });
+
+before(async () => {
+  backends = await Promise.all(['a', 'b', 'c'].map((n) => startControlBackend(n)));
+});
+
+after(async () => {
+  await agent.close();
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+async function start(service: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Switchyard> {
+  for (const b of backends) { b.set({ kind: 'ok' }); if (!b.listening) await b.start(); }
+  const port = await freePort();
+  return startSwitchyard(baseConfig(port, {
+    app: { balancer: { algorithm: 'round-robin' }, backends: backends.map((b) => ({ address: b.address })), ...service },
+  }, undefined, extra));
+}
+
+/** `conns` loops sending GETs for `ms`; returns status counts and the backends that answered. */
+async function load(sy: Switchyard, conns: number, ms: number) {
+  const stats = { ok: 0, failed: 0, by: new Map<string, number>() };
+  const end = Date.now() + ms;
+  await Promise.all(Array.from({ length: conns }, async () => {
+    for (let i = 0; i < 100_000 && Date.now() < end; i++) {
+      try {
+        const r = await request(`${sy.url}/x`, { dispatcher: agent });
+        const text = await r.body.text();
+        if (r.statusCode === 200) {
+          stats.ok++;
+          const name = (JSON.parse(text) as { backend: string }).backend;
+          stats.by.set(name, (stats.by.get(name) ?? 0) + 1);
+        } else stats.failed++;
+      } catch { stats.failed++; }
+    }
+  }));
+  return stats;
+}
+
+test('a dead backend under load is ejected in under a second; the others carry the traffic', { timeout: 30_000 }, async () => {
+  const sy = await start({});
+  try {
+    await load(sy, 4, 300);
+    const mark = sy.output().length;
+    const killedAt = Date.now();
+    await backends[1].stop();
+    const during = load(sy, 8, 2000);
+    const line = await sy.waitForLog(/"msg":"outlier: app\/127\.0\.0\.1:\d+ → ejected"/, 5000, mark);
+    const ejectedAfter = Date.now() - killedAt;
+    assert.ok(line.includes(String(backends[1].port)), line);
+    assert.ok(ejectedAfter < 1000, `ejected after ${ejectedAfter} ms`);
+    const s = await during;
+    // Only requests sent to the dead backend before its ejection fail: the 5 failures that eject
+    // it plus those already in flight from the 8 loops. (Retries, a later slice, will hide these.)
+    assert.ok(s.failed >= 1 && s.failed <= 5 + 8, `failed ${s.failed}`);
+    assert.ok((s.by.get('a') ?? 0) > 50 && (s.by.get('c') ?? 0) > 50, JSON.stringify([...s.by]));
+    const after = await load(sy, 4, 500);
+    assert.equal(after.failed, 0);
+    assert.equal(after.by.get('b') ?? 0, 0, 'the ejected backend gets nothing');
+  } finally {
+    await sy.stop();
+  }
+});
+
+test('a breaker opens on a 50% error rate over 20 requests and takes the backend out of picking', { timeout: 30_000 }, async () => {
+  const sy = await start({ outlierDetection: { enabled: false } });
+  try {
+    const mark = sy.output().length;
+    backends[2].set({ kind: 'status', status: 500 });
+    const s = await load(sy, 2, 1500);
+    const line = await sy.waitForLog(/"msg":"breaker: app\/127\.0\.0\.1:\d+ → open"/, 5000, mark);
+    assert.ok(line.includes(String(backends[2].port)), line);
+    // 20 requests reach the failing backend before the breaker trips (a third of ~60), no more.
+    assert.ok(s.failed >= 7 && s.failed <= 25, `failed ${s.failed}`);
+    const before = backends[2].requests;
+    const again = await load(sy, 2, 500);
+    assert.equal(again.failed, 0);
+    assert.equal(backends[2].requests, before, 'no request reaches a backend whose breaker is open');
+  } finally {
+    await sy.stop();
+  }
+});
+
+test('active health checks mark a backend unhealthy and back, once for all workers', { timeout: 30_000 }, async () => {
+  const sy = await start({
+    healthCheck: { path: '/health', interval: '100ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 2 },
+  }, { workers: 2 });
+  try {
+    const mark = sy.output().length;
+    backends[0].set({ kind: 'status', status: 503 }, 'health');
+    await sy.waitForLog(/"msg":"health: app\/127\.0\.0\.1:\d+ → unhealthy"/, 5000, mark);
+    await sleep(200);
+    const before = backends[0].requests;
+    const s = await load(sy, 2, 400);
+    assert.equal(s.failed, 0);
+    assert.equal(backends[0].requests, before, 'an unhealthy backend gets no traffic');
+    const mark2 = sy.output().length;
+    backends[0].set({ kind: 'ok' }, 'health');
+    await sy.waitForLog(/"msg":"health: app\/127\.0\.0\.1:\d+ → healthy"/, 5000, mark2);
+    await sleep(200);
+    const back = await load(sy, 2, 400);
+    assert.ok((back.by.get('a') ?? 0) > 0, 'back in rotation');
+    // Checked once per node: about one check per interval, not one per worker.
+    const checks = backends[1].healthRequests;
+    await sleep(1000);
+    const rate = backends[1].healthRequests - checks;
+    assert.ok(rate >= 6 && rate <= 14, `${rate} checks in 1 s at a 100 ms interval`);
+  } finally {
+    await sy.stop();
+  }
+});
+
+test('a backend set to draining in config gets no new requests', { timeout: 30_000 }, async () => {
+  const sy = await start({});
+  try {
+    const cfg = baseConfig(sy.port, {
+      app: { balancer: { algorithm: 'round-robin' }, backends: backends.map((b, i) => ({ address: b.address, draining: i === 0 })) },
+    });
+    const mark = sy.output().length;
+    sy.writeConfig(cfg);
+    await sy.waitForLog(/"msg":"config applied"/, 10_000, mark);
+    const before = backends[0].requests;
+    const s = await load(sy, 2, 400);
+    assert.equal(s.failed, 0);
+    assert.equal(backends[0].requests, before);
+  } finally {
+    await sy.stop();
+  }
+});
