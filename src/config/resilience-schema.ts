@@ -58,6 +58,25 @@ export const BreakerSchema = z.strictObject({
   window: duration('10s').refine((ms) => ms >= 10, 'window must be at least 10ms').describe('rolling window the error percentage is computed over'),
 }).describe('circuit breaker per backend; an open breaker takes the backend out of picking');
 
+export const RetrySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  connectRetries: z.number().int().min(0).max(10).default(2)
+    .describe('connection refused / connect timeout: retried at once on another backend'),
+  statusRetries: z.number().int().min(0).max(10).default(1)
+    .describe('502/503/504 answers and resets after the request was sent: idempotent requests only'),
+  timeoutRetries: z.number().int().min(0).max(10).default(1)
+    .describe('upstream timeout: idempotent requests only, with the per-try timeout multiplied by timeoutGrowth'),
+  timeoutGrowth: z.number().min(1).max(10).default(2),
+  retryOn: z.array(z.number().int().min(500).max(599)).default([502, 503, 504]),
+  baseDelay: duration('100ms').describe('backoff: base × 2^attempt, capped at maxDelay, plus up to 10% jitter'),
+  maxDelay: duration('5s'),
+  budgetPercent: z.number().min(0).max(100).default(20).describe('retries in flight at most this share of active requests…'),
+  budgetMinConcurrent: z.number().int().min(0).default(3).describe('…but always allow this many'),
+  maxBufferedBody: z.number().int().min(0).max(16 << 20).default(64 * 1024)
+    .describe('request bodies up to this size are buffered so they can be replayed; larger ones are not retried'),
+}).describe('retries per the design: each retry picks again and skips backends already tried');
+
+export type RetryConfig = z.output<typeof RetrySchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type OutlierConfig = z.output<typeof OutlierSchema>;
 export type BreakerConfig = z.output<typeof BreakerSchema>;

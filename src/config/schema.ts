@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseHostPort } from './address.js';
-import { HealthCheckSchema, OutlierSchema, BreakerSchema } from './resilience-schema.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema } from './resilience-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -88,6 +88,7 @@ export const RouteSchema = z.strictObject({
     headers: z.array(HeaderMatchSchema).optional().describe('all must match'),
   }).prefault({}),
   service: z.string().min(1),
+  idempotent: z.boolean().default(false).describe('treat every method on this route as safe to retry (e.g. a POST API with idempotency keys)'),
 });
 
 const BalancerSchema = z.discriminatedUnion('algorithm', [
@@ -139,6 +140,7 @@ export const ServiceSchema = z.strictObject({
   healthCheck: HealthCheckSchema.optional(),
   outlierDetection: OutlierSchema.prefault({}),
   circuitBreaker: BreakerSchema.prefault({}),
+  retries: RetrySchema.prefault({}),
 });
 
 export const ConfigSchema = z.strictObject({

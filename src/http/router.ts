@@ -16,6 +16,7 @@ export interface CompiledRoute {
   readonly name: string;
   readonly service: string;
   readonly listeners: ReadonlySet<string> | null;
+  readonly idempotent: boolean;
   matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
 }
 
@@ -75,6 +76,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     name: r.name ?? `route-${index}`,
     service: r.service,
     listeners: r.listeners ? new Set(r.listeners) : null,
+    idempotent: r.idempotent,
     matches(h, p, m, hs) {
       return (host === null || host(h)) && (path === null || path(p)) &&
         (methods === null || methods.has(m)) && (headers === null || headers(hs));

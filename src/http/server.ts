@@ -5,7 +5,7 @@ import type { ListenerConfig } from '../config/schema.js';
 import { listenOn } from './listen.js';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
-import { createHttpHandler } from './proxy.js';
+import { createHttpHandler } from './node-engine.js';
 import { createUpgradeHandler } from './upgrade.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */

@@ -9,6 +9,8 @@ import type { Clock } from '../util/clock.js';
 import type { Random } from '../util/random.js';
 import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector } from './health/outlier.js';
+import { RetryBudget } from '../resilience/retry-budget.js';
+import type { RetryPolicy } from '../resilience/retry.js';
 
 /** A resilience state change, for logs (and later metrics and the admin API). */
 export interface ResilienceEvent {
@@ -72,6 +74,9 @@ export class Service {
   private readonly h1Pools = new Map<Endpoint, H1Pool>();
   private readonly poolKey: string;
   private readonly outlier: OutlierDetector<Endpoint> | null;
+  /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
+  readonly retryBudget: RetryBudget;
+  readonly retryPolicy: RetryPolicy;
 
   /**
    * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
@@ -94,6 +99,12 @@ export class Service {
       return carried;
     });
     this.endpoints.forEach((ep, i) => { ep.draining = cfg.backends[i].draining; });
+    const r = cfg.retries;
+    this.retryBudget = new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.budgetMinConcurrent });
+    this.retryPolicy = {
+      connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
+      retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,
+    };
     this.setUpBreakers(previous);
     const o = cfg.outlierDetection;
     this.outlier = !o.enabled ? null : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, {
@@ -167,6 +178,9 @@ export class Service {
     const usable = this.endpoints.filter((e) => e.available);
     return createBalancer(this.config.balancer.algorithm, usable, balancerOptions(this.config, this.deps));
   }
+
+  /** The snapshot's injected randomness (retry jitter). */
+  get random(): Random { return this.deps.random; }
 
   /** Rebuilds the balancer after endpoints changed availability (health, drain). Not hot path. */
   refresh(): void {

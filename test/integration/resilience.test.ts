@@ -62,9 +62,8 @@ test('a dead backend under load is ejected in under a second; the others carry t
     assert.ok(line.includes(String(backends[1].port)), line);
     assert.ok(ejectedAfter < 1000, `ejected after ${ejectedAfter} ms`);
     const s = await during;
-    // Only requests sent to the dead backend before its ejection fail: the 5 failures that eject
-    // it plus those already in flight from the 8 loops. (Retries, a later slice, will hide these.)
-    assert.ok(s.failed >= 1 && s.failed <= 5 + 8, `failed ${s.failed}`);
+    // Requests that met the dead backend before its ejection were retried on another one.
+    assert.equal(s.failed, 0, `failed ${s.failed}`);
     assert.ok((s.by.get('a') ?? 0) > 50 && (s.by.get('c') ?? 0) > 50, JSON.stringify([...s.by]));
     const after = await load(sy, 4, 500);
     assert.equal(after.failed, 0);
@@ -138,4 +137,56 @@ test('a backend set to draining in config gets no new requests', { timeout: 30_0
   } finally {
     await sy.stop();
   }
+});
+
+test('connection failures are retried at once on another backend: no client-visible error', { timeout: 30_000 }, async () => {
+  const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } });
+  try {
+    await backends[1].stop();
+    const s = await load(sy, 1, 800);
+    assert.equal(s.failed, 0);
+    assert.ok(s.ok > 20, `only ${s.ok}`);
+    assert.equal(s.by.get('b') ?? 0, 0);
+  } finally {
+    await sy.stop();
+  }
+});
+
+test('a 503 is retried once for GET on another backend, never for POST', { timeout: 30_000 }, async () => {
+  const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } });
+  try {
+    backends[0].set({ kind: 'status', status: 503 });
+    const s = await load(sy, 1, 600);
+    assert.equal(s.failed, 0, 'every GET that met the 503 was answered by another backend');
+    const posts = await Promise.all(Array.from({ length: 6 }, async () => {
+      const r = await request(`${sy.url}/p`, { method: 'POST', body: 'x', dispatcher: agent });
+      await r.body.dump();
+      return r.statusCode;
+    }));
+    assert.ok(posts.includes(503), `POSTs are not retried: ${posts}`);
+  } finally {
+    await sy.stop();
+  }
+});
+
+test('the retry budget keeps upstream load near 1.2× when every backend fails', { timeout: 30_000 }, async () => {
+  // Without the budget each failing GET is tried twice (2×); with it, retries stay ≤ 20% of active requests.
+  const ratio = async (budgetPercent: number) => {
+    const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { budgetPercent, budgetMinConcurrent: 3 } });
+    try {
+      for (const b of backends) b.set({ kind: 'status', status: 503 });
+      const before = backends.reduce((n, b) => n + b.requests, 0);
+      const s = await load(sy, 40, 1500);
+      const upstream = backends.reduce((n, b) => n + b.requests, 0) - before;
+      const client = s.ok + s.failed;
+      assert.ok(client > 200, `only ${client} requests`);
+      return upstream / client;
+    } finally {
+      await sy.stop();
+    }
+  };
+  const budgeted = await ratio(20);
+  const unbounded = await ratio(100);
+  assert.ok(budgeted <= 1.3, `upstream/client = ${budgeted.toFixed(2)} with the budget`);
+  assert.ok(unbounded > 1.8, `upstream/client = ${unbounded.toFixed(2)} without it`);
 });

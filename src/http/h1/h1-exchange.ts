@@ -6,6 +6,9 @@ import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
 import { logAccess } from '../../observe/access-log.js';
 import { responseHeaders } from '../headers.js';
 import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+import type { Endpoint } from '../../upstream/endpoint.js';
+import { RetryAttempts, failureKind } from '../../resilience/retry-attempts.js';
+import type { FailureKind } from '../../resilience/retry.js';
 import type { H1Request } from './h1-request.js';
 
 /** What an exchange needs of the client connection it answers on. */
@@ -64,6 +67,17 @@ export class H1Exchange implements UpstreamUser {
   private error: string | undefined;
   private readonly started: number;
   private readonly head: string;
+  /** The backend of the current try (changes on retries). */
+  private endpoint: Endpoint;
+  private tryStarted: number;
+  private readonly retry: RetryAttempts;
+  /** Copy of the request body while it fits the replay buffer (null: nothing, or too large). */
+  private replayBody: Buffer[] | null = null;
+  private replayBytes = 0;
+  /** This try's response is a retryable 5xx being read and dropped instead of relayed. */
+  private discarding = false;
+  /** Per-try response timeout (grows on timeout retries); 0 = the pool's. */
+  headersTimeoutMs = 0;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -81,8 +95,46 @@ export class H1Exchange implements UpstreamUser {
     for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
     if (bodyKind === 'chunked') head += 'transfer-encoding: chunked\r\n';
     this.head = head + '\r\n';
+    this.endpoint = routed.endpoint;
+    this.tryStarted = this.started;
+    this.retry = new RetryAttempts(routed.service, req.method, routed.idempotent, routed.hashKey, routed.service.random, true);
+    if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
+  }
+
+  /** Ends the current try on its backend: in-flight count, latency, and the outcome for breaker/outlier. */
+  private endTry(ok: boolean | null): void {
+    const ms = this.clock.now() - this.tryStarted;
+    this.endpoint.end(ms, this.clock);
+    if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
+  }
+
+  /**
+   * After a failed try: retries per the service policy (another backend, backoff, budget) when
+   * the request can be replayed. Returns false when the caller must answer the error.
+   */
+  private tryAgain(kind: FailureKind): boolean {
+    this.retry.replayable = this.requestDone && (this.bodyKind === 'none' || this.replayBody !== null);
+    const plan = this.retry.next(kind, this.endpoint);
+    if (plan === null) return false; // the caller answers; finish() ends this try
+    this.endTry(false);
+    this.endpoint = plan.endpoint;
+    this.headersTimeoutMs = plan.perTryTimeoutMs;
+    this.bodySent = false;
+    this.discarding = false;
+    this.responseStarted = false;
+    this.pendingHead = null;
+    this.chunkedOut = false;
+    if (this.replayBody !== null) this.pending = [...this.replayBody, null];
+    const go = () => {
+      if (this.done) return;
+      this.tryStarted = this.clock.now();
+      plan.endpoint.begin();
+      this.routed.service.h1PoolOf(plan.endpoint).dispatch(this);
+    };
+    if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
+    return true;
   }
 
   /** True once response bytes went to the client: an error can then only cut the connection. */
@@ -93,6 +145,11 @@ export class H1Exchange implements UpstreamUser {
   /** A chunk of the request body from the client parser. */
   requestBody(chunk: Buffer): void {
     if (this.done) return;
+    if (this.replayBody !== null) {
+      this.replayBytes += chunk.length;
+      if (this.replayBytes > this.routed.service.config.retries.maxBufferedBody) this.replayBody = null;
+      else this.replayBody.push(Buffer.from(chunk));
+    }
     if (this.upstream === null) { (this.pending ??= []).push(Buffer.from(chunk)); if (this.pending.length > 16) this.sink.pauseReading(); return; }
     if (!this.writeBody(chunk)) this.sink.pauseReading();
   }
@@ -150,6 +207,12 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseHead(status: number, statusText: string, rawHeaders: string[], keepAlive: boolean): number {
     if (this.done) return 0;
+    if (this.requestDone && this.retry.wantsStatusRetry(status)) {
+      // Read and drop this answer; the connection stays reusable and the request goes elsewhere.
+      this.discarding = true;
+      this.status = status;
+      return 0;
+    }
     this.responseStarted = true;
     this.status = status;
     const headers = responseHeaders(rawHeaders, VIA);
@@ -175,7 +238,7 @@ export class H1Exchange implements UpstreamUser {
   }
 
   onResponseData(chunk: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.discarding) return;
     let ok: boolean;
     const head = this.pendingHead;
     if (head !== null) {
@@ -209,6 +272,18 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseEnd(): void {
     if (this.done) return;
+    if (this.discarding) {
+      this.upstream = null;
+      if (this.tryAgain('status')) return;
+      // No retry left: answer with a proxy error naming the backend's status.
+      this.discarding = false;
+      this.error = `SWY_UPSTREAM_STATUS_${this.status}`;
+      this.finish(false);
+      this.sink.sendError(this.status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
+        `backend answered ${this.status} (service ${this.routed.service.name})`, this.routed.requestId, !this.req.keepAlive);
+      this.sink.finished(this, !this.req.keepAlive);
+      return;
+    }
     if (this.pendingHead !== null) { this.sink.write(this.pendingHead); this.pendingHead = null; }
     if (this.chunkedOut) this.sink.write('0\r\n\r\n');
     this.upstream = null;
@@ -224,12 +299,13 @@ export class H1Exchange implements UpstreamUser {
     // A reused keep-alive connection the backend had just closed: replay once on a fresh one
     // when nothing of the request body was sent (the request never reached the application).
     if (err.beforeResponse && err.reused && !this.bodySent && (err.code === 'SWY_UPSTREAM_CLOSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-      this.pool.dispatch(this, true);
+      this.routed.service.h1PoolOf(this.endpoint).dispatch(this, true);
       return;
     }
-    const [code, detail] = mapError(err);
     // A head still held back was never sent: the client can still get a clean error answer.
     const sent = this.responseStarted && this.pendingHead === null;
+    if (!sent && this.tryAgain(failureKind(err.code))) return;
+    const [code, detail] = mapError(err);
     this.pendingHead = null;
     if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
     this.finish(false);
@@ -243,13 +319,13 @@ export class H1Exchange implements UpstreamUser {
     if (this.done) return;
     this.done = true;
     const ms = this.clock.now() - this.started;
-    this.routed.endpoint.end(ms, this.clock);
-    if (ok !== null) this.routed.service.recordOutcome(this.routed.endpoint, ok);
+    this.endTry(ok);
+    this.retry.finish();
     const log = this.sink.accessLog;
     if (log !== null) {
       logAccess(log, {
         requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-        status: this.status, service: this.routed.service.name, backend: this.routed.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
+        status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
       });
     }
   }

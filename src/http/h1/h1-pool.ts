@@ -31,6 +31,8 @@ export class UpstreamError extends Error {
 export interface UpstreamUser {
   /** True once the client is gone: a queued user is skipped. */
   readonly abandoned: boolean;
+  /** Response timeout for this request in ms (a longer one on timeout retries); 0 = the pool's. */
+  readonly headersTimeoutMs?: number;
   /** A connection is assigned: write the request (head and any body). */
   onUpstream(conn: UpstreamConnection): void;
   /** Returns 1 to tell the parser there is no body (response to HEAD). */
@@ -83,7 +85,7 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   assign(user: UpstreamUser): void {
     this.user = user;
     this.responded = false;
-    this.deadline = now() + this.pool.opts.headersTimeout;
+    this.deadline = now() + (user.headersTimeoutMs || this.pool.opts.headersTimeout);
     user.onUpstream(this);
   }
 

@@ -1,0 +1,205 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import type { Clock } from '../util/clock.js';
+import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
+import { responseHeaders } from './headers.js';
+import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js';
+import { logAccess } from '../observe/access-log.js';
+import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
+import type { FailureKind } from '../resilience/retry.js';
+
+function errorCodeOf(err: Error & { code?: string }): [ProxyErrorCode, string] {
+  switch (err.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
+    case 'UND_ERR_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
+    case 'ECONNREFUSED': case 'UND_ERR_CONNECT_TIMEOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
+      return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
+    default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code ?? err.message})`];
+  }
+}
+
+/**
+ * One proxied exchange on the node engine, as an undici dispatch handler (the raw handler API,
+ * so response bytes go straight from undici's parser to the client socket: no intermediate
+ * stream or promise). Backpressure: `onData` returns false when the client socket is full;
+ * undici pauses the backend until `drain` calls `resume`. A client that goes away aborts the
+ * upstream request. Retries (bodiless requests only on this engine: the body is a stream) re-dispatch
+ * the same handler to another backend.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private done = false;
+  private status = 0;
+  private error: string | undefined;
+  private discarding = false;
+  private readonly started: number;
+  private tryStarted: number;
+  private endpoint: Endpoint;
+  private readonly retry: RetryAttempts;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly routed: RoutedRequest,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly closing: () => boolean,
+    private readonly accessLog: boolean,
+    hasBody: boolean,
+  ) {
+    this.started = clock.now();
+    this.tryStarted = this.started;
+    this.endpoint = routed.endpoint;
+    this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, !hasBody);
+    routed.endpoint.begin();
+    res.once('close', this.onClientClose);
+  }
+
+  /** Sends (or re-sends, on a retry) the request to the current endpoint. */
+  dispatch(body: IncomingMessage | null, headersTimeout?: number): void {
+    this.routed.service.poolOf(this.endpoint).dispatch({
+      path: this.routed.target,
+      method: this.req.method as Dispatcher.HttpMethod,
+      headers: this.routed.headers,
+      body,
+      headersTimeout,
+    }, this);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.done) return;
+    if (this.status === 0) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
+    this.finish(null);
+    this.abortUpstream?.(new Error('client closed the connection'));
+  };
+
+  private readonly onDrain = (): void => { this.resume?.(); };
+
+  private endTry(ok: boolean | null): void {
+    this.endpoint.end(this.clock.now() - this.tryStarted, this.clock);
+    if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
+  }
+
+  /** Retries on another backend when the policy, budget and request allow; false otherwise. */
+  private tryAgain(kind: FailureKind): boolean {
+    if (this.done || this.res.headersSent) return false;
+    const plan = this.retry.next(kind, this.endpoint);
+    if (plan === null) return false;
+    this.endTry(false);
+    this.endpoint = plan.endpoint;
+    this.discarding = false;
+    this.status = 0;
+    this.abortUpstream = null;
+    const go = () => {
+      if (this.done) return;
+      this.tryStarted = this.clock.now();
+      plan.endpoint.begin();
+      this.dispatch(null, plan.perTryTimeoutMs || undefined);
+    };
+    if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
+    return true;
+  }
+
+  /** `ok`: the outcome for breaker and outlier detection (null: the client left, no verdict). */
+  private finish(ok: boolean | null): void {
+    if (this.done) return;
+    this.done = true;
+    const ms = this.clock.now() - this.started;
+    this.endTry(ok);
+    this.retry.finish();
+    if (this.accessLog) {
+      logAccess(this.log, {
+        requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
+        status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
+      });
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.done) { abort(new Error('client closed the connection')); return; }
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.done) return false;
+    this.resume = resume;
+    this.status = statusCode;
+    if (this.retry.wantsStatusRetry(statusCode)) { this.discarding = true; return true; }
+    const headers = responseHeaders(rawHeaders, VIA);
+    if (this.closing()) headers.push('connection', 'close');
+    if (statusText) this.res.writeHead(statusCode, statusText, headers);
+    else this.res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.discarding) return true;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.discarding) {
+      if (this.tryAgain('status')) return;
+      const status = this.status;
+      this.error = `SWY_UPSTREAM_STATUS_${status}`;
+      this.finish(false);
+      sendError(this.res, status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
+        `backend answered ${status} (service ${this.routed.service.name})`, this.routed.requestId);
+      return;
+    }
+    this.finish(this.status < 500);
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    const code0 = (err as { code?: string }).code;
+    if (!this.res.headersSent && !this.res.destroyed && this.tryAgain(failureKind(code0))) return;
+    const [code, detail] = errorCodeOf(err as Error & { code?: string });
+    if (this.status === 0 || this.discarding) { this.status = ProxyErrors[code].status; this.error = code; }
+    this.finish(false);
+    if (this.res.destroyed) return;
+    if (this.res.headersSent) {
+      // Mid-response failure: the only honest signal left is to cut the client connection.
+      this.res.destroy();
+      return;
+    }
+    this.log.debug({ err: err.message, code: code0, backend: this.endpoint.key }, 'upstream error');
+    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId);
+  }
+}
+
+/** Whether the request carries a body: Content-Length above 0 or chunked. */
+function hasBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return true;
+  const cl = req.headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+/** Request handler for one node-engine HTTP listener. */
+export function createHttpHandler(
+  holder: SnapshotHolder, listener: string, proto: string, clock: Clock, log: Logger, closing: () => boolean,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const r = routeRequest(holder, listener, proto, req, false);
+    if ('code' in r) {
+      // An ambiguous request may hide a second one in its body: answer and close the connection.
+      sendError(res, r.code, r.detail, r.requestId, r.code === 'SWY_BAD_REQUEST' || closing());
+      if (holder.current.config.accessLog) {
+        logAccess(log, { requestId: r.requestId, client: req.socket.remoteAddress, method: req.method, target: req.url,
+          status: ProxyErrors[r.code].status, ms: 0, error: r.code });
+      }
+      return;
+    }
+    const body = hasBody(req);
+    const exchange = new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body);
+    exchange.dispatch(body ? req : null);
+  };
+}
