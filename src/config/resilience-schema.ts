@@ -76,6 +76,14 @@ export const RetrySchema = z.strictObject({
     .describe('request bodies up to this size are buffered so they can be replayed; larger ones are not retried'),
 }).describe('retries per the design: each retry picks again and skips backends already tried');
 
+export const BulkheadSchema = z.strictObject({
+  maxConcurrent: z.number().int().min(0).default(0)
+    .describe('requests in flight to this service per node (0 = no limit); divided across workers'),
+  maxQueued: z.number().int().min(0).default(0).describe('requests that may wait for a slot (per node)'),
+  queueTimeout: duration('1s').refine((ms) => ms > 0, 'queueTimeout must be positive').describe('longest wait in the queue'),
+}).describe('isolates this service: overflow gets a fast 503 with Retry-After instead of piling up');
+
+export type BulkheadConfig = z.output<typeof BulkheadSchema>;
 export type RetryConfig = z.output<typeof RetrySchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type OutlierConfig = z.output<typeof OutlierSchema>;

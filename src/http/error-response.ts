@@ -9,6 +9,7 @@ export const ProxyErrors = {
   SWY_UPSTREAM_RESET: { status: 502, text: 'Bad Gateway' },
   SWY_NO_BACKEND: { status: 503, text: 'Service Unavailable' },
   SWY_SHUTTING_DOWN: { status: 503, text: 'Service Unavailable' },
+  SWY_BULKHEAD_FULL: { status: 503, text: 'Service Unavailable' },
   SWY_UPSTREAM_TIMEOUT: { status: 504, text: 'Gateway Timeout' },
 } as const;
 
@@ -27,6 +28,7 @@ export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: str
     'content-type', 'text/plain; charset=utf-8',
     'content-length', String(Buffer.byteLength(text)),
     'x-request-id', requestId,
+    ...(code === 'SWY_BULKHEAD_FULL' ? ['retry-after', '1'] : []),
     ...(close ? ['connection', 'close'] : []),
   ]);
   res.end(text);

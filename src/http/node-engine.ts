@@ -111,6 +111,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const ms = this.clock.now() - this.started;
     this.endTry(ok);
     this.retry.finish();
+    this.routed.service.bulkhead?.release();
     if (this.accessLog) {
       logAccess(this.log, {
         requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
@@ -199,7 +200,15 @@ export function createHttpHandler(
       return;
     }
     const body = hasBody(req);
-    const exchange = new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body);
-    exchange.dispatch(body ? req : null);
+    const launch = () => {
+      if (res.destroyed) { r.service.bulkhead?.release(); return; }
+      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body).dispatch(body ? req : null);
+    };
+    const bulkhead = r.service.bulkhead;
+    if (bulkhead === null) { launch(); return; }
+    const ticket = bulkhead.acquire(launch, (reason) => {
+      sendError(res, 'SWY_BULKHEAD_FULL', `service ${r.service.name} is at its limit (${reason})`, r.requestId, body || closing());
+    });
+    if (ticket !== null) res.once('close', () => bulkhead.cancel(ticket));
   };
 }

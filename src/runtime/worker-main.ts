@@ -12,7 +12,7 @@ const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { worker: N
 const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
 // Resilience transitions are logged where they happen (the worker that saw the traffic).
 const events = (e: ResilienceEvent) => log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
-const worker = new Worker({ clock: systemClock, random: systemRandom, events }, log, workers, send);
+const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers }, log, workers, send);
 
 let queue = Promise.resolve();
 process.on('message', (msg: ToWorker) => {

@@ -10,6 +10,7 @@ import type { Random } from '../util/random.js';
 import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
+import { Bulkhead } from '../resilience/bulkhead.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 
 /** A resilience state change, for logs (and later metrics and the admin API). */
@@ -24,7 +25,7 @@ export interface ResilienceEvent {
 }
 
 /** Injected time, randomness and the sink for resilience events of a whole snapshot. */
-export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void }
+export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void; workers?: number }
 
 const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
 
@@ -77,6 +78,8 @@ export class Service {
   /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
   readonly retryBudget: RetryBudget;
   readonly retryPolicy: RetryPolicy;
+  /** Concurrency cap of this service in this worker (null: no limit). */
+  readonly bulkhead: Bulkhead | null;
 
   /**
    * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
@@ -99,6 +102,11 @@ export class Service {
       return carried;
     });
     this.endpoints.forEach((ep, i) => { ep.draining = cfg.backends[i].draining; });
+    const bh = cfg.bulkhead;
+    const share = (n: number) => Math.max(1, Math.ceil(n / (deps.workers ?? 1)));
+    // A new snapshot starts a new bulkhead: requests admitted by the old one release the old one.
+    this.bulkhead = bh.maxConcurrent === 0 ? null
+      : new Bulkhead({ maxConcurrent: share(bh.maxConcurrent), maxQueued: bh.maxQueued === 0 ? 0 : share(bh.maxQueued), queueTimeoutMs: bh.queueTimeout });
     const r = cfg.retries;
     this.retryBudget = new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.budgetMinConcurrent });
     this.retryPolicy = {

@@ -190,3 +190,51 @@ test('the retry budget keeps upstream load near 1.2× when every backend fails',
   assert.ok(budgeted <= 1.3, `upstream/client = ${budgeted.toFixed(2)} with the budget`);
   assert.ok(unbounded > 1.8, `upstream/client = ${unbounded.toFixed(2)} without it`);
 });
+
+test('bulkheads: a service whose backend hangs is capped with fast 503s + Retry-After; another service is unaffected', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  for (const b of backends) { b.set({ kind: 'ok' }); if (!b.listening) await b.start(); }
+  backends[0].set({ kind: 'hang' });
+  const before0 = backends[0].requests;
+  const sy = await startSwitchyard(baseConfig(port, {
+    a: { backends: [{ address: backends[0].address }], bulkhead: { maxConcurrent: 10, maxQueued: 5, queueTimeout: '200ms' }, timeouts: { request: '20s' } },
+    b: { backends: [{ address: backends[1].address }, { address: backends[2].address }], bulkhead: { maxConcurrent: 10 } },
+  }, [
+    { match: { path: { prefix: '/a' } }, service: 'a' },
+    { match: { path: { prefix: '/b' } }, service: 'b' },
+  ]));
+  const flood = new Agent({ connections: 60 });
+  try {
+    // 40 requests to the hanging service: 10 in flight, 5 queued (then timed out), 25 refused at once.
+    const t0 = Date.now();
+    const floodResults = Array.from({ length: 40 }, async () => {
+      try {
+        const r = await request(`${sy.url}/a`, { dispatcher: flood, headersTimeout: 3000 });
+        await r.body.dump();
+        return { status: r.statusCode, retryAfter: r.headers['retry-after'], ms: Date.now() - t0 };
+      } catch { return { status: 0, retryAfter: undefined, ms: Date.now() - t0 }; }
+    });
+    // Meanwhile service b answers every request.
+    const s = await (async () => {
+      let ok = 0; let failed = 0;
+      for (let i = 0; i < 100; i++) {
+        const r = await request(`${sy.url}/b`, { dispatcher: agent });
+        await r.body.dump();
+        if (r.statusCode === 200) ok++; else failed++;
+      }
+      return { ok, failed };
+    })();
+    assert.deepEqual(s, { ok: 100, failed: 0 });
+    const results = await Promise.all(floodResults);
+    const refused = results.filter((r) => r.status === 503);
+    assert.ok(refused.length >= 25, `${refused.length} fast 503s`);
+    assert.ok(refused.every((r) => r.retryAfter === '1'));
+    assert.ok(refused.filter((r) => r.ms < 1000).length >= 25, 'overflow is refused at once, not after a timeout');
+    const seen = backends[0].requests - before0;
+    assert.ok(seen <= 10, `the hanging backend saw ${seen} requests`);
+  } finally {
+    await flood.destroy();
+    await sy.stop();
+    backends[0].set({ kind: 'ok' });
+  }
+});

@@ -11,6 +11,8 @@ import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
 import { tick, track, untrack, type Timed } from './deadlines.js';
 import type { H1Pool } from './h1-pool.js';
+import type { RoutedRequest } from '../proxy.js';
+import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';
 
 /** What a client connection needs from its listener. */
 export interface ConnectionContext {
@@ -50,6 +52,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   private upgradeReq: H1Request | null = null;
   private closing = false;
   private detached = false;
+  /** Waiting for a bulkhead slot (counts as busy: pipelined requests queue behind it). */
+  private waitingSlot = false;
+  private ticket: Ticket | null = null;
+  private ticketOwner: Bulkhead | null = null;
   private corks = 0;
   deadline = 0;
 
@@ -88,6 +94,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   private readonly onClose = (): void => {
     this.detach();
+    if (this.ticket !== null) { this.ticketOwner?.cancel(this.ticket); this.ticket = null; }
     this.active?.abort();
     for (const q of this.queue) q.body.length = 0;
     this.queue.length = 0;
@@ -151,7 +158,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       this.upgradeReq = req;
       return 0;
     }
-    if (this.active !== null || this.queue.length > 0) {
+    if (this.active !== null || this.waitingSlot || this.queue.length > 0) {
       // Pipelined: answer in order once the current exchange finishes.
       const q: QueuedRequest = { req, body: [], ended: false, size: 0 };
       this.queue.push(q);
@@ -179,7 +186,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     if (r instanceof H1Exchange) r.requestEnd();
     else if (r !== null) r.ended = true;
     if (this.upgradeReq !== null) return;
-    this.phase = this.active === null && this.queue.length === 0 ? 'idle' : 'waiting';
+    this.phase = this.active === null && !this.waitingSlot && this.queue.length === 0 ? 'idle' : 'waiting';
     if (this.phase === 'idle') this.idleDeadline(); else this.deadline = 0;
   }
 
@@ -204,11 +211,36 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       return;
     }
     if (req.header('expect')?.toLowerCase() === '100-continue' && queued === null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-    const ex = new H1Exchange(this, req, routed, ctx.poolFor(routed), ctx.clock, kind);
+    const bulkhead = routed.service.bulkhead;
+    if (bulkhead === null) { this.launch(req, routed, kind, queued); return; }
+    // Wait for a slot of the service's bulkhead; body chunks meanwhile go to a buffer.
+    const buffer: QueuedRequest = queued ?? { req, body: [], ended: false, size: 0 };
+    if (queued === null) this.reading = buffer;
+    this.waitingSlot = true;
+    this.ticketOwner = bulkhead;
+    this.ticket = bulkhead.acquire(() => {
+      this.ticket = null;
+      this.waitingSlot = false;
+      if (this.detached) { bulkhead.release(); return; }
+      this.launch(req, routed, kind, buffer);
+    }, (reason) => {
+      this.ticket = null;
+      this.waitingSlot = false;
+      if (this.reading === buffer) this.reading = null;
+      this.reply('SWY_BULKHEAD_FULL', `service ${routed.service.name} is at its limit (${reason})`, !req.keepAlive, undefined,
+        routed.requestId, kind !== 'none' && !buffer.ended);
+      if (!this.closing) this.finishedReply();
+    });
+  }
+
+  /** Starts the exchange of an admitted request, feeding it any body already buffered. */
+  private launch(req: H1Request, routed: RoutedRequest, kind: 'none' | 'length' | 'chunked', buffered: QueuedRequest | null): void {
+    const ex = new H1Exchange(this, req, routed, this.ctx.poolFor(routed), this.ctx.clock, kind);
     this.active = ex;
-    if (queued === null) { this.reading = ex; return; }
-    for (const c of queued.body) ex.requestBody(c);
-    if (queued.ended) ex.requestEnd(); else this.reading = ex;
+    if (buffered === null) { this.reading = ex; return; }
+    for (const c of buffered.body) ex.requestBody(c);
+    if (buffered.ended) ex.requestEnd();
+    else this.reading = ex;
   }
 
   /** Answers a request the proxy refuses or cannot route. `readingBody`: the body is still to come. */
@@ -220,7 +252,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // An unread request body would be parsed as the next request: close instead of draining it.
     const mustClose = close || readingBody || this.draining;
     this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+      `x-request-id: ${requestId}\r\n${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
     if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
   }
 

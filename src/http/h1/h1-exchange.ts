@@ -321,6 +321,7 @@ export class H1Exchange implements UpstreamUser {
     const ms = this.clock.now() - this.started;
     this.endTry(ok);
     this.retry.finish();
+    this.routed.service.bulkhead?.release();
     const log = this.sink.accessLog;
     if (log !== null) {
       logAccess(log, {
