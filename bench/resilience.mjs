@@ -45,6 +45,7 @@ const SPEC = {
   duration: { def: '30s', help: 'load duration per scenario' },
   'kill-at': { def: '10s', help: 'SIGKILL backend 2 this long after the load starts' },
   'restart-at': { def: '20s', help: 'start backend 2 again (same port); >= duration: never' },
+  warmup: { def: '2s', help: 'load at the same rate before the measured window (not recorded)' },
   connections: { def: '128', help: 'client connections to Switchyard (undici Pool)' },
   timeout: { def: '5s', help: 'client timeout per request (headers and body)' },
   engine: { def: 'fast', help: 'Switchyard listener engine: fast or node' },
@@ -74,6 +75,7 @@ function parseArgs(argv) {
   const p = {
     rate: Number(o.rate),
     durationMs: parseDurationMs(o.duration),
+    warmupMs: parseDurationMs(o.warmup),
     killAtMs: parseDurationMs(o['kill-at']),
     restartAtMs: parseDurationMs(o['restart-at']),
     connections: Number(o.connections),
@@ -85,6 +87,7 @@ function parseArgs(argv) {
   };
   if (!(p.rate >= 1 && p.rate <= 20_000)) throw new Error('--rate must be between 1 and 20000');
   if (!(p.durationMs >= 1000 && p.durationMs <= 600_000)) throw new Error('--duration must be between 1s and 10m');
+  if (!(p.warmupMs >= 0 && p.warmupMs <= 60_000)) throw new Error('--warmup must be between 0s and 1m');
   if (!(p.killAtMs > 0 && p.killAtMs < p.durationMs)) throw new Error('--kill-at must be within the duration');
   if (!(p.restartAtMs > p.killAtMs)) throw new Error('--restart-at must be after --kill-at');
   if (p.restartAtMs >= p.durationMs) p.restartAtMs = Infinity; // no restart
@@ -226,13 +229,13 @@ async function runScenario(sc, p, tmp) {
     if (!['backend-1', 'backend-2', 'backend-3'].every((b) => seen.has(b))) throw new Error(`not all backends answer through Switchyard: ${[...seen].join(', ')}`);
 
     const otherLoadBefore = await machineLoad(500);
-    const t0 = Date.now() + 300;
+    const t0 = Date.now() + 300 + p.warmupMs; // start of the measured window
     const marks = {};
-    const cpuBefore = { sy: sampleTree(sy.pid), cores: sampleCores() };
+    let cpuBefore = null;
     let cpuAfter = null;
 
     worker = new Worker(LOAD_FILE, {
-      workerData: { port: PROXY_PORT, rate: p.rate, durationMs: p.durationMs, t0, connections: p.connections, timeoutMs: p.timeoutMs },
+      workerData: { port: PROXY_PORT, rate: p.rate, durationMs: p.durationMs, warmupMs: p.warmupMs, t0, connections: p.connections, timeoutMs: p.timeoutMs },
     });
     const loadDone = new Promise((resolve, reject) => {
       worker.once('message', resolve);
@@ -244,6 +247,7 @@ async function runScenario(sc, p, tmp) {
       new Promise((resolve, reject) => {
         timers.push(setTimeout(() => Promise.resolve().then(fn).then(resolve, reject), Math.max(0, t0 + ms - Date.now())));
       });
+    at(0, () => (cpuBefore = { sy: sampleTree(sy.pid), cores: sampleCores() }));
     const killed = at(p.killAtMs, async () => {
       const victim = backends[VICTIM];
       marks.kill = Date.now() - t0;
@@ -264,14 +268,13 @@ async function runScenario(sc, p, tmp) {
     killed.catch(() => {}); // awaited below; never an unhandled rejection if the load fails first
     restarted.catch(() => {});
 
-    log(`${sc.id}: ${p.rate} req/s for ${p.durationMs / 1000} s (${Math.round((p.rate * p.durationMs) / 1000)} requests), logs in ${dir}`);
-    const bound = sleep(p.durationMs + p.timeoutMs + 20_000).then(() => {
+    log(`${sc.id}: ${p.rate} req/s, ${p.warmupMs / 1000} s warm-up + ${p.durationMs / 1000} s (${Math.round((p.rate * p.durationMs) / 1000)} requests), logs in ${dir}`);
+    const bound = sleep(p.warmupMs + p.durationMs + p.timeoutMs + 20_000).then(() => {
       throw new Error('load generator overran its bound');
     });
     const load = await Promise.race([loadDone, bound]);
     cpuAfter = { sy: sampleTree(sy.pid), cores: sampleCores() };
     await Promise.race([Promise.all([killed, restarted]), sleep(15_000)]);
-    const wall = (cpuAfter.cores[0].total - cpuBefore.cores[0].total) / 100 || 1;
 
     await stop(sy);
     sy = null;
@@ -290,8 +293,9 @@ async function runScenario(sc, p, tmp) {
       switchyardCores: treeCpuSeconds(cpuBefore.sy, cpuAfter.sy).seconds / clk.seconds,
       machineBusyCores: clk.busy / clk.total * cpuAfter.cores.length,
       otherLoadBeforeCores: otherLoadBefore,
-      wallSeconds: wall,
+      wallSeconds: clk.seconds,
     };
+    result.warmup = load.warmup;
     result.switchyard.otherLogMessages = messages;
     result.switchyard.config = yaml;
     // Raw per-request columns (ms since t0), for any analysis the report lacks.
@@ -333,7 +337,7 @@ if (!fs.existsSync(CLI)) {
 }
 const selected = SCENARIOS.filter((s) => p.only.includes(s.id));
 // Whole-run watchdog: never outlives its scenarios by much, whatever hangs.
-const budgetMs = selected.length * (p.durationMs + p.timeoutMs + 90_000);
+const budgetMs = selected.length * (p.warmupMs + p.durationMs + p.timeoutMs + 90_000);
 setTimeout(() => {
   console.error(`resilience: watchdog: still running after ${budgetMs / 1000} s, killing everything`);
   killAllSync();

@@ -9,20 +9,27 @@
 // time, the completion time, the status (0 = no response), which backend
 // answered (from the body "backend-N") and, for failures, the cause.
 //
-// Bounded: exactly round(rate × duration) requests, each with a client timeout;
-// at t0 + duration + timeout + 5 s whatever is still open is destroyed and
-// recorded as "unfinished".
+// A warm-up at the same rate runs from t0 − warmup to t0 (JIT, connections);
+// its requests are counted but not recorded.
 //
-// workerData: { port, rate, durationMs, t0 (epoch ms), connections, timeoutMs }
+// Bounded: exactly round(rate × (warmup + duration)) requests, each with a
+// client timeout; at t0 + duration + timeout + 5 s whatever is still open is
+// destroyed and recorded as "unfinished".
+//
+// workerData: { port, rate, durationMs, warmupMs, t0 (epoch ms), connections, timeoutMs }
 // Posts one message: { n, intervalMs, sent, done (Float64Array, ms since t0),
-// status (Int16Array), backend (Int8Array), failures: [[i, cause], ...] }.
+// status (Int16Array), backend (Int8Array), failures: [[i, cause], ...],
+// warmup: { requests, failures } }.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
-const { port, rate, durationMs, t0, connections, timeoutMs } = workerData;
+const { port, rate, durationMs, warmupMs = 0, t0, connections, timeoutMs } = workerData;
 const n = Math.round((rate * durationMs) / 1000);
 const intervalMs = 1000 / rate;
+const nWarm = Math.round((rate * warmupMs) / 1000);
+const warmStart = -nWarm * intervalMs; // ms since t0 of the first warm-up request
+const warmup = { requests: nWarm, failures: 0 };
 const now = () => performance.timeOrigin + performance.now() - t0; // ms since t0
 
 const sent = new Float64Array(n).fill(NaN);
@@ -39,7 +46,7 @@ const pool = new Pool(`http://127.0.0.1:${port}`, {
   connectTimeout: timeoutMs,
 });
 
-let next = 0;
+let next = 0; // index over warm-up + measured requests
 let open = 0;
 let finished = false;
 
@@ -84,14 +91,36 @@ function fire(i) {
 
 function settle() {
   open--;
-  if (next >= n && open === 0) finish();
+  if (next >= total && open === 0) finish();
 }
+
+function fireWarm() {
+  open++;
+  pool.request({ method: 'GET', path: '/', headers: { 'x-bench-seq': 'warmup' } }).then(
+    async (res) => {
+      await res.body.text().catch(() => {});
+      if (res.statusCode < 200 || res.statusCode > 299) warmup.failures++;
+      settle();
+    },
+    () => {
+      warmup.failures++;
+      settle();
+    },
+  );
+}
+
+const total = nWarm + n;
+const due = (j) => warmStart + j * intervalMs;
 
 function tick() {
   if (finished) return;
   const t = now();
-  while (next < n && next * intervalMs <= t) fire(next++);
-  if (next < n) setTimeout(tick, Math.max(0, Math.min(1, next * intervalMs - now())));
+  while (next < total && due(next) <= t) {
+    if (next < nWarm) fireWarm();
+    else fire(next - nWarm);
+    next++;
+  }
+  if (next < total) setTimeout(tick, Math.max(0, Math.min(1, due(next) - now())));
   else if (open === 0) finish();
 }
 
@@ -105,8 +134,8 @@ function finish(reason) {
     }
   }
   pool.destroy().catch(() => {});
-  parentPort.postMessage({ n, intervalMs, sent, done, status, backend, failures }, [sent.buffer, done.buffer, status.buffer, backend.buffer]);
+  parentPort.postMessage({ n, intervalMs, sent, done, status, backend, failures, warmup }, [sent.buffer, done.buffer, status.buffer, backend.buffer]);
 }
 
 const hardStop = setTimeout(() => finish('hard stop at duration + timeout + 5 s'), t0 + durationMs + timeoutMs + 5000 - (performance.timeOrigin + performance.now()));
-setTimeout(tick, Math.max(0, -now()));
+setTimeout(tick, Math.max(0, warmStart - now()));

@@ -40,17 +40,20 @@ export function analyze({ load, marks, events, durationMs, victim, victimKey, sl
   let victimDuring = 0; // responses naming the victim sent after the kill, before the restart
   let firstVictimAfterRestart = null;
   const timeline = [];
-  const secs = Math.ceil(durationMs / 1000);
-  for (let s = 0; s < secs; s++) timeline.push({ s, req: 0, ok: 0, fail: 0, by: {}, lat: [] });
+  const nsec = Math.ceil(durationMs / 1000);
+  for (let s = 0; s < nsec; s++) timeline.push({ s, req: 0, ok: 0, fail: 0, by: {}, lat: [] });
 
+  // Phases, windows and the timeline go by the actual send time (what the
+  // proxy saw when); latency is measured from the scheduled send time.
+  const sendT = (i) => (Number.isNaN(sent[i]) ? sched(i) : sent[i]);
   for (let i = 0; i < n; i++) {
-    const t = sched(i);
+    const t = sendT(i);
     const ph = phaseOf(t);
-    const sec = timeline[Math.min(secs - 1, Math.floor(t / 1000))];
+    const sec = timeline[Math.min(nsec - 1, Math.max(0, Math.floor(t / 1000)))];
     sec.req++;
     if (!Number.isNaN(sent[i])) {
       sentCount++;
-      lag.push(sent[i] - t);
+      lag.push(sent[i] - sched(i));
     }
     if (!Number.isNaN(done[i])) completed++;
     const ok = status[i] >= 200 && status[i] <= 299;
@@ -62,7 +65,7 @@ export function analyze({ load, marks, events, durationMs, victim, victimKey, sl
     const b = backend[i];
     sec.by[b] = (sec.by[b] ?? 0) + 1;
     answeredBy[ph][b] = (answeredBy[ph][b] ?? 0) + 1;
-    const lat = done[i] - t;
+    const lat = done[i] - sched(i);
     phases[ph].push(lat);
     service[ph].push(done[i] - sent[i]);
     sec.lat.push(lat);
@@ -85,18 +88,22 @@ export function analyze({ load, marks, events, durationMs, victim, victimKey, sl
   let lastFail = null;
   let lastFailBeforeRestart = null;
   const list = [];
+  let inFlightAtKill = 0; // failed requests sent before the kill that completed after it
   for (const [i, cause] of [...failures].sort((a, b) => a[0] - b[0])) {
-    const t = sched(i);
+    const t = sendT(i);
+    if (t < kill && !(done[i] < kill)) inFlightAtKill++;
     byCause[cause] = (byCause[cause] ?? 0) + 1;
     if (firstFail === null) firstFail = t;
     lastFail = t;
     if (t >= kill && t < restart) lastFailBeforeRestart = t;
     if (list.length < FAIL_LIST_CAP) {
-      list.push({ i, t: round(t), relKill: round(t - kill), phase: phaseOf(t), status: status[i], cause, latency: round(done[i] - t) });
+      list.push({ i, sent: round(t), relKill: round(t - kill), phase: phaseOf(t), status: status[i], cause, latency: round(done[i] - sched(i)), doneRelKill: round(done[i] - kill) });
     }
   }
   const failuresByPhase = { before: 0, during: 0, after: 0 };
-  for (const f of failures) failuresByPhase[phaseOf(sched(f[0]))]++;
+  for (const f of failures) failuresByPhase[phaseOf(sendT(f[0]))]++;
+  // Failed requests sent after the restart but before backend 2 listened again.
+  const beforeListening = failures.filter(([i]) => sendT(i) >= restart && sendT(i) < (marks.restartListening ?? -Infinity)).length;
 
   // Switchyard's view: resilience events about the victim.
   const victimEvents = events.filter((e) => e.backend === victimKey);
@@ -122,9 +129,11 @@ export function analyze({ load, marks, events, durationMs, victim, victimKey, sl
     failures: {
       total: failures.length,
       byPhase: failuresByPhase,
+      inFlightAtKill,
+      afterRestartBeforeListening: beforeListening,
       byCause,
-      first: firstFail === null ? null : { t: round(firstFail), relKill: round(firstFail - kill) },
-      last: lastFail === null ? null : { t: round(lastFail), relKill: round(lastFail - kill) },
+      first: firstFail === null ? null : { sent: round(firstFail), relKill: round(firstFail - kill) },
+      last: lastFail === null ? null : { sent: round(lastFail), relKill: round(lastFail - kill) },
       list,
       listTruncated: failures.length > FAIL_LIST_CAP,
     },
@@ -213,7 +222,7 @@ export function renderMarkdown(result) {
   out.push(`- Command: \`${meta.command}\``);
   out.push(`- Machine: ${meta.machine.nproc} × ${meta.machine.model}, ${meta.machine.kernel}; Node ${meta.machine.node}; shared, unpinned.`);
   out.push(
-    `- Load: open loop, ${int(p.rate)} GET/s for ${secs(p.durationMs)} (${int(p.requests)} requests per scenario), undici \`Pool\` with ${p.connections} connections, client timeout ${secs(p.timeoutMs)}. Each request is due at a fixed time; latency is measured from that scheduled time (a stalled generator or proxy shows up as latency, not as a lower rate).`,
+    `- Load: open loop, ${int(p.rate)} GET/s for ${secs(p.durationMs)} (${int(p.requests)} requests per scenario), undici \`Pool\` with ${p.connections} connections, client timeout ${secs(p.timeoutMs)}, after a ${secs(p.warmupMs)} warm-up at the same rate (not recorded). Each request is due at a fixed time; latency is measured from that scheduled time (a stalled generator or proxy shows up as latency, not as a lower rate).`,
   );
   out.push(
     `- Setup: 3 backends (node:http, one process each, 127.0.0.1:${p.backendPorts.join('/')}, body \`backend-N\`); Switchyard \`workers: 1\`, round-robin, engine ${p.engine}, logLevel info, accessLog false, active check \`healthCheck: { path: /, interval: 5s }\` (timeout 2 s, unhealthyThreshold 3, healthyThreshold 2). Backend 2 gets SIGKILL at ${killS}${restartS ? ` and is started again on the same port at ${restartS}` : ''}.`,
@@ -231,7 +240,7 @@ export function renderMarkdown(result) {
     row('error causes', (r) => causes(r.failures.byCause));
     row('error window (send time, rel. kill)', (r) => (r.failures.first ? `${rel(r.failures.first.relKill)} … ${rel(r.failures.last.relKill)}` : '–'));
     row('Switchyard log: backend 2 taken out (rel. kill)', (r) => (r.switchyard.out.length ? r.switchyard.out.map((e) => eventText(e, 'relKill')).join('; ') : 'no event before the restart'));
-    row('load generator: last failed request after kill (send time, rel. kill)', (r) => (r.loadgen.lastFailureAfterKill === null ? 'none' : rel(r.loadgen.lastFailureAfterKill)));
+    row('load generator: last failed request between kill and restart (send time, rel. kill)', (r) => (r.loadgen.lastFailureAfterKill === null ? 'none' : rel(r.loadgen.lastFailureAfterKill)));
     row('last request answered by backend 2 before kill (send time, rel. kill)', (r) => rel(r.loadgen.lastVictimBeforeKill));
     row('**restart → backend 2 answers again** (send time of its first answer, rel. restart)', (r) => restartCell(r, p));
     row('backend 2 listening again (rel. restart)', (r) => rel(r.marks.restartListening - r.marks.restart));
@@ -244,7 +253,7 @@ export function renderMarkdown(result) {
     row(`p50 / p99 ms during (${killS}–${restartS ?? 'end'})`, (r) => latRow([r], 'during')[0]);
     if (restartS) row(`p50 / p99 ms after restart (${restartS}–${secs(p.durationMs)})`, (r) => latRow([r], 'after')[0]);
     row(`responses ≥ ${p.slowMs} ms before / during / after`, (r) => `${int(r.latency.before.slow)} / ${int(r.latency.during.slow)} / ${int(r.latency.after.slow)}`);
-    row('Switchyard CPU (cores, avg); machine busy (cores, avg)', (r) => `${r.cpu.switchyardCores.toFixed(2)}; ${r.cpu.machineBusyCores.toFixed(2)} of ${meta.machine.nproc}`);
+    row('Switchyard CPU; whole machine busy; others\' load just before (cores)', (r) => `${r.cpu.switchyardCores.toFixed(2)}; ${r.cpu.machineBusyCores.toFixed(2)} of ${meta.machine.nproc}; ${r.cpu.otherLoadBeforeCores.toFixed(2)}`);
     out.push(table(['', ...ok.map((s) => s.title)], rows));
   }
   for (const s of scenarios.filter((s) => !s.result)) out.push('', `${s.title}: FAILED: ${s.error}`);
@@ -252,7 +261,7 @@ export function renderMarkdown(result) {
   // Definitions and what the numbers mean.
   out.push('', 'How to read it:', '');
   out.push(
-    '- *Errors* are requests whose response was not 2xx or that got no response (cause = status + Switchyard code, or the client error). Times are the request\'s scheduled send time relative to the kill.',
+    '- *Errors* are requests whose response was not 2xx or that got no response (cause = status + Switchyard code, or the client error). Times are the request\'s actual send time relative to the SIGKILL (both clocks are this process\'s, to ~1 ms); a request sent just before the kill can still fail if Switchyard forwards it after.',
   );
   out.push(
     '- *Taken out* (Switchyard\'s view): the timestamps of the log lines `outlier: app/<b2> → ejected`, `breaker: … → open`, `health: … → unhealthy` minus the time the SIGKILL was sent. Each first event of its kind is listed; the first one is when Switchyard stopped picking backend 2.',
@@ -270,7 +279,7 @@ export function renderMarkdown(result) {
 
   // Per-second timeline, scenarios side by side.
   if (ok.length) {
-    out.push('', 'Per second (by scheduled send time): requests that failed, answers from backend 1/2/3, p99 ms of successful ones.', '');
+    out.push('', 'Per second (by send time): requests that failed, answers from backend 1/2/3, p99 ms of successful ones.', '');
     const header = ['s'];
     for (const s of ok) header.push(`${s.id} fail`, `${s.id} b1/b2/b3`, `${s.id} p99`);
     const killSec = Math.floor(p.killAtMs / 1000);
@@ -301,7 +310,13 @@ function findings(scenarios, p) {
       const sample = f.list.slice(0, 3).map((x) => `#${x.i} at ${rel(x.relKill)}: ${x.cause}`).join('; ');
       notes.push(`${s.id}: ${int(f.total)} client-visible errors, ${causes(f.byCause)}; first ones: ${sample}.`);
     }
-    if (f.byPhase.before) notes.push(`${s.id}: ${f.byPhase.before} errors before the kill (unrelated to it; see the list in the JSON).`);
+    if (f.inFlightAtKill) notes.push(`${s.id}: ${f.inFlightAtKill} of the failed requests were sent before the kill (at most ${rel(-Math.min(...f.list.filter((x) => x.relKill < 0).map((x) => x.relKill)))} before) and were still in flight in Switchyard when it happened.`);
+    const unrelated = f.byPhase.before - f.inFlightAtKill;
+    if (unrelated > 0) notes.push(`${s.id}: ${unrelated} errors completed before the kill: unrelated to it (see failures.list in the JSON).`);
+    if (f.afterRestartBeforeListening) notes.push(`${s.id}: ${f.afterRestartBeforeListening} errors were sent after the restart command but before backend 2 listened again (${rel(r.marks.restartListening - r.marks.restart)} process start-up); nothing had taken it out of rotation, so requests kept going to it.`);
+    const afterOther = f.byPhase.after - f.afterRestartBeforeListening;
+    if (afterOther > 0) notes.push(`${s.id}: ${afterOther} errors after backend 2 listened again.`);
+    if (r.warmup?.failures) notes.push(`${s.id}: ${r.warmup.failures} of ${r.warmup.requests} warm-up requests failed (before the measured window).`);
     const first = r.switchyard.out[0];
     if (first) notes.push(`${s.id}: Switchyard stopped picking backend 2 ${rel(first.relKill)} after the kill (${first.kind} → ${first.to}).`);
     if (Number.isFinite(p.restartAtMs) && !r.loadgen.firstVictimAfterRestart) {

@@ -83,6 +83,20 @@ export const BulkheadSchema = z.strictObject({
   queueTimeout: duration('1s').refine((ms) => ms > 0, 'queueTimeout must be positive').describe('longest wait in the queue'),
 }).describe('isolates this service: overflow gets a fast 503 with Retry-After instead of piling up');
 
+export const DegradationSchema = z.strictObject({
+  panicThreshold: z.number().min(0).max(100).default(0)
+    .describe('percent; when fewer backends than this are usable, spread over all of them anyway (fail-open). 0 = off'),
+  staleCache: z.boolean().default(false)
+    .describe('keep the last good GET responses; serve them (with Age and Warning) when no backend can answer'),
+  staleMaxAge: duration('24h').describe('oldest stale response that may be served'),
+  errorPage: z.strictObject({
+    status: z.number().int().min(400).max(599).default(503),
+    contentType: z.string().default('text/html; charset=utf-8'),
+    body: z.string(),
+  }).optional().describe('answer when no backend can answer and no stale response exists'),
+}).describe('what a service does when its backends cannot answer');
+
+export type DegradationConfig = z.output<typeof DegradationSchema>;
 export type BulkheadConfig = z.output<typeof BulkheadSchema>;
 export type RetryConfig = z.output<typeof RetrySchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;

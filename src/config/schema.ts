@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseHostPort } from './address.js';
-import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema } from './resilience-schema.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema } from './resilience-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -142,6 +142,7 @@ export const ServiceSchema = z.strictObject({
   circuitBreaker: BreakerSchema.prefault({}),
   retries: RetrySchema.prefault({}),
   bulkhead: BulkheadSchema.prefault({}),
+  degradation: DegradationSchema.prefault({}),
 });
 
 export const ConfigSchema = z.strictObject({

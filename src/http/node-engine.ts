@@ -10,6 +10,14 @@ import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js
 import { logAccess } from '../observe/access-log.js';
 import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
 import type { FailureKind } from '../resilience/retry.js';
+import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
+
+/** Writes a stale copy or error page instead of a proxy error. */
+function sendDegraded(res: ServerResponse, a: DegradedAnswer, requestId: string): void {
+  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  res.writeHead(a.status, [...a.headers, 'via', VIA, 'x-request-id', requestId]);
+  res.end(a.body);
+}
 
 function errorCodeOf(err: Error & { code?: string }): [ProxyErrorCode, string] {
   switch (err.code) {
@@ -36,6 +44,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private error: string | undefined;
   private discarding = false;
+  private capture: ResponseCapture | null = null;
   private readonly started: number;
   private tryStarted: number;
   private endpoint: Endpoint;
@@ -131,6 +140,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     if (this.retry.wantsStatusRetry(statusCode)) { this.discarding = true; return true; }
     const headers = responseHeaders(rawHeaders, VIA);
+    if (ResponseCapture.wanted(this.routed.service, this.req.method, statusCode)) this.capture = new ResponseCapture(this.routed.staleKey, statusCode, headers);
     if (this.closing()) headers.push('connection', 'close');
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
@@ -139,6 +149,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.discarding) return true;
+    this.capture?.add(chunk);
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);
     return false;
@@ -150,11 +161,14 @@ class Exchange implements Dispatcher.DispatchHandler {
       const status = this.status;
       this.error = `SWY_UPSTREAM_STATUS_${status}`;
       this.finish(false);
+      const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+      if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
       sendError(this.res, status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
         `backend answered ${status} (service ${this.routed.service.name})`, this.routed.requestId);
       return;
     }
     this.finish(this.status < 500);
+    this.capture?.commit();
     this.res.end();
   }
 
@@ -172,6 +186,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.log.debug({ err: err.message, code: code0, backend: this.endpoint.key }, 'upstream error');
+    const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+    if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
     sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId);
   }
 }
@@ -191,8 +207,10 @@ export function createHttpHandler(
   return (req, res) => {
     const r = routeRequest(holder, listener, proto, req, false);
     if ('code' in r) {
+      const degraded = r.service !== undefined ? degradedAnswer(r.service, req.method, r.staleKey!) : undefined;
       // An ambiguous request may hide a second one in its body: answer and close the connection.
-      sendError(res, r.code, r.detail, r.requestId, r.code === 'SWY_BAD_REQUEST' || closing());
+      if (degraded !== undefined) sendDegraded(res, degraded, r.requestId);
+      else sendError(res, r.code, r.detail, r.requestId, r.code === 'SWY_BAD_REQUEST' || closing());
       if (holder.current.config.accessLog) {
         logAccess(log, { requestId: r.requestId, client: req.socket.remoteAddress, method: req.method, target: req.url,
           status: ProxyErrors[r.code].status, ms: 0, error: r.code });

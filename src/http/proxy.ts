@@ -8,6 +8,7 @@ import { scanRequestHeaders, ambiguity, type RequestHead } from './headers.js';
 import { normalizePath } from './normalize-path.js';
 import type { ProxyErrorCode } from './error-response.js';
 import { hashKeyOf } from './hash-key.js';
+import { staleKey } from './degrade.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -24,10 +25,16 @@ export interface RoutedRequest {
   hashKey: string | undefined;
   /** The route allows retrying any method. */
   idempotent: boolean;
+  /** Key of this request in the stale-response cache. */
+  staleKey: string;
 }
 
 /** Why routing did not produce a request to send. */
-export interface RouteFailure { code: ProxyErrorCode; detail: string; requestId: string }
+export interface RouteFailure {
+  code: ProxyErrorCode; detail: string; requestId: string;
+  /** Set for SWY_NO_BACKEND: the service and stale-cache key, for a degraded answer. */
+  service?: Service; staleKey?: string;
+}
 
 /** Scratch pick context: pick is synchronous, so one object per worker serves every request. */
 const pickCtx: PickContext = { attempt: 0, hashKey: undefined, tried: undefined };
@@ -61,7 +68,10 @@ export function routeRequest(
 
   pickCtx.hashKey = hashKeyOf(service.hashKey, req, path, query);
   const endpoint = service.pick(pickCtx);
-  if (endpoint === undefined) return { code: 'SWY_NO_BACKEND', detail: `no available backend in service ${service.name}`, requestId };
+  if (endpoint === undefined) {
+    return { code: 'SWY_NO_BACKEND', detail: `no available backend in service ${service.name}`, requestId, service,
+      staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
+  }
 
   const headers = h.forward;
   const clientIp = req.socket.remoteAddress ?? '';
@@ -72,7 +82,8 @@ export function routeRequest(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent };
+  return { requestId, service, endpoint, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
+    staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
 }
 
 /** Lower-cased host without port (`Example.com:8080` → `example.com`, `[::1]:80` → `[::1]`). */

@@ -75,6 +75,7 @@ export class Service {
   private readonly h1Pools = new Map<Endpoint, H1Pool>();
   private readonly poolKey: string;
   private readonly outlier: OutlierDetector<Endpoint> | null;
+  private panicking = false;
   /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
   readonly retryBudget: RetryBudget;
   readonly retryPolicy: RetryPolicy;
@@ -183,7 +184,17 @@ export class Service {
   }
 
   private buildBalancer(): Balancer {
-    const usable = this.endpoints.filter((e) => e.available);
+    let usable = this.endpoints.filter((e) => e.available);
+    // Panic mode (Envoy): with too few usable backends, health is ignored and load spreads over
+    // every backend that is not draining — better some errors than all traffic on one survivor.
+    const panic = this.config.degradation.panicThreshold;
+    if (panic > 0 && this.endpoints.length > 0 && (usable.length * 100) / this.endpoints.length < panic) {
+      usable = this.endpoints.filter((e) => !e.draining);
+      if (!this.panicking) this.deps.events?.({ kind: 'health', service: this.name, backend: '*', to: 'panic', reason: `${usable.length} backends, under ${panic}% usable` });
+      this.panicking = true;
+    } else {
+      this.panicking = false;
+    }
     return createBalancer(this.config.balancer.algorithm, usable, balancerOptions(this.config, this.deps));
   }
 

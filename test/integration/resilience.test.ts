@@ -238,3 +238,59 @@ test('bulkheads: a service whose backend hangs is capped with fast 503s + Retry-
     backends[0].set({ kind: 'ok' });
   }
 });
+
+test('degradation: a stale copy of a GET (Age, Warning) when no backend answers, else the error page', { timeout: 30_000 }, async () => {
+  for (const b of backends) { b.set({ kind: 'ok' }); if (!b.listening) await b.start(); }
+  const port = await freePort();
+  const sy = await startSwitchyard(baseConfig(port, {
+    cached: { backends: [{ address: backends[0].address }], degradation: { staleCache: true } },
+    paged: { backends: [{ address: backends[1].address }], degradation: { errorPage: { status: 503, contentType: 'text/plain', body: 'we will be right back' } } },
+  }, [
+    { match: { path: { prefix: '/cached' } }, service: 'cached' },
+    { match: { path: { prefix: '/paged' } }, service: 'paged' },
+  ]));
+  try {
+    const fresh = await request(`${sy.url}/cached/page`, { dispatcher: agent });
+    const freshBody = await fresh.body.text();
+    assert.equal(fresh.statusCode, 200);
+    await backends[0].stop();
+    await backends[1].stop();
+    const stale = await request(`${sy.url}/cached/page`, { dispatcher: agent });
+    assert.equal(stale.statusCode, 200);
+    assert.equal(await stale.body.text(), freshBody, 'the last good response, byte for byte');
+    assert.match(String(stale.headers.warning), /^110 /);
+    assert.ok(Number(stale.headers.age) >= 0);
+    const uncached = await request(`${sy.url}/cached/other`, { dispatcher: agent });
+    assert.equal(uncached.statusCode, 502, 'nothing stale for a path never served');
+    await uncached.body.dump();
+    const page = await request(`${sy.url}/paged/x`, { dispatcher: agent });
+    assert.equal(page.statusCode, 503);
+    assert.equal(page.headers['content-type'], 'text/plain');
+    assert.equal(await page.body.text(), 'we will be right back');
+  } finally {
+    await sy.stop();
+    await backends[0].start();
+    await backends[1].start();
+  }
+});
+
+test('panic threshold: with too few healthy backends, traffic spreads over all of them', { timeout: 30_000 }, async () => {
+  const sy = await start({
+    healthCheck: { path: '/health', interval: '100ms', timeout: '500ms', unhealthyThreshold: 2 },
+    degradation: { panicThreshold: 50 },
+  });
+  try {
+    const mark = sy.output().length;
+    backends[0].set({ kind: 'status', status: 503 }, 'health');
+    backends[1].set({ kind: 'status', status: 503 }, 'health');
+    await sy.waitForLog(/"msg":"health: app\/[^"]*→ unhealthy"[^]*"msg":"health: app\/[^"]*→ unhealthy"/, 5000, mark);
+    await sleep(200);
+    const s = await load(sy, 2, 500);
+    assert.equal(s.failed, 0);
+    for (const name of ['a', 'b', 'c']) assert.ok((s.by.get(name) ?? 0) > 0, `${name} gets traffic in panic mode: ${JSON.stringify([...s.by])}`);
+  } finally {
+    backends[0].set({ kind: 'ok' }, 'health');
+    backends[1].set({ kind: 'ok' }, 'health');
+    await sy.stop();
+  }
+});

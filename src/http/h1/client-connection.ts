@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
 import type { SnapshotHolder } from '../../runtime/snapshot.js';
 import type { Clock } from '../../util/clock.js';
-import { routeRequest } from '../proxy.js';
+import { routeRequest, VIA } from '../proxy.js';
+import { degradedAnswer, degradedHead, type DegradedAnswer } from '../degrade.js';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
 import { logAccess } from '../../observe/access-log.js';
 import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
@@ -201,7 +202,9 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       const ambiguous = routed.code === 'SWY_BAD_REQUEST';
       if (ambiguous) { this.closing = true; this.reading = null; }
       const bodyUnread = kind !== 'none' && (queued === null || !queued.ended);
-      this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
+      const degraded = routed.service !== undefined ? degradedAnswer(routed.service, req.method, routed.staleKey!) : undefined;
+      if (degraded !== undefined) this.sendDegraded(degraded, routed.requestId, !req.keepAlive || bodyUnread);
+      else this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
       const log = this.accessLog;
       if (log !== null) {
         logAccess(log, { requestId: routed.requestId, client: this.socket.remoteAddress, method: req.method, target: req.url,
@@ -253,6 +256,14 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     const mustClose = close || readingBody || this.draining;
     this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-request-id: ${requestId}\r\n${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+    if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
+  }
+
+  /** Writes a stale copy or error page instead of a proxy error. */
+  sendDegraded(a: DegradedAnswer, requestId: string, close: boolean): void {
+    const mustClose = close || this.draining;
+    this.socket.write(degradedHead(a, VIA, requestId, mustClose), 'latin1');
+    this.socket.write(a.body);
     if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
   }
 

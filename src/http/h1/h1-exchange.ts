@@ -9,10 +9,13 @@ import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './
 import type { Endpoint } from '../../upstream/endpoint.js';
 import { RetryAttempts, failureKind } from '../../resilience/retry-attempts.js';
 import type { FailureKind } from '../../resilience/retry.js';
+import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
 
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
+  /** Writes a degraded answer (stale copy or error page) instead of a proxy error. */
+  sendDegraded(a: DegradedAnswer, requestId: string, close: boolean): void;
   readonly draining: boolean;
   /** The logger for access lines when `accessLog` is on, else null. */
   readonly accessLog: Logger | null;
@@ -76,6 +79,8 @@ export class H1Exchange implements UpstreamUser {
   private replayBytes = 0;
   /** This try's response is a retryable 5xx being read and dropped instead of relayed. */
   private discarding = false;
+  /** Copy of a cacheable GET response being relayed, for the stale cache. */
+  private capture: ResponseCapture | null = null;
   /** Per-try response timeout (grows on timeout retries); 0 = the pool's. */
   headersTimeoutMs = 0;
 
@@ -231,6 +236,7 @@ export class H1Exchange implements UpstreamUser {
     }
     if (this.closeAfter) head += 'connection: close\r\n';
     else if (this.req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
+    if (ResponseCapture.wanted(this.routed.service, this.req.method, status)) this.capture = new ResponseCapture(this.routed.staleKey, status, headers);
     // Held back so head and first body chunk leave in one buffer, one write (see onResponseData).
     this.pendingHead = head + '\r\n';
     void keepAlive;
@@ -239,6 +245,7 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseData(chunk: Buffer): void {
     if (this.done || this.discarding) return;
+    this.capture?.add(chunk);
     let ok: boolean;
     const head = this.pendingHead;
     if (head !== null) {
@@ -279,12 +286,14 @@ export class H1Exchange implements UpstreamUser {
       this.discarding = false;
       this.error = `SWY_UPSTREAM_STATUS_${this.status}`;
       this.finish(false);
+      if (this.answerDegraded()) return;
       this.sink.sendError(this.status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
         `backend answered ${this.status} (service ${this.routed.service.name})`, this.routed.requestId, !this.req.keepAlive);
       this.sink.finished(this, !this.req.keepAlive);
       return;
     }
     if (this.pendingHead !== null) { this.sink.write(this.pendingHead); this.pendingHead = null; }
+    this.capture?.commit();
     if (this.chunkedOut) this.sink.write('0\r\n\r\n');
     this.upstream = null;
     // The backend answered before the request body was read (e.g. 413): the rest cannot be skipped safely.
@@ -310,8 +319,18 @@ export class H1Exchange implements UpstreamUser {
     if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
     this.finish(false);
     if (sent) { this.sink.destroy(); return; }
+    if (this.answerDegraded()) return;
     this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
     this.sink.finished(this, true);
+  }
+
+  /** Stale copy or error page instead of a proxy error, when the service has one. */
+  private answerDegraded(): boolean {
+    const a = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+    if (a === undefined) return false;
+    this.sink.sendDegraded(a, this.routed.requestId, !this.req.keepAlive);
+    this.sink.finished(this, !this.req.keepAlive);
+    return true;
   }
 
   /** `ok`: the outcome for breaker and outlier detection (null: the client left, no verdict). */
