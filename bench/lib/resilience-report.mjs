@@ -308,7 +308,12 @@ function findings(scenarios, p) {
     if (f.total === 0) notes.push(`${s.id}: no client-visible errors.`);
     else {
       const sample = f.list.slice(0, 3).map((x) => `#${x.i} at ${rel(x.relKill)}: ${x.cause}`).join('; ');
-      notes.push(`${s.id}: ${int(f.total)} client-visible errors, ${causes(f.byCause)}; first ones: ${sample}.`);
+      const doneRel = f.list.map((x) => x.doneRelKill).filter(Number.isFinite);
+      const lats = f.list.map((x) => x.latency).filter(Number.isFinite).sort((a, b) => a - b);
+      notes.push(
+        `${s.id}: ${int(f.total)} client-visible errors, ${causes(f.byCause)}; first ones: ${sample}. ` +
+          `They were answered between ${rel(Math.min(...doneRel))} and ${rel(Math.max(...doneRel))} after the kill, latency ${ms(lats[0])}–${ms(lats[lats.length - 1])} ms.`,
+      );
     }
     if (f.inFlightAtKill) notes.push(`${s.id}: ${f.inFlightAtKill} of the failed requests were sent before the kill (at most ${rel(-Math.min(...f.list.filter((x) => x.relKill < 0).map((x) => x.relKill)))} before) and were still in flight in Switchyard when it happened.`);
     const unrelated = f.byPhase.before - f.inFlightAtKill;

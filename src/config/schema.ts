@@ -143,6 +143,7 @@ export const ServiceSchema = z.strictObject({
   retries: RetrySchema.prefault({}),
   bulkhead: BulkheadSchema.prefault({}),
   degradation: DegradationSchema.prefault({}),
+  slowStart: duration('30s').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
 });
 
 export const ConfigSchema = z.strictObject({

@@ -77,3 +77,29 @@ test('pick skips endpoints already tried (retries), and returns undefined when a
   assert.equal(svc.pick({ attempt: 3, hashKey: 'k', tried }), undefined);
   await s.close();
 });
+
+test('slow start: a backend back from ejection ramps from ~10% to its full share over 30 s', async () => {
+  const clock = new ManualClock(1000);
+  const s = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002', '127.0.0.1:9003', '127.0.0.1:9004'], 'round-robin'), 1, { clock, random: seededRandom(3) });
+  const svc = s.services.get('app')!;
+  const [a] = svc.endpoints;
+  const share = () => {
+    let n = 0;
+    for (let i = 0; i < 4000; i++) if (svc.pick({ attempt: 0 }) === a) n++;
+    return n / 4000;
+  };
+  assert.ok(Math.abs(share() - 0.25) < 0.02, 'full share before any failure (no ramp at startup)');
+  for (let i = 0; i < 5; i++) svc.recordOutcome(a, false);
+  assert.equal(share(), 0);
+  clock.advance(30_001);
+  svc.tick();
+  const start = share();
+  clock.advance(15_000);
+  const mid = share();
+  clock.advance(15_001);
+  const full = share();
+  assert.ok(start < 0.06, `share right after return ${start}`);
+  assert.ok(mid > start + 0.05 && mid < 0.22, `share half-way ${mid}`);
+  assert.ok(Math.abs(full - 0.25) < 0.02, `share after the window ${full}`);
+  await s.close();
+});

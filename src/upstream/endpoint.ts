@@ -37,6 +37,8 @@ export class Endpoint {
   ejected = false;
   /** Set to draining in config: no new requests, in-flight ones finish. */
   draining = false;
+  /** Clock time its slow-start ramp began (0: not ramping). */
+  rampStart = 0;
   /** Circuit breaker of this backend (null when the service disables breakers). */
   breaker: CircuitBreaker | null = null;
   /** At most one observer: the balancer of the current snapshot that tracks load. */

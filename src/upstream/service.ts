@@ -11,6 +11,7 @@ import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
+import { slowStartFactor } from '../resilience/slow-start.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 
 /** A resilience state change, for logs (and later metrics and the admin API). */
@@ -124,7 +125,7 @@ export class Service {
       deps.events?.({ kind: 'outlier', service: name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
     });
     if (!o.enabled) for (const ep of this.endpoints) ep.ejected = false;
-    for (const ep of this.endpoints) ep.updateAvailability();
+    for (const ep of this.endpoints) ep.updateAvailability(); // initial state: no slow start
     // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
     // remain are carried over when the pool options did not change.
     if (previous !== undefined && previous.poolKey === this.poolKey) {
@@ -136,6 +137,26 @@ export class Service {
       }
     }
     this.balancer = this.buildBalancer();
+  }
+
+  /** Recomputes availability; a backend coming back starts its slow-start ramp. */
+  private updated(ep: Endpoint): boolean {
+    const was = ep.available;
+    if (!ep.updateAvailability()) return false;
+    if (ep.available && !was && this.config.slowStart > 0) ep.rampStart = this.deps.clock.now();
+    return true;
+  }
+
+  /**
+   * Slow start: a backend back from unhealthy/ejected/open takes a linearly growing share over
+   * `slowStart` — a pick of it is kept with probability factor(t) (10% → 100%), else re-picked
+   * once among the others. Not for hash-based algorithms, whose keys must stay put.
+   */
+  private rampedOut(ep: Endpoint): boolean {
+    if (ep.rampStart === 0 || this.hashKey !== undefined) return false;
+    const since = this.deps.clock.now() - ep.rampStart;
+    if (since >= this.config.slowStart) { ep.rampStart = 0; return false; }
+    return this.deps.random() >= slowStartFactor(since, this.config.slowStart);
   }
 
   /** One breaker per endpoint; kept across reloads unless the breaker settings changed. */
@@ -160,7 +181,7 @@ export class Service {
   recordOutcome(ep: Endpoint, ok: boolean): void {
     ep.breaker?.record(ok);
     this.outlier?.record(ep, ok);
-    if (ep.updateAvailability()) this.refresh();
+    if (this.updated(ep)) this.refresh();
   }
 
   /** Time-driven transitions (ejections expiring, breakers leaving open); called every ~250 ms. */
@@ -169,7 +190,7 @@ export class Service {
     let changed = false;
     for (const ep of this.endpoints) {
       ep.breaker?.tick();
-      if (ep.updateAvailability()) changed = true;
+      if (this.updated(ep)) changed = true;
     }
     if (changed) this.refresh();
   }
@@ -179,7 +200,7 @@ export class Service {
     const ep = this.endpoints.find((e) => e.key === key);
     if (ep === undefined) return false;
     ep.healthy = healthy;
-    if (ep.updateAvailability()) this.refresh();
+    if (this.updated(ep)) this.refresh();
     return true;
   }
 
@@ -236,9 +257,13 @@ export class Service {
     let ep = this.balancer.pick(ctx);
     // A half-open breaker admits a fixed number of trials: once they are taken it leaves picking.
     if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) {
-      if (ep.updateAvailability()) this.refresh();
+      if (this.updated(ep)) this.refresh();
       ep = this.balancer.pick(ctx);
       if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) return undefined;
+    }
+    if (ep !== undefined && ep.rampStart !== 0 && this.rampedOut(ep)) {
+      const other = this.balancer.pick(ctx);
+      if (other !== undefined && other !== ep) ep = other;
     }
     const tried = ctx.tried;
     if (ep === undefined || tried === undefined || tried.size === 0 || !tried.has(ep)) return ep;

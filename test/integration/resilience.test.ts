@@ -95,6 +95,7 @@ test('a breaker opens on a 50% error rate over 20 requests and takes the backend
 test('active health checks mark a backend unhealthy and back, once for all workers', { timeout: 30_000 }, async () => {
   const sy = await start({
     healthCheck: { path: '/health', interval: '100ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 2 },
+    slowStart: 0, // back at full share at once, so the check below is not left to chance
   }, { workers: 2 });
   try {
     const mark = sy.output().length;
