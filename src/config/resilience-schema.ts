@@ -47,6 +47,10 @@ export const OutlierSchema = z.strictObject({
   baseEjectionTime: duration('30s').refine((ms) => ms > 0, 'baseEjectionTime must be positive').describe('ejection lasts this × the number of times the backend was ejected'),
   maxEjectionTime: duration('300s'),
   maxEjectionPercent: z.number().min(0).max(100).default(50).describe('never eject more than this share of the pool'),
+  successRateThreshold: z.number().min(0).max(100).default(0)
+    .describe('percent; eject a backend whose success rate over `interval` falls below it (0 = off)'),
+  successRateRequestVolume: z.number().int().min(1).default(100).describe('requests in the interval before the success rate counts'),
+  interval: duration('10s').refine((ms) => ms > 0, 'interval must be positive').describe('success-rate window'),
 }).describe('passive outlier detection from live traffic');
 
 export const BreakerSchema = z.strictObject({

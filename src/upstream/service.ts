@@ -119,7 +119,8 @@ export class Service {
     const o = cfg.outlierDetection;
     this.outlier = !o.enabled ? null : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, {
       consecutiveFailures: o.consecutiveFailures, baseEjectionMs: o.baseEjectionTime, maxEjectionMs: o.maxEjectionTime,
-      maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: 0, successRateRequestVolume: 100, intervalMs: 10_000,
+      maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: o.successRateThreshold,
+      successRateRequestVolume: o.successRateRequestVolume, intervalMs: o.interval,
     }, deps.clock, (ep, ejected, reason, forMs) => {
       ep.ejected = ejected;
       deps.events?.({ kind: 'outlier', service: name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
