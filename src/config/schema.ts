@@ -1,28 +1,12 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
 import { parseHostPort } from './address.js';
-import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema } from './resilience-schema.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
  * `switchyard schema` JSON Schema and docs/config.md. Every object is strict: an unknown key
  * is an error naming its path, so a typo never silently falls back to a default.
  */
-
-const durationInput = z
-  .union([z.number().nonnegative(), z.string()])
-  .describe('a duration: milliseconds as a number, or a string like "250ms", "5s", "1m", "1h"');
-
-/** A duration field with a default; parses into milliseconds. */
-const duration = (def: string) =>
-  durationInput.default(def).transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration "${v}" (use e.g. 250ms, 5s, 1m)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const hostPort = (what: string, allowZero = false) =>
   z.string().refine((s) => parseHostPort(s, allowZero) !== undefined, {

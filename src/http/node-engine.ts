@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
 import { responseHeaders } from './headers.js';
 import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js';
-import { logAccess } from '../observe/access-log.js';
+import { logAccess, logFinished } from '../observe/access-log.js';
 import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
@@ -117,17 +117,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
-    const ms = this.clock.now() - this.started;
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
-    if (this.accessLog) {
-      logAccess(this.log, {
-        requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-        status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
-      });
-    }
+    logFinished(this.accessLog ? this.log : null, {
+      requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
+      status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
+    });
   }
+
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.done) { abort(new Error('client closed the connection')); return; }

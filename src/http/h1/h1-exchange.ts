@@ -3,7 +3,7 @@ import type { RoutedRequest } from '../proxy.js';
 import { VIA } from '../proxy.js';
 import type { Logger } from 'pino';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
-import { logAccess } from '../../observe/access-log.js';
+import { logFinished } from '../../observe/access-log.js';
 import { responseHeaders } from '../headers.js';
 import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
@@ -337,16 +337,13 @@ export class H1Exchange implements UpstreamUser {
   private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
-    const ms = this.clock.now() - this.started;
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
-    const log = this.sink.accessLog;
-    if (log !== null) {
-      logAccess(log, {
-        requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-        status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: Math.round(ms * 10) / 10, error: this.error,
-      });
-    }
+    logFinished(this.sink.accessLog, {
+      requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
+      status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
+    });
   }
+
 }
