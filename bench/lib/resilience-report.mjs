@@ -271,7 +271,7 @@ export function renderMarkdown(result) {
   );
   out.push('- *Answers again*: the first response whose body names backend 2 among requests sent after the restart.');
   out.push(
-    '- The active check marks a dead backend unhealthy after 3 failed checks (≈10–17 s after the kill, depending on where in its 5 s interval the kill falls) and a restarted one healthy after 2 passing checks (≈5–10 s). An outlier ejection lasts `baseEjectionTime` (30 s) × the number of ejections and is not ended by a passing active check. Nothing was tuned to make either figure look better.',
+    '- The active check (design defaults) marks a dead backend unhealthy after 3 consecutive failed checks 5 s (±10%) apart: the first failure comes 0–5 s after the kill, so ≈10–15 s for a refused connection (the documented ≈17 s adds the 2 s probe timeout, which a refused connect does not wait for). An outage shorter than that is never seen by the active check at all: a passing check resets the count. A backend marked unhealthy comes back after 2 passing checks (≈5–10 s after it listens again). An outlier ejection lasts `baseEjectionTime` (30 s) × the number of ejections and a passing active check does not end it. Nothing was tuned to make any of these figures look better.',
   );
 
   const notes = findings(scenarios, p);
@@ -314,6 +314,11 @@ function findings(scenarios, p) {
         `${s.id}: ${int(f.total)} client-visible errors, ${causes(f.byCause)}; first ones: ${sample}. ` +
           `They were answered between ${rel(Math.min(...doneRel))} and ${rel(Math.max(...doneRel))} after the kill, latency ${ms(lats[0])}–${ms(lats[lats.length - 1])} ms.`,
       );
+      if (s.id === 'A' && f.byCause['502 SWY_UPSTREAM_CONNECT']) {
+        notes.push(
+          `${s.id}: a 502 SWY_UPSTREAM_CONNECT with retries on means the connect retry (immediate, another backend, any method) was not granted. With one dead backend of three, neither the 2 connect retries nor the backends to pick from run out, which leaves the retry budget: at most max(3, 20% of requests in flight) retries in flight per service, used up when the kill's failures arrive in one burst.`,
+        );
+      }
     }
     if (f.inFlightAtKill) notes.push(`${s.id}: ${f.inFlightAtKill} of the failed requests were sent before the kill (at most ${rel(-Math.min(...f.list.filter((x) => x.relKill < 0).map((x) => x.relKill)))} before) and were still in flight in Switchyard when it happened.`);
     const unrelated = f.byPhase.before - f.inFlightAtKill;
@@ -332,6 +337,11 @@ function findings(scenarios, p) {
           (h ? `; the active check saw it healthy ${rel(h.relRestart)} after the restart` : '') +
           (e ? `, but it stays ejected by outlier detection until ${rel(e.relRestart)} after the restart (the ejection started at the kill and lasts ${secs(r.switchyard.out.find((x) => x.kind === 'outlier')?.forMs ?? NaN)}): with the defaults a backend that comes back quickly is kept out for the whole ejection time.` : '.'),
       );
+    }
+    const unhealthy = r.switchyard.out.find((e) => e.kind === 'health');
+    if (!unhealthy) {
+      const outage = (r.marks.restartListening ?? r.marks.restart ?? p.durationMs) - r.marks.kill;
+      notes.push(`${s.id}: the active check never marked backend 2 unhealthy: it was down for ${rel(outage).slice(1)} (${Number.isFinite(p.restartAtMs) ? 'kill → listening again' : 'kill → end of run'}), too short for 3 consecutive failed checks 5 s apart (≈10–15 s) in this run.` + (r.switchyard.out.length ? '' : ' Nothing else took it out of rotation either, so about 1 request in 3 went to it for the whole outage.'));
     }
     if (r.loadgen.victimAnswersDuring) notes.push(`${s.id}: ${r.loadgen.victimAnswersDuring} requests sent after the kill were still answered by backend 2 (in flight when it died, or sent within the kill's own millisecond).`);
     if (r.switchyard.otherEvents.length) notes.push(`${s.id}: resilience events about other backends: ${r.switchyard.otherEvents.map((e) => `${e.kind} ${e.backend} → ${e.to} at ${rel(e.t - r.marks.kill)} rel. kill`).join('; ')}.`);
