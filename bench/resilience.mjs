@@ -329,7 +329,13 @@ function wallTicks(a, b) {
 
 // ------------------------------------------------------------------- main
 
-const p = parseArgs(process.argv.slice(2));
+let p;
+try {
+  p = parseArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`resilience: ${err.message}`);
+  process.exit(2);
+}
 installCleanupHandlers();
 if (!fs.existsSync(CLI)) {
   console.error('resilience: dist/src/cli/main.js missing: build first (npx tsc -p tsconfig.json)');

@@ -247,7 +247,7 @@ export function renderMarkdown(result) {
     row('Switchyard log: backend 2 back (rel. restart)', (r) => {
       const parts = r.switchyard.back.map((e) => eventText(e, 'relRestart'));
       if (r.switchyard.ejectionEnds && !r.switchyard.back.some((e) => e.kind === 'outlier')) parts.push(`ejection ends ${rel(r.switchyard.ejectionEnds.relRestart)} (after the run)`);
-      return parts.length ? parts.join('; ') : 'none within the run';
+      return parts.length ? parts.join('; ') : r.switchyard.out.length ? 'none within the run' : '– (never taken out)';
     });
     row(`p50 / p99 ms before kill (0–${killS})`, (r) => latRow([r], 'before')[0]);
     row(`p50 / p99 ms during (${killS}–${restartS ?? 'end'})`, (r) => latRow([r], 'during')[0]);
@@ -267,7 +267,7 @@ export function renderMarkdown(result) {
     '- *Taken out* (Switchyard\'s view): the timestamps of the log lines `outlier: app/<b2> → ejected`, `breaker: … → open`, `health: … → unhealthy` minus the time the SIGKILL was sent. Each first event of its kind is listed; the first one is when Switchyard stopped picking backend 2.',
   );
   out.push(
-    '- *Last failed request after kill* (load generator\'s view): with retries off, every request routed to the dead backend fails visibly, so this is when routing to it stopped as the client saw it. With retries on, failed attempts are retried on another backend and are invisible to the client; only the log shows when routing stopped.',
+    '- *Last failed request between kill and restart* (load generator\'s view): with retries off, every request routed to the dead backend fails visibly, so this is when routing to it stopped as the client saw it. With retries on, failed attempts are retried on another backend and are invisible to the client; only the log shows when routing stopped.',
   );
   out.push('- *Answers again*: the first response whose body names backend 2 among requests sent after the restart.');
   out.push(

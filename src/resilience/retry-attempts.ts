@@ -27,7 +27,8 @@ export interface RetryPlan { endpoint: Endpoint; delayMs: number; perTryTimeoutM
 /**
  * The retry bookkeeping of one request, shared by both engines: the design's rules (retry.ts),
  * the service's retry budget (at most a share of active requests retrying, so a failing pool
- * does not multiply its load), and re-picking that skips backends already tried.
+ * does not multiply its load; refused connects are exempt, they load nobody), and re-picking
+ * that skips backends already tried.
  * Created once per request; allocates its `tried` set only when a retry happens.
  */
 export class RetryAttempts {
@@ -71,8 +72,12 @@ export class RetryAttempts {
     (this.tried ??= new Set()).add(failed);
     const endpoint = this.service.pick({ attempt: this.state.attempts, hashKey: this.hashKey, tried: this.tried });
     if (endpoint === undefined) return null;
-    if (!this.service.retryBudget.tryRetry()) return null;
-    this.retrying = true;
+    // Connect failures are exempt from the budget: the backend never saw the request, so the
+    // retry adds no load anywhere, and a burst of them (a backend just died) must not exhaust it.
+    if (kind !== 'connect') {
+      if (!this.service.retryBudget.tryRetry()) return null;
+      this.retrying = true;
+    }
     return { endpoint, delayMs: d.delayMs, perTryTimeoutMs: d.perTryTimeoutMs ?? this.state.perTryTimeoutMs };
   }
 
