@@ -31,8 +31,8 @@ test('validateConfig: fills top-level and listener defaults', () => {
   assert.deepEqual(c.routes, []);
   assert.deepEqual(c.services, {});
   assert.deepEqual(c.listeners[0], {
-    name: 'web', address: '0.0.0.0:8080', protocol: 'http', engine: 'fast', maxConnections: 10_000, maxHeaderSize: 16_384,
-    mergeSlashes: false, timeouts: { header: 10_000, request: 300_000, keepAlive: 5000 },
+    name: 'web', address: '0.0.0.0:8080', protocol: 'http', acceptProxyProtocol: false, engine: 'fast', maxConnections: 10_000, maxHeaderSize: 16_384,
+    mergeSlashes: false, timeouts: { header: 10_000, request: 300_000, keepAlive: 5000, idle: 3_600_000 },
   });
 });
 
@@ -72,7 +72,7 @@ test('validateConfig: duration strings and numbers become milliseconds', () => {
     shutdown: { drainTimeout: '1h' },
     services: { api: { backends: [], timeouts: { connect: '5s', request: 1000, idle: '2m' } } },
   });
-  assert.deepEqual(c.listeners[0].timeouts, { header: 250, request: 90_000, keepAlive: 750 });
+  assert.deepEqual(c.listeners[0].timeouts, { header: 250, request: 90_000, keepAlive: 750, idle: 3_600_000 });
   assert.equal(c.shutdown.drainTimeout, 3_600_000);
   assert.deepEqual(c.services.api.timeouts, { connect: 5000, request: 1000, idle: 120_000 });
 });
@@ -101,7 +101,7 @@ test('validateConfig: unknown keys are errors naming their path', () => {
   assert.deepEqual(errorsOf({ listeners: [L], services: { api: { backends: [{ address: 'a:1', bogus: true }] } } }),
     ['services.api.backends[0].bogus: unknown key']);
   assert.deepEqual(errorsOf({ listeners: [L], workres: 2 }), ['workres: unknown key']);
-  assert.deepEqual(errorsOf({ listeners: [{ ...L, timeouts: { idle: '5s' } }] }), ['listeners[0].timeouts.idle: unknown key']);
+  assert.deepEqual(errorsOf({ listeners: [{ ...L, timeouts: { connect: '5s' } }] }), ['listeners[0].timeouts.connect: unknown key']);
   const two = errorsOf({ listeners: [{ ...L, a: 1, b: 2 }] });
   assert.deepEqual(two.sort(), ['listeners[0].a: unknown key', 'listeners[0].b: unknown key']);
 });

@@ -29,7 +29,11 @@ const isPrime = (n: number) => {
 export const ListenerSchema = z.strictObject({
   name: z.string().min(1).describe('unique name, used by routes.listeners'),
   address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
-  protocol: z.literal('http').default('http'),
+  protocol: z.enum(['http', 'tcp']).default('http')
+    .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`'),
+  service: z.string().min(1).optional().describe('tcp listeners: the service whose backends take the connections'),
+  acceptProxyProtocol: z.boolean().default(false)
+    .describe('tcp listeners: expect a PROXY protocol v1/v2 header from a front tier (and use its client address)'),
   engine: z.enum(['fast', 'node']).default('fast')
     .describe('fast: raw sockets + Node\'s llhttp parser + own upstream pools; node: node:http + undici'),
   maxConnections: z.number().int().positive().default(10_000)
@@ -42,6 +46,7 @@ export const ListenerSchema = z.strictObject({
     header: duration('10s').describe('time to receive the complete request head (slowloris)'),
     request: duration('5m').describe('time to receive the complete request, body included'),
     keepAlive: duration('5s').describe('idle time a client keep-alive connection is kept open'),
+    idle: duration('1h').describe('tcp listeners: a connection silent both ways this long is closed'),
   }).prefault({}),
 });
 
@@ -127,6 +132,8 @@ export const ServiceSchema = z.strictObject({
   retries: RetrySchema.prefault({}),
   bulkhead: BulkheadSchema.prefault({}),
   degradation: DegradationSchema.prefault({}),
+  sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
+    .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
   slowStart: duration('30s').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
 });
 
@@ -150,6 +157,10 @@ export const ConfigSchema = z.strictObject({
     if (addrs.has(l.address)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'address'], message: `address ${l.address} used twice` });
     names.add(l.name);
     addrs.add(l.address);
+    if (l.protocol === 'tcp' && l.service === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'a tcp listener needs a service' });
+    if (l.protocol === 'tcp' && l.service !== undefined && !(l.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: `unknown service "${l.service}"` });
+    if (l.protocol === 'http' && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
+    if (l.protocol === 'http' && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
   });
   c.routes.forEach((r, i) => {
     if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { HttpListener } from '../http/server.js';
 import { FastHttpListener } from '../http/h1/fast-listener.js';
+import { TcpListener } from '../tcp/tcp-listener.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import type { FromWorker, HealthMap, ToWorker } from './messages.js';
 import type { RuntimeDeps } from '../upstream/service.js';
@@ -13,7 +14,7 @@ import type { RuntimeDeps } from '../upstream/service.js';
  */
 export class Worker {
   private holder: SnapshotHolder | undefined;
-  private readonly listeners = new Map<string, HttpListener | FastHttpListener>();
+  private readonly listeners = new Map<string, HttpListener | FastHttpListener | TcpListener>();
   private shuttingDown = false;
 
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
@@ -56,15 +57,16 @@ export class Worker {
       for (const [key, l] of wanted) {
         const open = this.listeners.get(key);
         if (open !== undefined) {
-          if ((open instanceof FastHttpListener ? 'fast' : 'node') !== l.engine) {
-            this.log.warn({ listener: l.name }, 'changing a listener\'s engine takes effect on restart');
+          const kind = open instanceof TcpListener ? 'tcp' : open instanceof FastHttpListener ? 'fast' : 'node';
+          if (kind !== (l.protocol === 'tcp' ? 'tcp' : l.engine)) {
+            this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
           }
           open.apply(l);
           continue;
         }
-        const listener = l.engine === 'node'
-          ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
-          : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
+        const listener = l.protocol === 'tcp' ? new TcpListener(l, holder, this.deps.clock, this.log, this.workers)
+          : l.engine === 'node' ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
+            : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
         await listener.listen();
         this.listeners.set(key, listener);
         this.log.debug({ listener: l.name, address: l.address }, 'listening');

@@ -1,0 +1,109 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../config/schema.js';
+import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { Clock } from '../util/clock.js';
+import { listenOn } from '../http/listen.js';
+import { parseProxyHeader } from './proxy-protocol.js';
+import { proxyTcp, type TcpClient } from './tcp-proxy.js';
+
+/** Strips an IPv4-mapped IPv6 prefix so `::ffff:10.0.0.1` hashes and logs as `10.0.0.1`. */
+function plainAddress(a: string | undefined): string {
+  return a === undefined ? '' : a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/**
+ * An L4 listener (`protocol: tcp`): every accepted connection is piped to a backend of the
+ * listener's service, read from the current snapshot per connection (so reloads, health and
+ * ejections apply to new connections; established ones are left alone). With
+ * `acceptProxyProtocol`, a PROXY v1/v2 header is required first (within `timeouts.header`).
+ */
+export class TcpListener {
+  readonly name: string;
+  readonly address: string;
+  private config: ListenerConfig;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private maxConnections = 1;
+  private draining = false;
+  private drained: (() => void) | null = null;
+
+  constructor(cfg: ListenerConfig, private readonly holder: SnapshotHolder, private readonly clock: Clock,
+    private readonly log: Logger, private readonly workers: number) {
+    this.name = cfg.name;
+    this.address = cfg.address;
+    this.config = cfg;
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+    this.apply(cfg);
+  }
+
+  apply(cfg: ListenerConfig): void {
+    this.config = cfg;
+    this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
+  }
+
+  listen(): Promise<void> {
+    return listenOn(this.server, this.address, this.log, this.name);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.sockets.size >= this.maxConnections || this.draining) { socket.destroy(); return; }
+    this.sockets.add(socket);
+    socket.once('close', () => { this.sockets.delete(socket); if (this.sockets.size === 0) this.drained?.(); });
+    socket.on('error', () => undefined);
+    const local = { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
+    const peer = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    if (!this.config.acceptProxyProtocol) {
+      this.start({ socket, head: Buffer.alloc(0), source: peer, destination: local });
+      return;
+    }
+    this.readProxyHeader(socket, peer, local);
+  }
+
+  /** Reads the front tier's PROXY header; anything malformed or late closes the connection. */
+  private readProxyHeader(socket: Socket, peer: TcpClient['source'], local: TcpClient['destination']): void {
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), this.config.timeouts.header);
+    const onData = (d: Buffer) => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+      const r = parseProxyHeader(buf);
+      if (r.kind === 'incomplete') return;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.pause();
+      if (r.kind !== 'ok') {
+        this.log.debug({ listener: this.name, reason: r.kind === 'invalid' ? r.reason : 'no PROXY header' }, 'tcp: PROXY header refused');
+        socket.destroy();
+        return;
+      }
+      this.start({
+        socket, head: buf.subarray(r.headerLength),
+        source: r.source ?? peer, destination: r.destination ?? local,
+      });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => clearTimeout(timer));
+    socket.resume();
+  }
+
+  private start(client: TcpClient): void {
+    const service = this.holder.current.services.get(this.config.service!);
+    if (service === undefined) { client.socket.destroy(); return; }
+    proxyTcp(client, service, this.clock, this.log, this.config.timeouts.idle);
+  }
+
+  /** Stops accepting; open connections may finish for `drainMs`, then they are cut. */
+  async close(drainMs: number): Promise<void> {
+    this.draining = true;
+    this.server.close();
+    if (this.sockets.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { this.drained = resolve; }),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const s of this.sockets) s.destroy();
+  }
+}

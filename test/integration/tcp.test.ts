@@ -1,0 +1,149 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { startSwitchyard, freePort, type Switchyard } from './harness.js';
+import { parseProxyHeader, encodeProxyV1 } from '../../src/tcp/proxy-protocol.js';
+
+/*
+ * L4 proxying through a real Switchyard: a large stream with half-close, many short connections,
+ * connect failures retried on another backend, PROXY protocol v1/v2 to the backend and from a
+ * front tier.
+ */
+
+interface TcpBackend { server: Server; port: number; address: string; conns: number; close(): Promise<void> }
+
+/** Backend: optional PROXY header first, then `handler` gets the socket and the header (if any). */
+async function tcpBackend(handler: (s: Socket, proxy?: { address: string; port: number }) => void, expectProxy = false): Promise<TcpBackend> {
+  const b = { conns: 0 } as TcpBackend;
+  b.server = createServer({ allowHalfOpen: true }, (s) => {
+    b.conns++;
+    if (!expectProxy) { handler(s); return; }
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parseProxyHeader(buf);
+      if (r.kind === 'incomplete') return;
+      s.removeListener('data', onData);
+      if (r.kind !== 'ok') { s.destroy(); return; }
+      const rest = buf.subarray(r.headerLength);
+      handler(s, r.source);
+      if (rest.length > 0) s.emit('data', rest);
+    };
+    s.on('data', onData);
+  });
+  await new Promise<void>((r) => b.server.listen(0, '127.0.0.1', r));
+  b.port = (b.server.address() as AddressInfo).port;
+  b.address = `127.0.0.1:${b.port}`;
+  b.close = () => new Promise((r) => b.server.close(() => r()));
+  return b;
+}
+
+/** Hashes everything received; after the client's end, answers with byte count + sha1 and ends. */
+const hashingHandler = (s: Socket) => {
+  const h = createHash('sha1');
+  let n = 0;
+  s.on('data', (d: Buffer) => { n += d.length; h.update(d); });
+  s.on('end', () => s.end(`${n} ${h.digest('hex')}`));
+  s.on('error', () => undefined);
+};
+
+let hashing: TcpBackend;
+let proxyAware: TcpBackend;
+let sy: Switchyard;
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number };
+
+before(async () => {
+  hashing = await tcpBackend(hashingHandler);
+  proxyAware = await tcpBackend((s, src) => { s.end(`${src?.address}:${src?.port}`); }, true);
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort() };
+  const dead = await freePort();
+  const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
+    ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
+  sy = await startSwitchyard({
+    workers: 1,
+    listeners: [
+      listener('plain', ports.plain, 'hashing'),
+      listener('retry', ports.retry, 'flaky'),
+      listener('v1', ports.v1, 'aware-v1'),
+      listener('v2', ports.v2, 'aware-v2'),
+      listener('front', ports.front, 'aware-v2', { acceptProxyProtocol: true }),
+    ],
+    services: {
+      hashing: { backends: [{ address: hashing.address }] },
+      flaky: { balancer: { algorithm: 'round-robin' }, backends: [{ address: `127.0.0.1:${dead}` }, { address: hashing.address }], outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
+      'aware-v1': { backends: [{ address: proxyAware.address }], sendProxyProtocol: 'v1' },
+      'aware-v2': { backends: [{ address: proxyAware.address }], sendProxyProtocol: 'v2' },
+    },
+  });
+});
+
+after(async () => {
+  await sy?.stop();
+  await hashing.close();
+  await proxyAware.close();
+});
+
+/** Connects, sends `chunks` (then half-closes), returns everything received until the server ends. */
+function exchange(port: number, send: (s: Socket) => void): Promise<{ text: string; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let text = '';
+    s.on('connect', () => send(s));
+    s.on('data', (d) => { text += d.toString(); });
+    s.on('end', () => { s.end(); resolve({ text, localPort: s.localPort! }); });
+    s.on('error', reject);
+  });
+}
+
+test('1 GiB through an L4 listener: byte count and checksum equal; the answer arrives after the client half-closes', { timeout: 120_000 }, async () => {
+  const GiB = 1024 ** 3;
+  const chunk = Buffer.alloc(1 << 20);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13) & 0xff;
+  const sent = createHash('sha1');
+  const { text } = await exchange(ports.plain, (s) => {
+    let i = 0;
+    const pump = () => {
+      while (i < GiB / chunk.length) {
+        chunk[0] = i & 0xff;
+        sent.update(chunk);
+        i++;
+        if (!s.write(Buffer.from(chunk))) { s.once('drain', pump); return; }
+      }
+      s.end(); // half-close: the backend answers only after seeing our end
+    };
+    pump();
+  });
+  assert.equal(text, `${GiB} ${sent.digest('hex')}`);
+});
+
+test('many short connections each get their own answer', { timeout: 60_000 }, async () => {
+  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => exchange(ports.plain, (s) => s.end(`hello ${i}`))));
+  results.forEach((r, i) => assert.equal(r.text, `${`hello ${i}`.length} ${createHash('sha1').update(`hello ${i}`).digest('hex')}`));
+});
+
+test('a refused backend connect is retried on another backend: every connection succeeds', async () => {
+  const before = hashing.conns;
+  for (let i = 0; i < 10; i++) {
+    const r = await exchange(ports.retry, (s) => s.end('x'));
+    assert.equal(r.text.split(' ')[0], '1');
+  }
+  assert.equal(hashing.conns - before, 10);
+});
+
+test('PROXY protocol v1 and v2 tell the backend the real client address', async () => {
+  for (const port of [ports.v1, ports.v2]) {
+    const r = await exchange(port, (s) => s.end());
+    assert.equal(r.text, `127.0.0.1:${r.localPort}`);
+  }
+});
+
+test('a PROXY header from a front tier is accepted and passed on; a connection without one is refused', async () => {
+  const r = await exchange(ports.front, (s) => {
+    s.write(encodeProxyV1({ address: '203.0.113.7', port: 5555 }, { address: '198.51.100.1', port: 443 }));
+    s.end();
+  });
+  assert.equal(r.text, '203.0.113.7:5555');
+  const bare = await exchange(ports.front, (s) => s.end('GET / HTTP/1.1\r\n\r\n')).catch(() => ({ text: '', localPort: 0 }));
+  assert.equal(bare.text, '');
+});
