@@ -29,9 +29,14 @@ const isPrime = (n: number) => {
 export const ListenerSchema = z.strictObject({
   name: z.string().min(1).describe('unique name, used by routes.listeners'),
   address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
-  protocol: z.enum(['http', 'tcp']).default('http')
-    .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`'),
-  service: z.string().min(1).optional().describe('tcp listeners: the service whose backends take the connections'),
+  protocol: z.enum(['http', 'tcp', 'tls-passthrough']).default('http')
+    .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`; tls-passthrough: L4 routed by the TLS SNI, never decrypted'),
+  service: z.string().min(1).optional()
+    .describe('tcp listeners: the service whose backends take the connections; tls-passthrough: the service when no `sni` entry matches'),
+  sni: z.array(z.strictObject({
+    hosts: z.array(z.string().min(1)).min(1).describe('server names, exact or "*.example.com"'),
+    service: z.string().min(1),
+  })).default([]).describe('tls-passthrough listeners: first entry whose hosts match the ClientHello server name wins'),
   acceptProxyProtocol: z.boolean().default(false)
     .describe('tcp listeners: expect a PROXY protocol v1/v2 header from a front tier (and use its client address)'),
   engine: z.enum(['fast', 'node']).default('fast')
@@ -158,7 +163,12 @@ export const ConfigSchema = z.strictObject({
     names.add(l.name);
     addrs.add(l.address);
     if (l.protocol === 'tcp' && l.service === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'a tcp listener needs a service' });
-    if (l.protocol === 'tcp' && l.service !== undefined && !(l.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: `unknown service "${l.service}"` });
+    if (l.protocol === 'tls-passthrough' && l.service === undefined && l.sni.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'a tls-passthrough listener needs `sni` entries or a default `service`' });
+    l.sni.forEach((e, j) => {
+      if (!(e.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni', j, 'service'], message: `unknown service "${e.service}"` });
+      if (l.protocol !== 'tls-passthrough') ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'only tls-passthrough listeners route by SNI' });
+    });
+    if (l.protocol !== 'http' && l.service !== undefined && !(l.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: `unknown service "${l.service}"` });
     if (l.protocol === 'http' && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
     if (l.protocol === 'http' && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
   });

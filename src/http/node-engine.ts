@@ -58,7 +58,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly log: Logger,
     private readonly closing: () => boolean,
     private readonly accessLog: boolean,
-    hasBody: boolean,
+    private readonly hasBody: boolean,
   ) {
     this.started = clock.now();
     this.tryStarted = this.started;
@@ -74,7 +74,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.routed.headers,
-      body,
+      // As an async iterable rather than the IncomingMessage itself: handed the stream directly,
+      // undici stalled on every few keep-alive POSTs (the body's end was never seen).
+      body: body === null ? null : requestBody(body) as unknown as Dispatcher.DispatchOptions['body'],
       headersTimeout,
     }, this);
   }
@@ -184,10 +186,17 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.log.debug({ err: err.message, code: code0, backend: this.endpoint.key }, 'upstream error');
+    // A request body undici was streaming is in an unknown state: this connection cannot be reused.
+    if (this.hasBody) this.res.shouldKeepAlive = false;
     const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId);
+    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, this.hasBody);
   }
+}
+
+/** The client's request body as an async iterable of chunks (backpressure: pulled by undici). */
+async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
+  for await (const chunk of req) yield chunk as Buffer;
 }
 
 /** Whether the request carries a body: Content-Length above 0 or chunked. */

@@ -5,6 +5,7 @@ import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
 import { listenOn } from '../http/listen.js';
 import { parseProxyHeader } from './proxy-protocol.js';
+import { parseClientHello } from './sni.js';
 import { proxyTcp, type TcpClient } from './tcp-proxy.js';
 
 /** Strips an IPv4-mapped IPv6 prefix so `::ffff:10.0.0.1` hashes and logs as `10.0.0.1`. */
@@ -87,9 +88,43 @@ export class TcpListener {
   }
 
   private start(client: TcpClient): void {
-    const service = this.holder.current.services.get(this.config.service!);
+    if (this.config.protocol === 'tls-passthrough') { this.readClientHello(client); return; }
+    this.proxyTo(this.config.service, client);
+  }
+
+  private proxyTo(serviceName: string | undefined, client: TcpClient): void {
+    const service = serviceName === undefined ? undefined : this.holder.current.services.get(serviceName);
     if (service === undefined) { client.socket.destroy(); return; }
     proxyTcp(client, service, this.clock, this.log, this.config.timeouts.idle);
+  }
+
+  /**
+   * TLS passthrough: peeks the ClientHello (kept byte for byte and sent on first), routes on its
+   * server name, never decrypts. A malformed, truncated or late hello closes the connection.
+   */
+  private readClientHello(client: TcpClient): void {
+    const socket = client.socket;
+    let buf: Buffer = client.head;
+    const timer = setTimeout(() => socket.destroy(), this.config.timeouts.header);
+    const decide = (): boolean => {
+      const r = parseClientHello(buf);
+      if (r.kind === 'incomplete') return false;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.pause();
+      if (r.kind === 'invalid') {
+        this.log.debug({ listener: this.name, reason: r.reason }, 'tls-passthrough: invalid ClientHello');
+        socket.destroy();
+        return true;
+      }
+      this.proxyTo(sniService(this.config, r.serverName), { ...client, head: buf });
+      return true;
+    };
+    const onData = (d: Buffer) => { buf = buf.length === 0 ? d : Buffer.concat([buf, d]); decide(); };
+    socket.once('close', () => clearTimeout(timer));
+    if (buf.length > 0 && decide()) return;
+    socket.on('data', onData);
+    socket.resume();
   }
 
   /** Stops accepting; open connections may finish for `drainMs`, then they are cut. */
@@ -106,4 +141,18 @@ export class TcpListener {
     }
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/** The service for a server name: the first `sni` entry whose hosts match (exact or `*.` suffix), else `service`. */
+export function sniService(cfg: ListenerConfig, serverName: string | undefined): string | undefined {
+  if (serverName !== undefined) {
+    for (const e of cfg.sni) {
+      for (const h of e.hosts) {
+        const host = h.toLowerCase();
+        if (host === serverName) return e.service;
+        if (host.startsWith('*.') && serverName.length > host.length - 1 && serverName.endsWith(host.slice(1))) return e.service;
+      }
+    }
+  }
+  return cfg.service;
 }

@@ -152,3 +152,13 @@ test('many request headers (split by the parser) are all forwarded', async () =>
   const body = JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
   for (let i = 0; i < 60; i++) assert.equal(body[`x-h${i}`], `v${i}`);
 });
+
+test('several POSTs in a row on one keep-alive connection all complete', async () => {
+  const agent = new Agent({ connections: 1 });
+  try {
+    for (let i = 0; i < 8; i++) {
+      const r = await request(`${sy.url}/echo`, { method: 'POST', body: Buffer.alloc(5000 + i, 1), dispatcher: agent, headersTimeout: 5000 });
+      assert.equal(await r.body.text(), `got ${5000 + i} bytes`);
+    }
+  } finally { await agent.close(); }
+});
