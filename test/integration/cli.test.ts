@@ -78,3 +78,14 @@ test('start on a port already in use fails with one clear line', async () => {
   assert.match(r.stderr, /EADDRINUSE/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test('every file in examples/ validates', async () => {
+  const { readdirSync } = await import('node:fs');
+  const dirUrl = new URL('../../../examples/', import.meta.url);
+  const files = readdirSync(dirUrl).filter((f) => f.endsWith('.yaml') || f.endsWith('.json'));
+  assert.ok(files.length >= 4, files.join(','));
+  for (const f of files) {
+    const r = cli('validate', '-c', fileURLToPath(new URL(f, dirUrl)));
+    assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+  }
+});
