@@ -29,7 +29,7 @@ const isPrime = (n: number) => {
 export const ListenerSchema = z.strictObject({
   name: z.string().min(1).describe('unique name, used by routes.listeners'),
   address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
-  protocol: z.enum(['http', 'tcp', 'tls-passthrough']).default('http')
+  protocol: z.enum(['http', 'https', 'tcp', 'tls-passthrough']).default('http')
     .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`; tls-passthrough: L4 routed by the TLS SNI, never decrypted'),
   service: z.string().min(1).optional()
     .describe('tcp listeners: the service whose backends take the connections; tls-passthrough: the service when no `sni` entry matches'),
@@ -37,6 +37,12 @@ export const ListenerSchema = z.strictObject({
     hosts: z.array(z.string().min(1)).min(1).describe('server names, exact or "*.example.com"'),
     service: z.string().min(1),
   })).default([]).describe('tls-passthrough listeners: first entry whose hosts match the ClientHello server name wins'),
+  tls: z.strictObject({
+    certificates: z.array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })).min(1)
+      .describe('PEM files; chosen by SNI (exact name, then wildcard); the first is the default'),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    ciphers: z.string().optional().describe('OpenSSL cipher list for TLS 1.2 (default: Node\'s, which excludes weak ciphers)'),
+  }).optional().describe('https listeners: certificates (reloaded when the files change) and protocol floor'),
   acceptProxyProtocol: z.boolean().default(false)
     .describe('tcp listeners: expect a PROXY protocol v1/v2 header from a front tier (and use its client address)'),
   engine: z.enum(['fast', 'node']).default('fast')
@@ -169,8 +175,11 @@ export const ConfigSchema = z.strictObject({
       if (l.protocol !== 'tls-passthrough') ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'only tls-passthrough listeners route by SNI' });
     });
     if (l.protocol !== 'http' && l.service !== undefined && !(l.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: `unknown service "${l.service}"` });
-    if (l.protocol === 'http' && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
-    if (l.protocol === 'http' && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
+    if (l.protocol === 'https' && l.tls === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'an https listener needs `tls.certificates`' });
+    if (l.protocol === 'https' && l.engine === 'node') ctx.addIssue({ code: 'custom', path: ['listeners', i, 'engine'], message: 'https listeners run on the fast engine' });
+    if (l.protocol !== 'https' && l.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'only https listeners take `tls`' });
+    if ((l.protocol === 'http' || l.protocol === 'https') && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
+    if ((l.protocol === 'http' || l.protocol === 'https') && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
   });
   c.routes.forEach((r, i) => {
     if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });

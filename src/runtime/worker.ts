@@ -58,13 +58,13 @@ export class Worker {
         const open = this.listeners.get(key);
         if (open !== undefined) {
           const kind = open instanceof TcpListener ? 'tcp' : open instanceof FastHttpListener ? 'fast' : 'node';
-          if (kind !== (l.protocol === 'http' ? l.engine : 'tcp')) {
+          if (kind !== (l.protocol === 'http' || l.protocol === 'https' ? l.engine : 'tcp')) {
             this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
           }
           open.apply(l);
           continue;
         }
-        const listener = l.protocol !== 'http' ? new TcpListener(l, holder, this.deps.clock, this.log, this.workers)
+        const listener = l.protocol === 'tcp' || l.protocol === 'tls-passthrough' ? new TcpListener(l, holder, this.deps.clock, this.log, this.workers)
           : l.engine === 'node' ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
             : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
         await listener.listen();

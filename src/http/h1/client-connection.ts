@@ -19,6 +19,8 @@ import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';
 export interface ConnectionContext {
   readonly holder: SnapshotHolder;
   readonly listener: string;
+  /** `http` or `https`: what X-Forwarded-Proto says. */
+  readonly proto: string;
   readonly clock: Clock;
   readonly log: Logger;
   config: ListenerConfig;
@@ -197,7 +199,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     const ctx = this.ctx;
     const te = req.header('transfer-encoding');
     const kind = te !== undefined ? 'chunked' : (req.header('content-length') ?? '0') !== '0' ? 'length' : 'none';
-    const routed = routeRequest(ctx.holder, ctx.listener, 'http', req, false);
+    const routed = routeRequest(ctx.holder, ctx.listener, ctx.proto, req, false);
     if ('code' in routed) {
       const ambiguous = routed.code === 'SWY_BAD_REQUEST';
       if (ambiguous) { this.closing = true; this.reading = null; }

@@ -1,4 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { CertificateStore } from '../../tls/certificates.js';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../listen.js';
@@ -34,12 +37,36 @@ export class FastHttpListener implements ConnectionContext {
     this.listener = cfg.name;
     this.address = cfg.address;
     this.config = cfg;
-    this.upgradeHandler = createUpgradeHandler(holder, cfg.name, 'http', clock, log);
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.proto = cfg.protocol === 'https' ? 'https' : 'http';
+    this.upgradeHandler = createUpgradeHandler(holder, cfg.name, this.proto, clock, log);
+    if (cfg.protocol === 'https' && cfg.tls !== undefined) {
+      let tls: ReturnType<typeof createTlsServer> | undefined;
+      const certs = new CertificateStore(cfg.tls,
+        (err) => log.error({ listener: cfg.name, err: err.message }, 'certificate reload failed; keeping the previous certificates'),
+        (s) => {
+          const d = s.certificates[0];
+          tls?.setSecureContext({ cert: readFileSync(d.cert), key: readFileSync(d.key), minVersion: s.minVersion, ciphers: s.ciphers });
+          log.info({ listener: cfg.name }, 'certificates reloaded');
+        });
+      this.certs = certs;
+      const first = cfg.tls.certificates[0];
+      tls = createTlsServer({
+        cert: readFileSync(first.cert), key: readFileSync(first.key), minVersion: cfg.tls.minVersion, ciphers: cfg.tls.ciphers,
+        ALPNProtocols: ['http/1.1'],
+        SNICallback: (name, cb) => cb(null, certs.contextFor(name)),
+      }, (socket: TLSSocket) => this.accept(socket));
+      tls.on('tlsClientError', () => undefined); // a failed handshake closes only that connection
+      this.server = tls;
+      certs.watch();
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    }
     this.apply(cfg);
   }
 
   readonly listener: string;
+  readonly proto: string;
+  private readonly certs: CertificateStore | null = null;
 
   private accept(socket: Socket): void {
     // Counted here, not with server.maxConnections: in a cluster worker that would hand the
@@ -64,6 +91,7 @@ export class FastHttpListener implements ConnectionContext {
   }
 
   apply(cfg: ListenerConfig): void {
+    if (this.certs !== null && cfg.tls !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.certs.update(cfg.tls);
     this.config = cfg;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
@@ -87,5 +115,6 @@ export class FastHttpListener implements ConnectionContext {
       clearTimeout(timer);
     }
     for (const c of this.conns) c.socket.destroy();
+    this.certs?.unwatch();
   }
 }
