@@ -88,6 +88,8 @@ export const RouteSchema = z.strictObject({
     headers: z.array(HeaderMatchSchema).optional().describe('all must match'),
   }).prefault({}),
   service: z.string().min(1),
+  redirectToHttps: z.union([z.boolean(), z.number().int().min(1).max(65535)]).default(false)
+    .describe('on http listeners, answer 308 to the same URL over https (true: port 443; a number: that port)'),
   idempotent: z.boolean().default(false).describe('treat every method on this route as safe to retry (e.g. a POST API with idempotency keys)'),
 });
 

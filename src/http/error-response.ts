@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 
 /** Stable codes for what the proxy answers itself; the body names the cause and request id. */
 export const ProxyErrors = {
+  SWY_REDIRECT: { status: 308, text: 'Permanent Redirect' },
   SWY_BAD_REQUEST: { status: 400, text: 'Bad Request' },
   SWY_NO_ROUTE: { status: 404, text: 'Not Found' },
   SWY_UPSTREAM_CONNECT: { status: 502, text: 'Bad Gateway' },
@@ -29,6 +30,7 @@ export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: str
     'content-length', String(Buffer.byteLength(text)),
     'x-request-id', requestId,
     ...(code === 'SWY_BULKHEAD_FULL' ? ['retry-after', '1'] : []),
+    ...(code === 'SWY_REDIRECT' ? ['location', detail] : []),
     ...(close ? ['connection', 'close'] : []),
   ]);
   res.end(text);

@@ -64,6 +64,10 @@ export function routeRequest(
   const host = hostOnly(hostHeader);
   const route = view.router.match(host, path, req.method!, req.headers);
   if (route === undefined) return { code: 'SWY_NO_ROUTE', detail: `no route for ${host}${path}`, requestId };
+  if (route.redirectToHttps !== false && proto === 'http') {
+    const port = route.redirectToHttps === true || route.redirectToHttps === 443 ? '' : `:${route.redirectToHttps}`;
+    return { code: 'SWY_REDIRECT', detail: `https://${host}${port}${q === -1 ? path : `${path}?${query}`}`, requestId };
+  }
   const service = holder.current.services.get(route.service)!;
 
   pickCtx.hashKey = hashKeyOf(service.hashKey, req, path, query);

@@ -17,6 +17,7 @@ export interface CompiledRoute {
   readonly service: string;
   readonly listeners: ReadonlySet<string> | null;
   readonly idempotent: boolean;
+  readonly redirectToHttps: boolean | number;
   matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
 }
 
@@ -77,6 +78,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     service: r.service,
     listeners: r.listeners ? new Set(r.listeners) : null,
     idempotent: r.idempotent,
+    redirectToHttps: r.redirectToHttps,
     matches(h, p, m, hs) {
       return (host === null || host(h)) && (path === null || path(p)) &&
         (methods === null || methods.has(m)) && (headers === null || headers(hs));

@@ -26,6 +26,7 @@ before(async () => {
     { name: 'wild', match: { host: '*.example.org' }, service: 'wild' },
     { name: 'posts', match: { methods: ['POST'], path: { regex: '^/items/[0-9]+$' } }, service: 'posts' },
     { name: 'empty', match: { path: { exact: '/nothing-here' } }, service: 'empty' },
+    { name: 'secure', match: { path: { prefix: '/secure' } }, service: 'fallback', redirectToHttps: 8443 },
     { name: 'rest', match: { path: { prefix: '/app' } }, service: 'fallback' },
   ], { accessLog: true }));
 });
@@ -106,4 +107,12 @@ test('access log: one line per request with status, service, backend and timing'
   const line2 = await sy.waitForLog(/"access":\{"requestId":"log-me-2"[^\n]*/);
   assert.match(line2, /"status":404/);
   assert.match(line2, /"error":"SWY_NO_ROUTE"/);
+});
+
+test('a route with redirectToHttps answers 308 to the https URL, never reaching a backend', async () => {
+  const before = backends[5].seen.length;
+  const r = await get('/secure/x?y=1', { host: 'Shop.Test' });
+  assert.equal(r.status, 308);
+  assert.equal(r.headers.location, 'https://shop.test:8443/secure/x?y=1');
+  assert.equal(backends[5].seen.length, before);
 });

@@ -257,7 +257,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // An unread request body would be parsed as the next request: close instead of draining it.
     const mustClose = close || readingBody || this.draining;
     this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+      `x-request-id: ${requestId}\r\n${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${code === 'SWY_REDIRECT' ? `location: ${detail}\r\n` : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
     if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
   }
 
