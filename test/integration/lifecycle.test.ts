@@ -35,7 +35,8 @@ function steadyLoad(conns: number) {
   const loops = Array.from({ length: conns }, async () => {
     for (let i = 0; running && i < 100_000 && Date.now() < deadline; i++) {
       try {
-        const r = await request(`${sy.url}/x`, { dispatcher: agent });
+        // Bounded: a connection handed to a worker that dies before accepting it is never answered.
+        const r = await request(`${sy.url}/x`, { dispatcher: agent, headersTimeout: 3000, bodyTimeout: 3000 });
         const text = await r.body.text();
         if (r.statusCode === 200) {
           stats.ok++;
