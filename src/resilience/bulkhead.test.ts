@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { fewestGcs } from '../util/gc-check.js';
 import { Bulkhead, type BulkheadOptions, type RejectReason, type Schedule, type Ticket } from './bulkhead.js';
 
 /** A scheduler driven by hand: `advance(ms)` runs what has come due, in due order. */
@@ -199,10 +199,6 @@ test('invalid options throw RangeError', () => {
 test('uncontended acquire/release allocates nothing once optimised', async () => {
   // Heuristic (V8), as in upstream/balancers/alloc.test.ts: 1M rounds allocating even a few bytes
   // each would force scavenges. The callbacks are created once, outside the loop.
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => { gcs += list.getEntries().length; });
-  obs.observe({ entryTypes: ['gc'] });
-  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
   const b = new Bulkhead({ maxConcurrent: 4, maxQueued: 4 }, () => () => {});
   let granted = 0;
   const onGranted = () => { granted++; };
@@ -215,20 +211,7 @@ test('uncontended acquire/release allocates nothing once optimised', async () =>
       b.release();
     }
   };
-  try {
-    round(300_000);
-    let best = Infinity;
-    for (let r = 0; r < 5 && best > 0; r++) {
-      await settle();
-      gcs = 0;
-      round(1_000_000);
-      await settle();
-      best = Math.min(best, gcs);
-    }
-    assert.equal(best, 0);
-    assert.equal(b.active, 0);
-    assert.ok(granted > 0);
-  } finally {
-    obs.disconnect();
-  }
+  assert.equal(await fewestGcs(round), 0);
+  assert.equal(b.active, 0);
+  assert.ok(granted > 0);
 });
