@@ -210,7 +210,7 @@ export class H1Exchange implements UpstreamUser {
   batchStart(): void { this.sink.cork(); }
   batchEnd(): void { this.sink.uncork(); }
 
-  onResponseHead(status: number, statusText: string, rawHeaders: string[], keepAlive: boolean): number {
+  onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
     if (this.done) return 0;
     if (this.requestDone && this.retry.wantsStatusRetry(status)) {
       // Read and drop this answer; the connection stays reusable and the request goes elsewhere.
@@ -239,7 +239,6 @@ export class H1Exchange implements UpstreamUser {
     if (ResponseCapture.wanted(this.routed.service, this.req.method, status)) this.capture = new ResponseCapture(this.routed.staleKey, status, headers);
     // Held back so head and first body chunk leave in one buffer, one write (see onResponseData).
     this.pendingHead = head + '\r\n';
-    void keepAlive;
     return this.req.method === 'HEAD' ? 1 : 0;
   }
 

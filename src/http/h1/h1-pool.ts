@@ -36,7 +36,7 @@ export interface UpstreamUser {
   /** A connection is assigned: write the request (head and any body). */
   onUpstream(conn: UpstreamConnection): void;
   /** Returns 1 to tell the parser there is no body (response to HEAD). */
-  onResponseHead(status: number, statusText: string, rawHeaders: string[], keepAlive: boolean): number;
+  onResponseHead(status: number, statusText: string, rawHeaders: string[]): number;
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
   onUpstreamError(err: UpstreamError): void;
@@ -124,7 +124,7 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
     this.responded = true;
     this.keepAlive = keepAlive;
     this.deadline = now() + this.pool.opts.bodyTimeout;
-    return this.user?.onResponseHead(status, statusText, raw, keepAlive) ?? 0;
+    return this.user?.onResponseHead(status, statusText, raw) ?? 0;
   }
 
   private keepAlive = false;
