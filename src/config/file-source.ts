@@ -1,4 +1,4 @@
-import { watch } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Config } from './schema.js';
 import { loadConfigFile } from './load.js';
@@ -8,29 +8,64 @@ import type { ConfigLoader } from '../runtime/primary.js';
  * The embedded default config source: one YAML or JSON file. Watches the file's directory (editors
  * and `mv` replace the file, which a watch on the file itself would lose) and reports changes
  * debounced by `debounceMs`, so a burst of writes becomes one reload.
+ *
+ * inotify alone is not enough: it can be unavailable (instance limits shared by every container of
+ * a host, network filesystems, some overlay mounts) or miss an event, and a missed event would
+ * leave a node on an old config with nothing in its logs. So the file's identity (inode, size,
+ * mtime) is also polled every `pollMs`; the primary ignores a reload whose content is unchanged.
  */
 export class FileConfigSource implements ConfigLoader {
   readonly name: string;
   private readonly path: string;
 
-  constructor(path: string, private readonly debounceMs = 200) {
+  private readonly debounceMs: number;
+  private readonly pollMs: number;
+  private readonly fsEvents: boolean;
+
+  /** `fsEvents: false` leaves only the poll (tests use it to prove the poll alone finds changes). */
+  constructor(path: string, opts: { debounceMs?: number; pollMs?: number; fsEvents?: boolean } = {}) {
     this.path = resolve(path);
     this.name = path;
+    this.debounceMs = opts.debounceMs ?? 200;
+    this.pollMs = opts.pollMs ?? 2000;
+    this.fsEvents = opts.fsEvents ?? true;
   }
 
   load(): Promise<Config> {
     return loadConfigFile(this.path);
   }
 
-  watch(onChange: () => void): () => void {
+  watch(onChange: () => void, onWarn: (msg: string) => void = () => undefined): () => void {
     let timer: NodeJS.Timeout | undefined;
+    const schedule = () => { clearTimeout(timer); timer = setTimeout(onChange, this.debounceMs); };
     const file = basename(this.path);
-    const w = watch(dirname(this.path), { persistent: false }, (_event, name) => {
-      if (name !== null && name !== file) return;
-      clearTimeout(timer);
-      timer = setTimeout(onChange, this.debounceMs);
-    });
-    w.on('error', () => undefined);
-    return () => { clearTimeout(timer); w.close(); };
+    let watcher: FSWatcher | undefined;
+    if (this.fsEvents) {
+      try {
+        watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
+          if (name === null || name === file) schedule();
+        });
+        watcher.on('error', (e) => onWarn(`config file watch failed (${e.message}); polling every ${this.pollMs} ms`));
+      } catch (e) {
+        onWarn(`config file watch unavailable (${(e as Error).message}); polling every ${this.pollMs} ms`);
+      }
+    }
+    let last = this.identity();
+    const poll = setInterval(() => {
+      const now = this.identity();
+      if (now !== last) { last = now; schedule(); }
+    }, this.pollMs);
+    poll.unref();
+    return () => { clearTimeout(timer); clearInterval(poll); watcher?.close(); };
+  }
+
+  /** Changes when the file is rewritten or replaced; '' while it is missing (mid-`mv`). */
+  private identity(): string {
+    try {
+      const s = statSync(this.path);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return '';
+    }
   }
 }

@@ -14,8 +14,8 @@ import { HealthSupervisor } from './health-supervisor.js';
 export interface ConfigLoader {
   readonly name: string;
   load(): Promise<Config>;
-  /** Calls `onChange` when the source may have changed (debounced by the source). */
-  watch(onChange: () => void): () => void;
+  /** Calls `onChange` when the source may have changed (debounced by the source); `onWarn` for trouble watching. */
+  watch(onChange: () => void, onWarn?: (msg: string) => void): () => void;
 }
 
 export interface PrimaryOptions {
@@ -26,6 +26,9 @@ export interface PrimaryOptions {
   /** Called once every worker applied the first config. */
   onReady?: () => void;
 }
+
+/** How long a reload waits for every worker to confirm the new version before reporting it. */
+const RELOAD_CONFIRM_MS = 15_000;
 
 interface Pending { expected: number; seen: Set<number>; errors: string[]; done: () => void }
 
@@ -75,7 +78,7 @@ export class Primary {
     process.on('SIGHUP', () => { this.opts.log.info('SIGHUP: reloading'); void this.reload(); });
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
     process.on('SIGINT', () => void this.shutdown('SIGINT'));
-    this.stopWatch = this.opts.loader.watch(() => void this.reload());
+    this.stopWatch = this.opts.loader.watch(() => void this.reload(), (msg) => this.opts.log.warn(msg));
     this.opts.onReady?.();
   }
 
@@ -132,14 +135,22 @@ export class Primary {
    * Resolves with the errors once `expected` workers reported on `version` (applied or rejected);
    * a worker that exits before reporting is no longer waited for.
    */
-  private awaitReports(version: number, expected: number): Promise<string[]> {
+  private awaitReports(version: number, expected: number, timeoutMs?: number): Promise<string[]> {
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const entry: Pending = {
         expected, seen: new Set(), errors: [],
-        done: () => { this.pending.delete(version); resolve(entry.errors); },
+        done: () => { clearTimeout(timer); this.pending.delete(version); resolve(entry.errors); },
       };
       this.pending.set(version, entry);
-      if (expected === 0) entry.done();
+      if (expected === 0) { entry.done(); return; }
+      // A worker that never answers must not hold every later reload behind this one.
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          entry.errors.push(`${expected - entry.seen.size} worker(s) did not confirm version ${version} within ${timeoutMs} ms`);
+          entry.done();
+        }, timeoutMs);
+      }
     });
   }
 
@@ -179,7 +190,7 @@ export class Primary {
     this.config = next;
     this.health.apply(next);
     const live = this.liveWorkers();
-    const wait = this.awaitReports(this.version, live.length);
+    const wait = this.awaitReports(this.version, live.length, RELOAD_CONFIRM_MS);
     for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot() });
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');

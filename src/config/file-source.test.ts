@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileConfigSource } from './file-source.js';
+
+function tmpFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'swy-src-')), 'c.yaml');
+  writeFileSync(path, 'a: 1\n');
+  return path;
+}
+
+test('a burst of writes is reported once, after the debounce', async () => {
+  const path = tmpFile();
+  let changes = 0;
+  const stop = new FileConfigSource(path, { debounceMs: 100, pollMs: 60_000 }).watch(() => changes++);
+  try {
+    for (let i = 0; i < 5; i++) { writeFileSync(path, `a: ${i + 2}\n`); await sleep(10); }
+    await sleep(400);
+    assert.equal(changes, 1);
+  } finally {
+    stop();
+  }
+});
+
+test('a file replaced by rename (as editors and config managers do) is reported', async () => {
+  const path = tmpFile();
+  let changes = 0;
+  const stop = new FileConfigSource(path, { debounceMs: 50, pollMs: 60_000 }).watch(() => changes++);
+  try {
+    writeFileSync(`${path}.new`, 'a: 9\n');
+    renameSync(`${path}.new`, path);
+    await sleep(300);
+    assert.equal(changes, 1);
+  } finally {
+    stop();
+  }
+});
+
+test('without filesystem events the poll alone finds a change, and nothing when the file is untouched', async () => {
+  const path = tmpFile();
+  let changes = 0;
+  const stop = new FileConfigSource(path, { debounceMs: 10, pollMs: 50, fsEvents: false }).watch(() => changes++);
+  try {
+    await sleep(300);
+    assert.equal(changes, 0, 'an untouched file is not reported');
+    writeFileSync(path, 'a: 22\n');
+    await sleep(300);
+    assert.equal(changes, 1);
+  } finally {
+    stop();
+  }
+});
