@@ -31,7 +31,7 @@ test('validateConfig: fills top-level and listener defaults', () => {
   assert.deepEqual(c.routes, []);
   assert.deepEqual(c.services, {});
   assert.deepEqual(c.listeners[0], {
-    name: 'web', address: '0.0.0.0:8080', protocol: 'http', sni: [], acceptProxyProtocol: false, engine: 'fast', maxConnections: 10_000, maxHeaderSize: 16_384,
+    name: 'web', address: '0.0.0.0:8080', protocol: 'http', sni: [], acceptProxyProtocol: false, engine: 'fast', http2: { enabled: true, maxConcurrentStreams: 100 }, maxConnections: 10_000, maxHeaderSize: 16_384,
     mergeSlashes: false, timeouts: { header: 10_000, request: 300_000, keepAlive: 5000, idle: 3_600_000 },
   });
 });

@@ -43,6 +43,11 @@ export const ListenerSchema = z.strictObject({
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
     ciphers: z.string().optional().describe('OpenSSL cipher list for TLS 1.2 (default: Node\'s, which excludes weak ciphers)'),
   }).optional().describe('https listeners: certificates (reloaded when the files change) and protocol floor'),
+  http2: z.strictObject({
+    enabled: z.boolean().default(true).describe('https listeners: offer h2 in ALPN (HTTP/2 clients; others keep HTTP/1.1)'),
+    maxConcurrentStreams: z.number().int().min(1).max(10_000).default(100)
+      .describe('streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS)'),
+  }).prefault({}).describe('HTTP/2 on https listeners (backends are reached over HTTP/1.1 unless their service says otherwise)'),
   acceptProxyProtocol: z.boolean().default(false)
     .describe('tcp listeners: expect a PROXY protocol v1/v2 header from a front tier (and use its client address)'),
   engine: z.enum(['fast', 'node']).default('fast')
@@ -178,7 +183,6 @@ export const ConfigSchema = z.strictObject({
     });
     if (l.protocol !== 'http' && l.service !== undefined && !(l.service in c.services)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: `unknown service "${l.service}"` });
     if (l.protocol === 'https' && l.tls === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'an https listener needs `tls.certificates`' });
-    if (l.protocol === 'https' && l.engine === 'node') ctx.addIssue({ code: 'custom', path: ['listeners', i, 'engine'], message: 'https listeners run on the fast engine' });
     if (l.protocol !== 'https' && l.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'only https listeners take `tls`' });
     if ((l.protocol === 'http' || l.protocol === 'https') && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
     if ((l.protocol === 'http' || l.protocol === 'https') && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });

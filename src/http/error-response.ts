@@ -21,9 +21,13 @@ function body(code: ProxyErrorCode, detail: string, requestId: string): string {
   return `${e.status} ${e.text}: ${detail} (${code}, request id ${requestId})\n`;
 }
 
-/** Answers a request with a proxy-generated error, unless a response has already started. */
+/**
+ * Answers a request with a proxy-generated error, unless a response has already started.
+ * `close` asks an HTTP/1 client to go (HTTP/2 has no connection header; its stream just ends).
+ */
 export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: string, requestId: string, close = false): void {
   if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  if ('stream' in res) close = false;
   const text = body(code, detail, requestId);
   res.writeHead(ProxyErrors[code].status, [
     'content-type', 'text/plain; charset=utf-8',

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
@@ -11,10 +12,20 @@ import { logAccess, logFinished } from '../observe/access-log.js';
 import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
+import { H2RequestView } from './h2/h2-request.js';
+import type { RequestLike } from './request-like.js';
+
+/**
+ * Whether the client side of a response is gone. HTTP/2's compatibility response has no
+ * `destroyed`: its stream has.
+ */
+function gone(res: ServerResponse): boolean {
+  return res.destroyed || ((res as unknown as Http2ServerResponse).stream?.destroyed ?? false);
+}
 
 /** Writes a stale copy or error page instead of a proxy error. */
 function sendDegraded(res: ServerResponse, a: DegradedAnswer, requestId: string): void {
-  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  if (res.headersSent || gone(res)) { res.destroy(); return; }
   res.writeHead(a.status, [...a.headers, 'via', VIA, 'x-request-id', requestId]);
   res.end(a.body);
 }
@@ -35,7 +46,8 @@ function errorCodeOf(err: Error & { code?: string }): [ProxyErrorCode, string] {
  * stream or promise). Backpressure: `onData` returns false when the client socket is full;
  * undici pauses the backend until `drain` calls `resume`. A client that goes away aborts the
  * upstream request. Retries (bodiless requests only on this engine: the body is a stream) re-dispatch
- * the same handler to another backend.
+ * the same handler to another backend. HTTP/2 clients use it too (`h2`: the response is
+ * node:http2's compatibility object, which takes no status text and no connection headers).
  */
 class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -59,6 +71,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly closing: () => boolean,
     private readonly accessLog: boolean,
     private readonly hasBody: boolean,
+    private readonly h2: boolean,
   ) {
     this.started = clock.now();
     this.tryStarted = this.started;
@@ -141,6 +154,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.retry.wantsStatusRetry(statusCode)) { this.discarding = true; return true; }
     const headers = responseHeaders(rawHeaders, VIA);
     if (ResponseCapture.wanted(this.routed.service, this.req.method, statusCode)) this.capture = new ResponseCapture(this.routed.staleKey, statusCode, headers);
+    if (this.h2) {
+      try {
+        this.res.writeHead(statusCode, headers);
+      } catch (e) {
+        // A header HTTP/2 forbids (connection-specific) that slipped through: the backend's fault.
+        this.onError(Object.assign(new Error(`response not representable in HTTP/2: ${(e as Error).message}`), { code: 'SWY_H2_HEADERS' }));
+        return false;
+      }
+      return true;
+    }
     if (this.closing()) headers.push('connection', 'close');
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
@@ -175,11 +198,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.done) return;
     const code0 = (err as { code?: string }).code;
-    if (!this.res.headersSent && !this.res.destroyed && this.tryAgain(failureKind(code0))) return;
+    if (!this.res.headersSent && !gone(this.res) && this.tryAgain(failureKind(code0))) return;
     const [code, detail] = errorCodeOf(err as Error & { code?: string });
     if (this.status === 0 || this.discarding) { this.status = ProxyErrors[code].status; this.error = code; }
     this.finish(false);
-    if (this.res.destroyed) return;
+    if (gone(this.res)) return;
     if (this.res.headersSent) {
       // Mid-response failure: the only honest signal left is to cut the client connection.
       this.res.destroy();
@@ -190,7 +213,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.hasBody) this.res.shouldKeepAlive = false;
     const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, this.hasBody);
+    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, this.hasBody && !this.h2);
   }
 }
 
@@ -207,32 +230,41 @@ function hasBody(req: IncomingMessage): boolean {
   return cl !== undefined && cl !== '0';
 }
 
-/** Request handler for one node-engine HTTP listener. */
+/** Request handler for HTTP/2 streams (node:http2's compatibility API), on either engine. */
+export function createH2Handler(
+  holder: SnapshotHolder, listener: string, clock: Clock, log: Logger, closing: () => boolean,
+): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+  const handle = createHttpHandler(holder, listener, 'https', clock, log, closing, true);
+  return handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+}
+
+/** Request handler for one node-engine HTTP listener (`h2`: see createH2Handler). */
 export function createHttpHandler(
-  holder: SnapshotHolder, listener: string, proto: string, clock: Clock, log: Logger, closing: () => boolean,
+  holder: SnapshotHolder, listener: string, proto: string, clock: Clock, log: Logger, closing: () => boolean, h2 = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const r = routeRequest(holder, listener, proto, req, false);
+    const view: RequestLike = h2 ? new H2RequestView(req as unknown as Http2ServerRequest) : req;
+    const r = routeRequest(holder, listener, proto, view, false);
     if ('code' in r) {
       const degraded = r.service !== undefined ? degradedAnswer(r.service, req.method, r.staleKey!) : undefined;
       // An ambiguous request may hide a second one in its body: answer and close the connection.
       if (degraded !== undefined) sendDegraded(res, degraded, r.requestId);
-      else sendError(res, r.code, r.detail, r.requestId, r.code === 'SWY_BAD_REQUEST' || closing());
+      else sendError(res, r.code, r.detail, r.requestId, !h2 && (r.code === 'SWY_BAD_REQUEST' || closing()));
       if (holder.current.config.accessLog) {
         logAccess(log, { requestId: r.requestId, client: req.socket.remoteAddress, method: req.method, target: req.url,
           status: ProxyErrors[r.code].status, ms: 0, error: r.code });
       }
       return;
     }
-    const body = hasBody(req);
+    const body = h2 ? (view as H2RequestView).hasBody : hasBody(req);
     const launch = () => {
-      if (res.destroyed) { r.service.bulkhead?.release(); return; }
-      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body).dispatch(body ? req : null);
+      if (gone(res)) { r.service.bulkhead?.release(); return; }
+      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body, h2).dispatch(body ? req : null);
     };
     const bulkhead = r.service.bulkhead;
     if (bulkhead === null) { launch(); return; }
     const ticket = bulkhead.acquire(launch, (reason) => {
-      sendError(res, 'SWY_BULKHEAD_FULL', `service ${r.service.name} is at its limit (${reason})`, r.requestId, body || closing());
+      sendError(res, 'SWY_BULKHEAD_FULL', `service ${r.service.name} is at its limit (${reason})`, r.requestId, !h2 && (body || closing()));
     });
     if (ticket !== null) res.once('close', () => bulkhead.cancel(ticket));
   };

@@ -7,6 +7,8 @@ import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
 import { createUpgradeHandler } from './upgrade.js';
+import { TlsFront } from '../tls/tls-front.js';
+import { H2Frontend } from './h2/h2-frontend.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */
 function clientErrorResponse(err: NodeJS.ErrnoException): string {
@@ -19,8 +21,8 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
 }
 
 /**
- * One HTTP listener in a worker: a node:http server whose handlers read the current snapshot per
- * request. Timeouts against slow clients (head, whole request, keep-alive idle) and the
+ * One HTTP listener in a worker (`engine: node`): a node:http server whose handlers read the
+ * current snapshot per request; for https, behind the shared TLS front (and HTTP/2 beside it). Timeouts against slow clients (head, whole request, keep-alive idle) and the
  * connection cap come from the listener config and follow reloads.
  */
 export class HttpListener {
@@ -47,13 +49,19 @@ export class HttpListener {
     // The connection cap is counted here rather than with `server.maxConnections`: in a cluster
     // worker, a connection refused that way goes back to the primary and waits for another
     // worker instead of being closed.
-    this.server.on('connection', (socket: Socket) => {
-      if (this.open >= this.maxConnections) { socket.destroy(); return; }
-      this.open++;
-      socket.once('close', () => { this.open--; });
-    });
-    this.server.on('request', createHttpHandler(holder, cfg.name, 'http', clock, log, () => this.draining));
-    this.server.on('upgrade', createUpgradeHandler(holder, cfg.name, 'http', clock, log));
+    this.server.on('connection', (socket: Socket) => { this.admit(socket); });
+    if (cfg.protocol === 'https' && cfg.tls !== undefined) {
+      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log) : null;
+      this.h2 = h2;
+      // TLS is terminated in front of node:http, which then sees plain HTTP/1.1 on the socket.
+      this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
+        http1: (socket) => this.server.emit('connection', socket),
+        http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
+      });
+    }
+    const proto = cfg.protocol === 'https' ? 'https' : 'http';
+    this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));
+    this.server.on('upgrade', createUpgradeHandler(holder, cfg.name, proto, clock, log));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       log.debug({ code: err.code, listener: this.name }, 'client error');
       if (socket.writable && (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true) {
@@ -65,8 +73,28 @@ export class HttpListener {
     this.apply(cfg);
   }
 
-  /** Applies the settings that can change without rebinding (timeouts, connection cap). */
+  private readonly tls: TlsFront | null = null;
+  private readonly h2: H2Frontend | null = null;
+  private config: ListenerConfig | undefined;
+  private allGone: (() => void) | null = null;
+
+  /**
+   * The connection cap is counted here rather than with `server.maxConnections`: in a cluster
+   * worker, a connection refused that way goes back to the primary and waits for another
+   * worker instead of being closed. False: refused and destroyed.
+   */
+  private admit(socket: Socket): boolean {
+    if (this.open >= this.maxConnections || this.draining) { socket.destroy(); return false; }
+    this.open++;
+    socket.once('close', () => { if (--this.open === 0) this.allGone?.(); });
+    return true;
+  }
+
+  /** Applies the settings that can change without rebinding (timeouts, connection cap, certificates). */
   apply(cfg: ListenerConfig): void {
+    if (this.tls !== null && cfg.tls !== undefined && this.config !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.tls.update(cfg.tls);
+    this.h2?.apply(cfg);
+    this.config = cfg;
     this.server.headersTimeout = cfg.timeouts.header;
     this.server.requestTimeout = cfg.timeouts.request;
     this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
@@ -75,7 +103,7 @@ export class HttpListener {
 
   /** Binds (through the cluster primary when in a worker). */
   listen(): Promise<void> {
-    return listenOn(this.server, this.address, this.log, this.name);
+    return listenOn(this.tls?.server ?? this.server, this.address, this.log, this.name);
   }
 
 
@@ -86,7 +114,12 @@ export class HttpListener {
    */
   async close(drainMs: number): Promise<void> {
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Done when every connection is gone (the node:http server alone does not see HTTP/2 ones,
+    // and behind TLS it never listened).
+    const closed = new Promise<void>((resolve) => { this.allGone = resolve; if (this.open === 0) resolve(); });
+    this.tls?.server.close();
+    this.server.close();
+    this.h2?.drain();
     const sweep = setInterval(() => this.server.closeIdleConnections(), 100);
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -95,5 +128,7 @@ export class HttpListener {
     clearInterval(sweep);
     clearTimeout(timer);
     this.server.closeAllConnections();
+    this.h2?.destroyAll();
+    this.tls?.close();
   }
 }

@@ -11,6 +11,8 @@ export interface TlsSettings {
   certificates: readonly CertFiles[];
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   ciphers?: string;
+  /** Same on every node, so sessions resume across the fleet (see tls-front.ts). */
+  sessionIdContext?: string;
 }
 
 interface Loaded { names: string[]; context: SecureContext }
@@ -49,7 +51,7 @@ export class CertificateStore {
     return s.certificates.map((c) => {
       const cert = readFileSync(c.cert);
       const key = readFileSync(c.key);
-      const context = createSecureContext({ cert, key, minVersion: s.minVersion, ciphers: s.ciphers });
+      const context = createSecureContext({ cert, key, minVersion: s.minVersion, ciphers: s.ciphers, sessionIdContext: s.sessionIdContext });
       return { names: certificateNames(cert), context };
     });
   }

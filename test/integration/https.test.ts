@@ -30,8 +30,7 @@ before(async () => {
   const wild = makeCert('wild', 'example.org', 'DNS:*.example.org');
   const port = await freePort();
   sy = await startSwitchyard(baseConfig(port, { app: { backends: [{ address: backends[0].address }] } }, undefined, {
-    // https runs on the fast engine only, also when the suite runs for the node engine.
-    listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', engine: 'fast', tls: { certificates: [site, apiCert, wild] } }],
+    listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [site, apiCert, wild] } }],
   }));
 });
 

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { readFileSync } from 'node:fs';
-import { CertificateStore } from '../../tls/certificates.js';
+import { TlsFront } from '../../tls/tls-front.js';
+import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../listen.js';
@@ -40,24 +39,13 @@ export class FastHttpListener implements ConnectionContext {
     this.proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.upgradeHandler = createUpgradeHandler(holder, cfg.name, this.proto, clock, log);
     if (cfg.protocol === 'https' && cfg.tls !== undefined) {
-      let tls: ReturnType<typeof createTlsServer> | undefined;
-      const certs = new CertificateStore(cfg.tls,
-        (err) => log.error({ listener: cfg.name, err: err.message }, 'certificate reload failed; keeping the previous certificates'),
-        (s) => {
-          const d = s.certificates[0];
-          tls?.setSecureContext({ cert: readFileSync(d.cert), key: readFileSync(d.key), minVersion: s.minVersion, ciphers: s.ciphers });
-          log.info({ listener: cfg.name }, 'certificates reloaded');
-        });
-      this.certs = certs;
-      const first = cfg.tls.certificates[0];
-      tls = createTlsServer({
-        cert: readFileSync(first.cert), key: readFileSync(first.key), minVersion: cfg.tls.minVersion, ciphers: cfg.tls.ciphers,
-        ALPNProtocols: ['http/1.1'],
-        SNICallback: (name, cb) => cb(null, certs.contextFor(name)),
-      }, (socket: TLSSocket) => this.accept(socket));
-      tls.on('tlsClientError', () => undefined); // a failed handshake closes only that connection
-      this.server = tls;
-      certs.watch();
+      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log) : null;
+      this.h2 = h2;
+      this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
+        http1: (socket) => this.accept(socket),
+        http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
+      });
+      this.server = this.tls.server;
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     }
@@ -66,15 +54,23 @@ export class FastHttpListener implements ConnectionContext {
 
   readonly listener: string;
   readonly proto: string;
-  private readonly certs: CertificateStore | null = null;
+  private readonly tls: TlsFront | null = null;
+  private readonly h2: H2Frontend | null = null;
 
-  private accept(socket: Socket): void {
-    // Counted here, not with server.maxConnections: in a cluster worker that would hand the
-    // connection back to the primary to wait for another worker instead of closing it.
-    if (this.open >= this.maxConnections || this.draining) { socket.destroy(); return; }
+  /**
+   * Counts a connection against the cap (here, not with server.maxConnections: in a cluster
+   * worker that would hand the connection back to the primary to wait for another worker
+   * instead of closing it). False: refused and closed.
+   */
+  private admit(socket: Socket): boolean {
+    if (this.open >= this.maxConnections || this.draining) { socket.destroy(); return false; }
     this.open++;
     socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
-    this.conns.add(new ClientConnection(socket, this));
+    return true;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.admit(socket)) this.conns.add(new ClientConnection(socket, this));
   }
 
   /** The pool for a routed request: the service's fast-path pool for that endpoint. */
@@ -91,7 +87,8 @@ export class FastHttpListener implements ConnectionContext {
   }
 
   apply(cfg: ListenerConfig): void {
-    if (this.certs !== null && cfg.tls !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.certs.update(cfg.tls);
+    if (this.tls !== null && cfg.tls !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.tls.update(cfg.tls);
+    this.h2?.apply(cfg);
     this.config = cfg;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
@@ -106,6 +103,7 @@ export class FastHttpListener implements ConnectionContext {
     this.draining = true;
     this.server.close();
     for (const c of [...this.conns]) c.drain();
+    this.h2?.drain();
     if (this.open > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -115,6 +113,7 @@ export class FastHttpListener implements ConnectionContext {
       clearTimeout(timer);
     }
     for (const c of this.conns) c.socket.destroy();
-    this.certs?.unwatch();
+    this.h2?.destroyAll();
+    this.tls?.close();
   }
 }

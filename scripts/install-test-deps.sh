@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real servers the test suite starts (Redis for the shared TLS session cache, etcd
+# for the fleet config store) from Debian, only when missing. Nothing is started here: each test
+# starts its own daemon on a loopback port and stops it by PID. Run by `npm test` (pretest).
+set -euo pipefail
+
+want=()
+command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
+command -v etcd >/dev/null 2>&1 || want+=(etcd-server etcd-client)
+if [ ${#want[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-test-deps: installing ${want[*]} from Debian" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${want[@]}"

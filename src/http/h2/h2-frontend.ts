@@ -1,0 +1,75 @@
+import { createServer as createH2Server, constants, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../../config/schema.js';
+import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import type { Clock } from '../../util/clock.js';
+import { createH2Handler } from '../node-engine.js';
+
+/**
+ * HTTP/2 for an https listener, on either engine: connections whose ALPN settled on `h2` are
+ * handed here by the TLS front. node:http2 does the framing, flow control and HPACK; each
+ * stream goes through the same routing, balancing and resilience as HTTP/1.1 and reaches
+ * backends over HTTP/1.1 (undici pools). The server never listens itself.
+ *
+ * Sessions idle (no open stream) for `timeouts.keepAlive` get a GOAWAY; a timer on the whole
+ * session would also cut streams waiting on a slow backend, which the upstream timeouts govern.
+ */
+export class H2Frontend {
+  private readonly server: Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+  private config: ListenerConfig;
+  private draining = false;
+
+  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, log: Logger) {
+    this.config = cfg;
+    this.server = createH2Server({
+      settings: { maxConcurrentStreams: cfg.http2.maxConcurrentStreams, maxHeaderListSize: cfg.maxHeaderSize },
+      maxSessionInvalidFrames: 100,
+      maxSessionRejectedStreams: 100,
+    });
+    this.server.on('request', createH2Handler(holder, cfg.name, clock, log, () => this.draining));
+    this.server.on('session', (session: ServerHttp2Session) => this.track(session));
+    this.server.on('sessionError', () => undefined); // the session is destroyed; its socket with it
+  }
+
+  apply(cfg: ListenerConfig): void {
+    this.config = cfg;
+  }
+
+  /** Takes over a TLS connection that negotiated h2. */
+  handle(socket: TLSSocket): void {
+    this.server.emit('connection', socket);
+  }
+
+  private track(session: ServerHttp2Session): void {
+    this.sessions.add(session);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => session.close(), this.config.timeouts.keepAlive);
+      idle.unref();
+    };
+    armIdle();
+    session.on('stream', (stream) => {
+      open++;
+      clearTimeout(idle);
+      stream.once('close', () => { if (--open === 0 && !session.closed) armIdle(); });
+    });
+    session.on('error', () => undefined);
+    session.once('close', () => { clearTimeout(idle); this.sessions.delete(session); });
+    if (this.draining) session.close();
+  }
+
+  /** GOAWAY to every session: open streams finish, no new ones start. */
+  drain(): void {
+    this.draining = true;
+    for (const s of this.sessions) s.close();
+  }
+
+  /** Cuts what is left after the drain timeout. */
+  destroyAll(): void {
+    for (const s of this.sessions) s.destroy(undefined, constants.NGHTTP2_CANCEL);
+  }
+}
