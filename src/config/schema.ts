@@ -139,6 +139,8 @@ export const ServiceSchema = z.strictObject({
   backends: z.array(BackendSchema).describe('may be empty: requests then get 503'),
   maxConnectionsPerBackend: z.number().int().positive().default(256)
     .describe('upstream connections kept per backend (undici Pool size)'),
+  backendProtocol: z.enum(['http/1.1', 'h2c']).default('http/1.1')
+    .describe('how backends are spoken to: HTTP/1.1, or cleartext HTTP/2 with prior knowledge (gRPC servers); h2c is served through node-engine listeners'),
   timeouts: z.strictObject({
     connect: duration('5s').describe('TCP connect to a backend; failure → 502'),
     request: duration('60s').describe('request sent until response headers arrive; expiry → 504'),
@@ -189,6 +191,11 @@ export const ConfigSchema = z.strictObject({
   });
   c.routes.forEach((r, i) => {
     if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+    // The fast engine's upstream pools speak HTTP/1.1 only; undici (node engine) speaks h2c too.
+    else if (c.services[r.service].backendProtocol === 'h2c') {
+      const fast = c.listeners.filter((l) => (l.protocol === 'http' || l.protocol === 'https') && l.engine === 'fast' && (r.listeners === undefined || r.listeners.includes(l.name)));
+      if (fast.length > 0) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `service "${r.service}" has h2c backends; the listeners serving this route must use engine: node (fast: ${fast.map((l) => l.name).join(', ')})` });
+    }
     r.listeners?.forEach((n, j) => {
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
     });

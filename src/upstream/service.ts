@@ -45,16 +45,19 @@ function balancerOptions(cfg: ServiceConfig, deps: RuntimeDeps): BalancerOptions
 /** The undici Pool options a service asks of each backend; a change means a new Pool. */
 function poolKey(cfg: ServiceConfig): string {
   const t = cfg.timeouts;
-  return `${cfg.maxConnectionsPerBackend}|${t.connect}|${t.request}|${t.idle}`;
+  return `${cfg.maxConnectionsPerBackend}|${t.connect}|${t.request}|${t.idle}|${cfg.backendProtocol}`;
 }
 
 function createPool(ep: Endpoint, cfg: ServiceConfig): Pool {
   return new Pool(`http://${ep.key}`, {
     connections: cfg.maxConnectionsPerBackend,
-    connect: { timeout: cfg.timeouts.connect },
+    // `useH2c` inside `connect`: Pool hands that object to its connector but drops a top-level useH2c.
+    connect: { timeout: cfg.timeouts.connect, ...(cfg.backendProtocol === 'h2c' ? { useH2c: true } : {}) },
     headersTimeout: cfg.timeouts.request,
     bodyTimeout: cfg.timeouts.idle,
     pipelining: 1,
+    // h2c: one multiplexed HTTP/2 connection per pool connection, prior knowledge (no upgrade dance).
+    ...(cfg.backendProtocol === 'h2c' ? { allowH2: true, maxConcurrentStreams: 100 } : {}),
   });
 }
 
