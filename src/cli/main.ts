@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { configJsonSchema } from '../config/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { FileConfigSource } from '../config/file-source.js';
@@ -32,6 +32,24 @@ function positiveInt(v: string): number {
   return n;
 }
 
+/** Writes the PID file, removed again when the process exits. */
+function writePidFile(path: string): void {
+  writeFileSync(path, `${process.pid}\n`);
+  process.on('exit', () => { try { rmSync(path); } catch { /* already gone */ } });
+}
+
+function readPidFile(path: string): number {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SwitchyardError('SWY_CLI_USAGE', `cannot read PID file ${path}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid < 1) throw new SwitchyardError('SWY_CLI_USAGE', `PID file ${path} holds no PID`);
+  return pid;
+}
+
 const program = new Command('switchyard')
   .description('Switchyard: an L7/L4 load balancer')
   .version(pkg.version)
@@ -41,10 +59,29 @@ program.command('start')
   .description('run the load balancer in the foreground')
   .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
-  .action((o: { config: string; workers?: number }) => run(async () => {
+  .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
+  .action((o: { config: string; workers?: number; pidFile?: string }) => run(async () => {
     const config = await loadConfigFile(o.config);
     const log = createLogger(config.logLevel, { role: 'primary' });
+    if (o.pidFile !== undefined) writePidFile(o.pidFile);
     await new Primary({ loader: new FileConfigSource(o.config), log, workers: o.workers }).start();
+  }));
+
+program.command('reload')
+  .description('reload the config of a running node (SIGHUP), or with --workers replace its workers one at a time (SIGUSR2)')
+  .option('--pid-file <file>', 'the PID file given to `start --pid-file`')
+  .option('--pid <pid>', 'the primary\'s PID', positiveInt)
+  .option('--workers', 'rolling restart of the workers (new code, no refused connection)')
+  .action((o: { pidFile?: string; pid?: number; workers?: boolean }) => run(async () => {
+    const pid = o.pid ?? (o.pidFile !== undefined ? readPidFile(o.pidFile) : undefined);
+    if (pid === undefined) throw new SwitchyardError('SWY_CLI_USAGE', 'give --pid-file or --pid');
+    const signal = o.workers ? 'SIGUSR2' : 'SIGHUP';
+    try {
+      process.kill(pid, signal);
+    } catch (e) {
+      throw new SwitchyardError('SWY_CLI_USAGE', `cannot signal process ${pid}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    process.stdout.write(`sent ${signal} to ${pid}\n`);
   }));
 
 program.command('validate')

@@ -84,7 +84,7 @@ export class HttpListener {
    * worker instead of being closed. False: refused and destroyed.
    */
   private admit(socket: Socket): boolean {
-    if (this.open >= this.maxConnections || this.draining) { socket.destroy(); return false; }
+    if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
     socket.once('close', () => { if (--this.open === 0) this.allGone?.(); });
     return true;

@@ -49,6 +49,11 @@ export class Primary {
   private stopWatch: () => void = () => undefined;
   private ready = false;
   private readonly health: HealthSupervisor;
+  /** Workers being replaced by a rolling restart: their exit is expected, not respawned. */
+  private readonly retiring = new Set<number>();
+  /** Resolvers waiting for a given worker's first `applied` (rolling restart). */
+  private readonly firstApplied = new Map<number, () => void>();
+  private restarting: Promise<void> | null = null;
 
   constructor(private readonly opts: PrimaryOptions) {
     this.health = new HealthSupervisor(opts.log, (service, backend, healthy) => {
@@ -76,6 +81,7 @@ export class Primary {
     this.ready = true;
     this.opts.log.info({ version: this.version, workers: n, listeners: this.config.listeners.map((l) => `${l.name}=${l.address}`) }, 'ready');
     process.on('SIGHUP', () => { this.opts.log.info('SIGHUP: reloading'); void this.reload(); });
+    process.on('SIGUSR2', () => { this.opts.log.info('SIGUSR2: rolling restart of workers'); void this.rollingRestart(); });
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
     process.on('SIGINT', () => void this.shutdown('SIGINT'));
     this.stopWatch = this.opts.loader.watch(() => void this.reload(), (msg) => this.opts.log.warn(msg));
@@ -110,6 +116,7 @@ export class Primary {
       if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
       return;
     }
+    if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); }
     const p = this.pending.get(m.version);
     if (p === undefined) return;
     if (m.type === 'rejected') p.errors.push(`(worker ${w.id}): ${m.error}`);
@@ -121,6 +128,9 @@ export class Primary {
     for (const p of [...this.pending.values()]) {
       if (!p.seen.has(w.id)) { p.expected--; if (p.seen.size >= p.expected) p.done(); }
     }
+    this.firstApplied.get(w.id)?.();
+    this.firstApplied.delete(w.id);
+    if (this.retiring.delete(w.id)) return;
     if (this.shuttingDown || !this.ready) return;
     const now = Date.now();
     this.recentCrashes.push(now);
@@ -195,6 +205,44 @@ export class Primary {
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
     else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
+  }
+
+  /**
+   * Replaces every worker, one at a time, without refusing a connection: a fresh worker is
+   * forked and must apply the current config (listening on the shared sockets) before the old
+   * one is told to drain; the cluster stops handing the old one connections as soon as its
+   * listeners close. Picks up new code on disk (e.g. after an upgrade) without a node restart.
+   */
+  rollingRestart(): Promise<void> {
+    this.restarting ??= this.rollNow().finally(() => { this.restarting = null; });
+    return this.restarting;
+  }
+
+  private async rollNow(): Promise<void> {
+    const drainMs = this.config.shutdown.drainTimeout;
+    let replaced = 0;
+    for (const old of this.liveWorkers()) {
+      if (this.shuttingDown) return;
+      const slot = (old as ClusterWorker & { slot?: number }).slot ?? 1;
+      const fresh = this.fork(slot);
+      const ok = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 15_000);
+        this.firstApplied.set(fresh.id, () => { clearTimeout(timer); resolve(!fresh.isDead()); });
+      });
+      if (!ok) {
+        this.opts.log.error({ worker: fresh.id }, 'rolling restart stopped: a new worker did not come up; the old ones keep serving');
+        if (!fresh.isDead()) { this.retiring.add(fresh.id); fresh.process.kill('SIGKILL'); }
+        return;
+      }
+      this.retiring.add(old.id);
+      const exited = new Promise<void>((resolve) => old.once('exit', () => resolve()));
+      this.sendTo(old, { type: 'shutdown', drainMs });
+      const hardStop = setTimeout(() => old.process.kill('SIGKILL'), drainMs + 5000);
+      await exited;
+      clearTimeout(hardStop);
+      replaced++;
+    }
+    this.opts.log.info({ replaced }, 'rolling restart done');
   }
 
   /** Drains every worker (in-flight requests may finish up to the drain timeout), then exits 0. */

@@ -48,7 +48,7 @@ export class TcpListener {
   }
 
   private accept(socket: Socket): void {
-    if (this.sockets.size >= this.maxConnections || this.draining) { socket.destroy(); return; }
+    if (this.sockets.size >= this.maxConnections) { socket.destroy(); return; } // late arrivals while draining are still served
     this.sockets.add(socket);
     socket.once('close', () => { this.sockets.delete(socket); if (this.sockets.size === 0) this.drained?.(); });
     socket.on('error', () => undefined);

@@ -99,13 +99,13 @@ function withTestEngine(config: Record<string, unknown>): Record<string, unknown
 }
 
 /** Starts `switchyard start -c <tmp file>` and waits for its "ready" log line. */
-export async function startSwitchyard(config: Record<string, unknown>, opts: { expectFail?: boolean } = {}): Promise<Switchyard> {
+export async function startSwitchyard(config: Record<string, unknown>, opts: { expectFail?: boolean; extraArgs?: string[] } = {}): Promise<Switchyard> {
   config = withTestEngine(config);
   const dir = mkdtempSync(join(tmpdir(), 'swy-test-'));
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(config));
   const port = Number(String((config.listeners as { address: string }[])[0].address).split(':').pop());
-  const proc = spawn(process.execPath, [CLI, 'start', '-c', configPath], {
+  const proc = spawn(process.execPath, [CLI, 'start', '-c', configPath, ...(opts.extraArgs ?? [])], {
     env: { ...process.env, SWITCHYARD_LOG_PRETTY: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

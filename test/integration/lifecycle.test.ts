@@ -1,7 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
-import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
+import { execFileSync } from 'node:child_process';
+import { startBackends, startSwitchyard, freePort, baseConfig, sleep, CLI, type Backend, type Switchyard } from './harness.js';
 
 /*
  * Hot reload, rejected configs, worker respawn: the process lives on while its config and its
@@ -128,4 +129,43 @@ test('a crashed worker is respawned and serving continues', { timeout: 30_000 },
   await sleep(500);
   const s2 = await after.stop();
   assert.equal(s2.failed, 0, s2.errors.slice(0, 3).join('\n'));
+});
+
+test('rolling restart of workers (switchyard reload --workers): every worker replaced, no refused or failed connection', { timeout: 60_000 }, async () => {
+  const pidFile = `${sy.configPath}.pid`;
+  const rolled = await startSwitchyard(baseConfig(await freePort(), { app: { backends: [{ address: backends[0].address }, { address: backends[1].address }] } }, undefined, { workers: 2 }),
+    { extraArgs: ['--pid-file', pidFile] });
+  try {
+    const before = rolled.workerPids();
+    assert.equal(before.length, 2);
+    // A new connection per request: each one is accepted by whichever worker the cluster picks.
+    const agent = new Agent({ connections: 4 });
+    const stats = { ok: 0, failed: 0, errors: [] as string[] };
+    let running = true;
+    const deadline = Date.now() + 30_000;
+    const loops = Array.from({ length: 4 }, async () => {
+      for (let i = 0; running && i < 100_000 && Date.now() < deadline; i++) {
+        try {
+          const r = await request(`${rolled.url}/r`, { dispatcher: agent, reset: true, headersTimeout: 5000, bodyTimeout: 5000 });
+          await r.body.dump();
+          if (r.statusCode === 200) stats.ok++; else { stats.failed++; stats.errors.push(String(r.statusCode)); }
+        } catch (e) { stats.failed++; stats.errors.push((e as Error).message); }
+      }
+    });
+    await sleep(300);
+    const mark = rolled.output().length;
+    execFileSync(process.execPath, [CLI, 'reload', '--pid-file', pidFile, '--workers']);
+    await rolled.waitForLog(/"msg":"rolling restart done"/, 40_000, mark);
+    await sleep(300);
+    running = false;
+    await Promise.all(loops);
+    await agent.close();
+    const now = rolled.workerPids();
+    assert.equal(now.length, 2);
+    assert.deepEqual(now.filter((p) => before.includes(p)), [], 'every worker was replaced');
+    assert.ok(stats.ok > 50, `only ${stats.ok} requests`);
+    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join('\n'));
+  } finally {
+    await rolled.stop();
+  }
 });

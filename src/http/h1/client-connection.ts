@@ -60,6 +60,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   private ticket: Ticket | null = null;
   private ticketOwner: Bulkhead | null = null;
   private corks = 0;
+  /** Responses completed on this connection with keep-alive. */
+  private served = 0;
   deadline = 0;
 
   constructor(readonly socket: Socket, private readonly ctx: ConnectionContext) {
@@ -302,6 +304,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   /** After a response on a kept-alive connection: next pipelined request, or idle. */
   private finishedReply(): void {
+    this.served++;
     const next = this.queue.shift();
     if (next !== undefined) {
       this.start(next.req, next);
@@ -313,7 +316,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   /** Drain: an idle connection closes now; a busy one after its response. */
   drain(): void {
-    if (this.active === null && this.phase === 'idle') { this.socket.end(); this.detach(); }
+    // A connection that has not sent its first request yet was just accepted (during a rolling
+    // restart, after the cluster handed it over): serve that request, then close. Only idle
+    // keep-alive connections are closed at once; the head timeout bounds the rest.
+    if (this.active === null && this.phase === 'idle' && this.served > 0) { this.socket.end(); this.detach(); }
   }
 }
 

@@ -60,10 +60,12 @@ export class FastHttpListener implements ConnectionContext {
   /**
    * Counts a connection against the cap (here, not with server.maxConnections: in a cluster
    * worker that would hand the connection back to the primary to wait for another worker
-   * instead of closing it). False: refused and closed.
+   * instead of closing it). False: refused and closed. A connection arriving while draining is
+   * still served (with `Connection: close`): the cluster handed it over before our listener
+   * closed, and refusing it would fail a client during a rolling restart.
    */
   private admit(socket: Socket): boolean {
-    if (this.open >= this.maxConnections || this.draining) { socket.destroy(); return false; }
+    if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
     socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
     return true;
