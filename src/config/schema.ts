@@ -165,6 +165,13 @@ export const ConfigSchema = z.strictObject({
   shutdown: z.strictObject({
     drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
+  tlsSessionCache: z.strictObject({
+    redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
+    ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
+    timeout: duration('75ms').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
+    keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),
+    ticketKeyRotation: duration('12h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
+  }).optional().describe('the design\'s L2 cache: TLS sessions and ticket keys shared through Redis, so a client resumes on any node'),
   listeners: z.array(ListenerSchema).min(1),
   routes: z.array(RouteSchema).default([]),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'service names use letters, digits, _ . -'), ServiceSchema)

@@ -8,6 +8,7 @@ import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { TlsFront } from '../tls/tls-front.js';
+import { currentResumption } from '../tls/resumption.js';
 import { H2Frontend } from './h2/h2-frontend.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */
@@ -57,7 +58,7 @@ export class HttpListener {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.server.emit('connection', socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      });
+      }, currentResumption());
     }
     const proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));
@@ -94,6 +95,7 @@ export class HttpListener {
   apply(cfg: ListenerConfig): void {
     if (this.tls !== null && cfg.tls !== undefined && this.config !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.tls.update(cfg.tls);
     this.h2?.apply(cfg);
+    this.tls?.setResumption(currentResumption());
     this.config = cfg;
     this.server.headersTimeout = cfg.timeouts.header;
     this.server.requestTimeout = cfg.timeouts.request;

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { HttpListener } from '../http/server.js';
 import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { TcpListener } from '../tcp/tcp-listener.js';
+import { configureResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import type { FromWorker, HealthMap, ToWorker } from './messages.js';
 import type { RuntimeDeps } from '../upstream/service.js';
@@ -49,6 +50,8 @@ export class Worker {
       return;
     }
     const first = this.holder === undefined;
+    // Before listeners are (re)applied: they attach to the process's current resumption.
+    configureResumption(config.tlsSessionCache, this.log);
     if (first) { this.holder = new SnapshotHolder(next); this.startTicker(); }
     const holder = this.holder!;
     // Listeners keyed by name+address: a moved listener is a new one.

@@ -2,6 +2,8 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CertificateStore, type TlsSettings } from './certificates.js';
+import { resumptionServerOptions } from './session-cache.js';
+import type { FleetResumption } from './resumption.js';
 
 /** What the TLS front hands a connection to, by the protocol ALPN settled on. */
 export interface TlsFrontHandlers {
@@ -19,17 +21,21 @@ export class TlsFront {
   readonly server: TlsServer;
   private readonly certs: CertificateStore;
 
+  private resumption: FleetResumption | null = null;
+
   constructor(settings: TlsSettings, http2: boolean, private readonly listener: string, log: Logger, handlers: TlsFrontHandlers,
-    /** Called after the server's default context was replaced (session-ticket hooks live on it). */
-    private readonly onContextReplaced: (server: TlsServer) => void = () => undefined) {
+    resumption: FleetResumption | null) {
     let server: TlsServer | undefined;
     settings = { ...settings, sessionIdContext: sessionIdContext(listener) };
+    // Session lifetime as the shared cache keeps it (OpenSSL refuses older sessions anyway).
+    const resume = resumptionServerOptions({ scope: listener, ttlMs: resumption?.settings.ttl });
     this.certs = new CertificateStore(settings,
       (err) => log.error({ listener, err: err.message }, 'certificate reload failed; keeping the previous certificates'),
       (s) => {
         const d = s.certificates[0];
-        server?.setSecureContext({ cert: readFileSync(d.cert), key: readFileSync(d.key), minVersion: s.minVersion, ciphers: s.ciphers, sessionIdContext: sessionIdContext(listener) });
-        if (server !== undefined) this.onContextReplaced(server);
+        server?.setSecureContext({ cert: readFileSync(d.cert), key: readFileSync(d.key), minVersion: s.minVersion, ciphers: s.ciphers, ...resume });
+        // A new default context has fresh ticket keys and no hook: hand it the fleet's again.
+        if (server !== undefined) this.resumption?.reattach(server);
         log.info({ listener }, 'certificates reloaded');
       });
     const first = settings.certificates[0];
@@ -37,7 +43,7 @@ export class TlsFront {
       cert: readFileSync(first.cert), key: readFileSync(first.key), minVersion: settings.minVersion, ciphers: settings.ciphers,
       ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
       SNICallback: (name, cb) => cb(null, this.certs.contextFor(name)),
-      sessionIdContext: sessionIdContext(listener),
+      ...resume,
     }, (socket: TLSSocket) => {
       if (socket.alpnProtocol === 'h2') handlers.http2(socket);
       else handlers.http1(socket);
@@ -45,6 +51,15 @@ export class TlsFront {
     server.on('tlsClientError', () => undefined);
     this.server = server;
     this.certs.watch();
+    this.setResumption(resumption);
+  }
+
+  /** Attaches the fleet's shared session cache and ticket keys (null: this process's own only). */
+  setResumption(r: FleetResumption | null): void {
+    if (r === this.resumption) return;
+    this.resumption?.detach(this.server);
+    this.resumption = r;
+    r?.attach(this.server);
   }
 
   /** New TLS settings from a config reload (the previous ones stay if the new files fail). */
@@ -54,6 +69,7 @@ export class TlsFront {
 
   close(): void {
     this.certs.unwatch();
+    this.resumption?.detach(this.server);
   }
 }
 
@@ -63,5 +79,5 @@ export class TlsFront {
  * which differs between nodes.)
  */
 export function sessionIdContext(listener: string): string {
-  return `switchyard:${listener}`.slice(0, 32);
+  return resumptionServerOptions({ scope: listener }).sessionIdContext;
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { TlsFront } from '../../tls/tls-front.js';
+import { currentResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
@@ -44,7 +45,7 @@ export class FastHttpListener implements ConnectionContext {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.accept(socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      });
+      }, currentResumption());
       this.server = this.tls.server;
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -91,6 +92,7 @@ export class FastHttpListener implements ConnectionContext {
   apply(cfg: ListenerConfig): void {
     if (this.tls !== null && cfg.tls !== undefined && JSON.stringify(cfg.tls) !== JSON.stringify(this.config.tls)) this.tls.update(cfg.tls);
     this.h2?.apply(cfg);
+    this.tls?.setResumption(currentResumption());
     this.config = cfg;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
