@@ -7,6 +7,9 @@ import { FileConfigSource } from '../config/file-source.js';
 import { Primary } from '../runtime/primary.js';
 import { createLogger } from '../observe/log.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
+import { registerFleetCommands } from './fleet-cli.js';
+import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
+import { startFleetNode, type Role } from './start-node.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -56,15 +59,28 @@ const program = new Command('switchyard')
   .showHelpAfterError();
 
 program.command('start')
-  .description('run the load balancer in the foreground')
-  .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
+  .description('run the load balancer in the foreground, on a config file or a fleet store')
+  .option('-c, --config <file>', 'config file (YAML or JSON)')
+  .option('--store <url>', 'fleet config store: etcd://host:port[,host:port…]/prefix (instead of -c)')
+  .option('--cache <file>', 'with --store: local copy of the last applied config, served when etcd is unreachable', 'switchyard-cache.json')
+  .option('--role <role>', 'with --store: lb (serve traffic), checker (health checks only) or both', 'both')
+  .option('--zone <zone>', 'with --store: this node\'s zone (checkers are elected per zone)', 'default')
+  .option('--node-id <id>', 'with --store: this node\'s id in the member list (default host-pid)')
+  .option('--lease-ttl <s>', 'with --store: seconds before a dead node leaves the member list / a dead checker is replaced', positiveInt, 5)
+  .option('--listen <name=address>', 'bind listener NAME to ADDRESS on this node (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
-  .action((o: { config: string; workers?: number; pidFile?: string }) => run(async () => {
-    const config = await loadConfigFile(o.config);
-    const log = createLogger(config.logLevel, { role: 'primary' });
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; workers?: number; pidFile?: string }) => run(async () => {
+    const listen = parseListenOverrides(o.listen);
+    if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
-    await new Primary({ loader: new FileConfigSource(o.config), log, workers: o.workers }).start();
+    if (o.store !== undefined) {
+      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen });
+      return;
+    }
+    const config = await loadConfigFile(o.config!);
+    const log = createLogger(config.logLevel, { role: 'primary' });
+    await new Primary({ loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers }).start();
   }));
 
 program.command('reload')
@@ -103,6 +119,8 @@ program.command('schema')
   .action(() => run(async () => {
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
   }));
+
+registerFleetCommands(program, run);
 
 program.exitOverride((err: CommanderError) => process.exit(err.exitCode));
 await program.parseAsync(process.argv);

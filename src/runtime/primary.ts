@@ -8,7 +8,17 @@ import { Snapshot } from './snapshot.js';
 import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import type { FromWorker, ToWorker } from './messages.js';
-import { HealthSupervisor } from './health-supervisor.js';
+import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
+import type { HealthMap } from './messages.js';
+
+/** Where a node's active health states come from: its own checks, or a fleet checker's. */
+export interface HealthSource {
+  /** (Re)configures for a new config. */
+  apply(config: Config): void;
+  /** States to hand a new or reloaded worker. */
+  snapshot(): HealthMap;
+  stop(): void;
+}
 
 /** Where configs come from: the file source today, etcd later. `load` throws ConfigError. */
 export interface ConfigLoader {
@@ -25,6 +35,12 @@ export interface PrimaryOptions {
   workers?: number;
   /** Called once every worker applied the first config. */
   onReady?: () => void;
+  /** Health states from elsewhere (fleet checkers); default: this node's own active checks. */
+  health?: (broadcast: HealthBroadcast) => HealthSource;
+  /** Called after every config applied by all workers (e.g. to report it in the fleet record). */
+  onApplied?: (config: Config) => void;
+  /** Called once the workers are gone, before the process exits (leave the fleet cleanly). */
+  onStopped?: () => Promise<void>;
 }
 
 /** How long a reload waits for every worker to confirm the new version before reporting it. */
@@ -48,7 +64,7 @@ export class Primary {
   private readonly recentCrashes: number[] = [];
   private stopWatch: () => void = () => undefined;
   private ready = false;
-  private readonly health: HealthSupervisor;
+  private readonly health: HealthSource;
   /** Workers being replaced by a rolling restart: their exit is expected, not respawned. */
   private readonly retiring = new Set<number>();
   /** Resolvers waiting for a given worker's first `applied` (rolling restart). */
@@ -56,9 +72,10 @@ export class Primary {
   private restarting: Promise<void> | null = null;
 
   constructor(private readonly opts: PrimaryOptions) {
-    this.health = new HealthSupervisor(opts.log, (service, backend, healthy) => {
+    const broadcast: HealthBroadcast = (service, backend, healthy) => {
       for (const w of this.liveWorkers()) this.sendTo(w, { type: 'health', service, backend, healthy });
-    });
+    };
+    this.health = opts.health?.(broadcast) ?? new HealthSupervisor(opts.log, broadcast);
   }
 
   private workerCount(): number {
@@ -85,6 +102,7 @@ export class Primary {
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
     process.on('SIGINT', () => void this.shutdown('SIGINT'));
     this.stopWatch = this.opts.loader.watch(() => void this.reload(), (msg) => this.opts.log.warn(msg));
+    this.opts.onApplied?.(this.config);
     this.opts.onReady?.();
   }
 
@@ -205,6 +223,7 @@ export class Primary {
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
     else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
+    this.opts.onApplied?.(next);
   }
 
   /**
@@ -265,6 +284,7 @@ export class Primary {
     }, drainMs + 5000);
     await exited;
     clearTimeout(hardStop);
+    await this.opts.onStopped?.().catch(() => undefined);
     this.opts.log.info('stopped');
     process.exit(0);
   }

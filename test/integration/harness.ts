@@ -92,7 +92,7 @@ export function baseConfig(port: number, services: Record<string, unknown>, rout
 }
 
 /** The whole integration suite runs once per data-plane engine (see package.json "test"). */
-function withTestEngine(config: Record<string, unknown>): Record<string, unknown> {
+export function withTestEngine(config: Record<string, unknown>): Record<string, unknown> {
   const engine = process.env.SWITCHYARD_TEST_ENGINE;
   if (engine === undefined || !Array.isArray(config.listeners)) return config;
   return { ...config, listeners: (config.listeners as Record<string, unknown>[]).map((l) => ({ engine, ...l })) };
@@ -105,8 +105,16 @@ export async function startSwitchyard(config: Record<string, unknown>, opts: { e
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(config));
   const port = Number(String((config.listeners as { address: string }[])[0].address).split(':').pop());
-  const proc = spawn(process.execPath, [CLI, 'start', '-c', configPath, ...(opts.extraArgs ?? [])], {
-    env: { ...process.env, SWITCHYARD_LOG_PRETTY: '0' },
+  return launchSwitchyard(['start', '-c', configPath, ...(opts.extraArgs ?? [])], port, configPath, opts);
+}
+
+/**
+ * Runs `switchyard ARGS` (e.g. `start --store …`) as a test process; `port` is the listener the
+ * test talks to (0 for nodes without one). Waits for "ready" unless `expectFail`.
+ */
+export async function launchSwitchyard(args: string[], port: number, configPath: string, opts: { expectFail?: boolean; env?: Record<string, string> } = {}): Promise<Switchyard> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, SWITCHYARD_LOG_PRETTY: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

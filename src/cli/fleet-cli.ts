@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { Etcd3 } from 'etcd3';
+import { parseConfigText, validateConfig } from '../config/load.js';
+import { EtcdConfigStore } from '../store/config-store.js';
+import { parseStoreUrl } from '../store/store-url.js';
+import { listNodes } from '../fleet/membership.js';
+import { ConfigError } from '../util/errors.js';
+
+/* `switchyard config …` and `switchyard fleet`: the fleet's config store and member list in etcd. */
+
+type Run = (body: () => Promise<void>) => Promise<void>;
+
+const STORE_HELP = 'etcd://host:port[,host:port…]/prefix (or SWITCHYARD_STORE)';
+
+function storeUrl(o: { store?: string }): string {
+  const url = o.store ?? process.env.SWITCHYARD_STORE;
+  if (url === undefined) throw new ConfigError('--store', ['--store: required (or set SWITCHYARD_STORE)']);
+  return url;
+}
+
+function author(): string {
+  try { return process.env.SWITCHYARD_AUTHOR ?? userInfo().username; } catch { return 'unknown'; }
+}
+
+/** Validation before a push or rollback: the same as `switchyard validate`, on the text. */
+function validateText(text: string): void {
+  validateConfig(parseConfigText(text, 'pushed config'), 'pushed config');
+}
+
+async function withStore<T>(o: { store?: string }, fn: (s: EtcdConfigStore) => Promise<T>): Promise<T> {
+  const store = EtcdConfigStore.fromUrl(storeUrl(o));
+  try { return await fn(store); } finally { await store.close(); }
+}
+
+/** Prints a ConfigError's lines as `path: reason` and exits 1 (as `validate` does). */
+function reportInvalid(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
+  for (const line of e.errors) process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+export function registerFleetCommands(program: Command, run: Run): void {
+  const config = program.command('config').description('the fleet config in etcd: push, history, rollback, backup, restore');
+
+  config.command('push')
+    .description('validate FILE and make it the current config of every node (a new version)')
+    .argument('<file>', 'config file (YAML or JSON)')
+    .option('--store <url>', STORE_HELP)
+    .option('-m, --message <text>', 'what changed and why (kept in the history)')
+    .action((file: string, o: { store?: string; message?: string }) => run(async () => {
+      const text = readFileSync(file, 'utf8');
+      try { validateText(text); } catch (e) { reportInvalid(e); }
+      const { version } = await withStore(o, (s) => s.push(text, { author: author(), host: hostname(), message: o.message, validate: validateText }));
+      process.stdout.write(`pushed ${file} as version ${version}\n`);
+    }));
+
+  config.command('history')
+    .description('list config versions, newest first')
+    .option('--store <url>', STORE_HELP)
+    .option('-n, --limit <n>', 'versions to show', (v) => Number(v), 20)
+    .action((o: { store?: string; limit: number }) => run(async () => {
+      const rows = await withStore(o, (s) => s.history({ limit: o.limit }));
+      process.stdout.write('VERSION  TIME                      AUTHOR@HOST                 CHECKSUM      CHANGE\n');
+      for (const r of rows) {
+        const rec = r.record;
+        const who = rec === undefined ? '-' : `${rec.author}@${rec.host}`;
+        const note = rec?.rollbackOf !== undefined ? ` (rollback to ${rec.rollbackOf})` : rec?.message ? ` — ${rec.message}` : '';
+        process.stdout.write(`${String(r.version).padEnd(8)} ${(rec?.time ?? '-').padEnd(25)} ${who.padEnd(27)} ${(rec?.checksum.slice(0, 12) ?? '-').padEnd(13)} ${r.summary}${note}\n`);
+      }
+    }));
+
+  config.command('rollback')
+    .description('make an older version current again (default: the one before current)')
+    .argument('[version]', 'version to restore', (v) => Number(v))
+    .option('--store <url>', STORE_HELP)
+    .action((version: number | undefined, o: { store?: string }) => run(async () => {
+      const r = await withStore(o, (s) => s.rollback(version, { author: author(), host: hostname(), validate: validateText }));
+      process.stdout.write(`rolled back: version ${r.version} is current${version !== undefined ? ` (text of version ${version})` : ''}\n`);
+    }));
+
+  config.command('prune')
+    .description('delete history older than the retention (always keeps current and the newest 10)')
+    .option('--store <url>', STORE_HELP)
+    .option('--days <n>', 'retention in days', (v) => Number(v), 30)
+    .action((o: { store?: string; days: number }) => run(async () => {
+      const r = await withStore(o, (s) => s.prune(o.days * 24 * 3600 * 1000));
+      process.stdout.write(`pruned ${r.deleted.length} versions\n`);
+    }));
+
+  config.command('backup')
+    .description('write an etcd snapshot and the config history to DIR')
+    .argument('<dir>')
+    .option('--store <url>', STORE_HELP)
+    .action((dir: string, o: { store?: string }) => run(async () => {
+      const r = await withStore(o, (s) => s.backup(dir));
+      process.stdout.write(`backed up ${r.versions.length} versions: ${r.snapshot}, ${r.history}\n`);
+    }));
+
+  config.command('restore')
+    .description('put the config history from a backup DIR back into an empty store')
+    .argument('<dir>')
+    .option('--store <url>', STORE_HELP)
+    .action((dir: string, o: { store?: string }) => run(async () => {
+      const r = await withStore(o, (s) => s.restore(dir, { author: author(), host: hostname() }));
+      process.stdout.write(`restored ${r.restored} versions; version ${r.version} is current\n`);
+    }));
+
+  program.command('fleet')
+    .description('list the nodes registered in the store')
+    .option('--store <url>', STORE_HELP)
+    .option('--json', 'print JSON')
+    .action((o: { store?: string; json?: boolean }) => run(async () => {
+      const u = parseStoreUrl(storeUrl(o));
+      const client = new Etcd3({ hosts: u.hosts.map((h) => `http://${h}`) });
+      try {
+        const nodes = await listNodes(client, u.prefix);
+        if (o.json) { process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`); return; }
+        process.stdout.write('ID                    ZONE       ROLES          CONFIG  UPTIME   RSS     CPU    ADDRESSES\n');
+        for (const n of nodes) {
+          process.stdout.write(`${n.id.padEnd(21)} ${n.zone.padEnd(10)} ${n.roles.join(',').padEnd(14)} v${String(n.configVersion).padEnd(6)} ${`${n.load.uptimeS}s`.padEnd(8)} ${`${n.load.rssMiB}M`.padEnd(7)} ${`${n.load.cpuPercent}%`.padEnd(6)} ${n.addresses.join(' ')}\n`);
+        }
+        process.stdout.write(`${nodes.length} node(s)\n`);
+      } finally {
+        client.close();
+      }
+    }));
+}

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { Etcd3 } from 'etcd3';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../observe/log.js';
+import { Primary, type ConfigLoader } from '../runtime/primary.js';
+import { HealthSupervisor } from '../runtime/health-supervisor.js';
+import { EtcdConfigStore } from '../store/config-store.js';
+import { EtcdConfigSource } from '../store/etcd-source.js';
+import { parseStoreUrl } from '../store/store-url.js';
+import { Membership } from '../fleet/membership.js';
+import { HealthPublisher } from '../fleet/health-publisher.js';
+import { PublishedHealth } from '../fleet/published-health.js';
+import { SwitchyardError } from '../util/errors.js';
+import { withListenOverrides } from '../config/listen-overrides.js';
+
+export type Role = 'lb' | 'checker' | 'both';
+
+export interface FleetNodeOptions {
+  store: string;
+  cache: string;
+  role: Role;
+  zone: string;
+  nodeId?: string;
+  workers?: number;
+  version: string;
+  /** Seconds: membership lease and checker election lease. */
+  leaseTtlS: number;
+  /** Listener addresses of this node (see listen-overrides.ts). */
+  listen: ReadonlyMap<string, string>;
+}
+
+/**
+ * A node of a fleet: config from etcd (cached locally), registered in the member list, and by
+ * role an LB node (workers serving traffic), a health checker (elected per zone, publishing
+ * backend health), or both (the default, what a single node runs).
+ */
+export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
+  if (!['lb', 'checker', 'both'].includes(o.role)) throw new SwitchyardError('SWY_CLI_USAGE', `--role: expected lb, checker or both, got "${o.role}"`);
+  const url = parseStoreUrl(o.store);
+  const id = o.nodeId ?? `${hostname()}-${process.pid}`;
+  const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { role: 'primary', node: id, zone: o.zone });
+  const store = EtcdConfigStore.fromUrl(o.store);
+  const source = new EtcdConfigSource(store, o.store, o.cache, log);
+  const client = new Etcd3({ hosts: url.hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
+  let addresses: string[] = [];
+  let appliedVersion = 0;
+  const roles = o.role === 'both' ? ['lb', 'checker'] : [o.role];
+  let publisher: HealthPublisher | null = null;
+  const membership = new Membership(client, url.prefix, () => ({
+    id, addresses, zone: o.zone, roles: publisher === null ? roles : roles.map((r) => (r === 'checker' ? `checker:${publisher!.role}` : r)),
+    version: o.version, configVersion: appliedVersion,
+  }), (msg) => log.warn(msg), o.leaseTtlS);
+  const leave = async () => {
+    await publisher?.stop();
+    await membership.stop();
+    client.close();
+    await store.close();
+  };
+  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); };
+
+  if (o.role === 'checker') {
+    await runChecker(source, log, (states) => {
+      publisher = new HealthPublisher(client, url.prefix, o.zone, id, states, log, o.leaseTtlS);
+      return publisher;
+    }, onApplied, leave);
+    membership.start();
+    return;
+  }
+
+  const primary = new Primary({
+    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
+    health: (broadcast) => {
+      if (o.role === 'lb') {
+        const h = new PublishedHealth(client, url.prefix, o.zone, log, broadcast, o.leaseTtlS * 1000);
+        h.start();
+        return h;
+      }
+      const sup = new HealthSupervisor(log, (service, backend, healthy) => { broadcast(service, backend, healthy); publisher?.changed(); });
+      publisher = new HealthPublisher(client, url.prefix, o.zone, id, () => sup.snapshot(), log, o.leaseTtlS);
+      publisher.start();
+      return sup;
+    },
+  });
+  await primary.start();
+  membership.start();
+}
+
+/** A checker-only node: no workers; follows the config, checks, and publishes when elected. */
+async function runChecker(source: ConfigLoader, log: Logger, makePublisher: (states: () => ReturnType<HealthSupervisor['snapshot']>) => HealthPublisher,
+  onApplied: (c: Config) => void, leave: () => Promise<void>): Promise<void> {
+  let publisher: HealthPublisher | null = null;
+  const sup = new HealthSupervisor(log, () => publisher?.changed());
+  publisher = makePublisher(() => sup.snapshot());
+  let config = await source.load();
+  sup.apply(config);
+  onApplied(config);
+  publisher.start();
+  const stopWatch = source.watch(() => {
+    void source.load().then((c) => {
+      if (JSON.stringify(c) === JSON.stringify(config)) return;
+      config = c;
+      sup.apply(c);
+      onApplied(c);
+      log.info('config applied');
+    }, (e: Error) => log.error({ err: e.message }, 'config rejected; keeping the current one'));
+  }, (msg) => log.warn(msg));
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'checker stopping');
+    stopWatch();
+    sup.stop();
+    await leave().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  log.info({ role: 'checker' }, 'ready');
+}
