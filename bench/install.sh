@@ -5,9 +5,13 @@
 set -euo pipefail
 
 missing=()
-for bin in wrk haproxy nginx taskset; do
+for bin in wrk haproxy nginx taskset openssl; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
+# bench/l4.mjs: Debian's nginx builds the stream (L4) module as a dynamic module,
+# shipped separately.
+NGX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
+[ -f "$NGX_STREAM" ] || missing+=("$NGX_STREAM")
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -17,8 +21,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-# util-linux provides taskset (normally already present).
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk haproxy nginx util-linux
+# util-linux provides taskset (normally already present); libnginx-mod-stream
+# the nginx stream module; openssl the s_time TLS handshake client.
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk haproxy nginx libnginx-mod-stream openssl util-linux
 # Debian's postinst may try to start the services; with no init system it just
 # fails harmlessly. Make sure no stray daemon stays bound to the default ports.
 for pidfile in /run/nginx.pid /run/haproxy.pid; do

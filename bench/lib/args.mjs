@@ -14,28 +14,41 @@ const SPEC = {
   'keep-tmp': { env: 'BENCH_KEEP_TMP', def: false, flag: true, help: 'keep the temp dir (configs, logs)' },
 };
 
-export function usage(peerNames) {
-  const lines = Object.entries(SPEC).map(([k, s]) => `  --${k}${s.flag ? '' : ' VALUE'}`.padEnd(26) + `${s.help} [${s.env}${s.flag ? '' : `, default ${s.def || 'all'}`}]`);
-  return `usage: node bench/run.mjs [options]\n${lines.join('\n')}\npeers: ${peerNames.join(', ')}`;
+// Usage text for a flag spec like SPEC above (also used by bench/l4.mjs).
+export function specUsage(script, spec, footer = '') {
+  const lines = Object.entries(spec).map(([k, s]) => `  --${k}${s.flag ? '' : ' VALUE'}`.padEnd(26) + `${s.help} [${s.env}${s.flag ? '' : `, default ${s.def || 'all'}`}]`);
+  return `usage: node ${script} [options]\n${lines.join('\n')}${footer ? `\n${footer}` : ''}`;
 }
 
-export function parseArgs(argv, peerNames) {
+export function usage(peerNames) {
+  return specUsage('bench/run.mjs', SPEC, `peers: ${peerNames.join(', ')}`);
+}
+
+// Raw values for every flag of `spec`: defaults, then the env variables, then
+// argv (`--name value`, `--name=value`, `--flag`). --help prints `usageText`
+// and exits. Values stay strings (flags booleans); callers validate.
+export function parseSpec(argv, spec, usageText) {
   const opts = {};
-  for (const [k, s] of Object.entries(SPEC)) {
+  for (const [k, s] of Object.entries(spec)) {
     const env = process.env[s.env];
     opts[k] = s.flag ? env === '1' || env === 'true' || s.def : env ?? s.def;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') {
-      console.log(usage(peerNames));
+      console.log(usageText);
       process.exit(0);
     }
     const m = /^--([\w-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !SPEC[m[1]]) throw new Error(`unknown argument ${a}\n${usage(peerNames)}`);
-    if (SPEC[m[1]].flag) opts[m[1]] = true;
+    if (!m || !spec[m[1]]) throw new Error(`unknown argument ${a}\n${usageText}`);
+    if (spec[m[1]].flag) opts[m[1]] = true;
     else opts[m[1]] = m[2] ?? argv[++i];
   }
+  return opts;
+}
+
+export function parseArgs(argv, peerNames) {
+  const opts = parseSpec(argv, SPEC, usage(peerNames));
   opts.runs = Number(opts.runs);
   opts.connections = Number(opts.connections);
   opts.threads = Number(opts.threads);

@@ -90,11 +90,15 @@ export function sampleCores() {
 
 // Everything the bench accounts for at one instant: the proxy tree, the
 // backends tree, this orchestrator plus its finished wrk children, and the cores.
-export function snapshot({ proxyPid, backendsPid }) {
+// `extraPids`: more generator-side trees (other backends, load generators still
+// running at the snapshot) counted with the backends, not as "other" load.
+export function snapshot({ proxyPid, backendsPid, extraPids = [] }) {
   const self = readStat(process.pid);
+  const backends = backendsPid ? sampleTree(backendsPid) : new Map();
+  for (const pid of extraPids) if (pid) for (const [p, t] of sampleTree(pid)) backends.set(p, t);
   return {
     proxy: proxyPid ? sampleTree(proxyPid) : new Map(),
-    backends: backendsPid ? sampleTree(backendsPid) : new Map(),
+    backends,
     selfTicks: self.cpuTicks + self.reapedChildTicks,
     cores: sampleCores(),
   };

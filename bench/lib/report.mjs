@@ -30,7 +30,7 @@ const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) :
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
 const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 
-function table(header, rows) {
+export function table(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -89,12 +89,14 @@ export function renderMarkdown(result) {
   return out.join('\n') + '\n';
 }
 
-export function writeResults(dir, result, markdown) {
+// `prefix` names another scenario's files (bench/l4.mjs: "l4-" gives
+// l4-latest.{json,md} and l4-<stamp>.{json,md}).
+export function writeResults(dir, result, markdown, prefix = '') {
   fs.mkdirSync(dir, { recursive: true });
   const stamp = result.meta.date.replace(/[:.]/g, '-');
-  for (const name of ['latest', stamp]) {
+  for (const name of [`${prefix}latest`, `${prefix}${stamp}`]) {
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
     fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
   }
-  return [path.join(dir, 'latest.json'), path.join(dir, 'latest.md')];
+  return [path.join(dir, `${prefix}latest.json`), path.join(dir, `${prefix}latest.md`)];
 }

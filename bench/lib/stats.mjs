@@ -7,6 +7,13 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+// (max - min) / median: how much the runs disagreed.
+export function spread(values) {
+  const v = values.filter((x) => Number.isFinite(x));
+  const med = median(v);
+  return v.length > 1 && med ? (Math.max(...v) - Math.min(...v)) / med : 0;
+}
+
 export function summarize(peer, samples) {
   const ok = samples.filter((s) => !s.error);
   const pick = (k) => ok.map((s) => s[k]);

@@ -37,9 +37,11 @@ export function parseWrk(out) {
 
 // Run wrk against 127.0.0.1:port. Bounded: killed if it overruns its
 // duration by 15 s. Resolves with parsed stats plus the exact command.
-export function runWrk({ port, duration, connections, threads, cores, path = '/' }) {
+// `headers`: extra request headers, e.g. ['Connection: close'] (then every
+// request is a new connection: wrk reconnects after each response).
+export function runWrk({ port, duration, connections, threads, cores, path = '/', headers = [] }) {
   const url = `http://127.0.0.1:${port}${path}`;
-  const wrkArgs = ['-t', String(threads), '-c', String(connections), '-d', duration, '--latency', '--timeout', '2s', url];
+  const wrkArgs = ['-t', String(threads), '-c', String(connections), '-d', duration, '--latency', '--timeout', '2s', ...headers.flatMap((h) => ['-H', h]), url];
   const { cmd, args } = pinned(cores, 'wrk', wrkArgs);
   return new Promise((resolve, reject) => {
     const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
