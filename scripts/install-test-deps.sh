@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite starts (Redis for the shared TLS session cache, etcd
-# for the fleet config store) from Debian, only when missing. Nothing is started here: each test
+# Installs the real programs the test suite starts (Redis for the shared TLS session cache, etcd
+# for the fleet config store, Chromium for the dashboard test) from Debian, only when missing. Nothing is started here: each test
 # starts its own daemon on a loopback port and stops it by PID. Run by `npm test` (pretest).
 set -euo pipefail
 
 want=()
 command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
 command -v etcd >/dev/null 2>&1 || want+=(etcd-server etcd-client)
+[ -x /usr/bin/chromium ] || want+=(chromium)
 if [ ${#want[@]} -eq 0 ]; then
   exit 0
 fi

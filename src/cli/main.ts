@@ -8,6 +8,7 @@ import { Primary } from '../runtime/primary.js';
 import { createLogger } from '../observe/log.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
 import { registerFleetCommands } from './fleet-cli.js';
+import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
 
@@ -68,19 +69,22 @@ program.command('start')
   .option('--node-id <id>', 'with --store: this node\'s id in the member list (default host-pid)')
   .option('--lease-ttl <s>', 'with --store: seconds before a dead node leaves the member list / a dead checker is replaced', positiveInt, 5)
   .option('--listen <name=address>', 'bind listener NAME to ADDRESS on this node (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--admin <address>', 'admin listener address on this node (overrides admin.address)')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
-  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; workers?: number; pidFile?: string }) => run(async () => {
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string }) => run(async () => {
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
     if (o.store !== undefined) {
-      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen });
+      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen, admin: o.admin });
       return;
     }
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
-    await new Primary({ loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers }).start();
+    const primary = new Primary({ loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers });
+    await primary.start();
+    await startAdmin(primary, log, { version: pkg.version, address: o.admin });
   }));
 
 program.command('reload')

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { startDemoBackends } from '../demo/backends.js';
 import { FileConfigSource } from '../config/file-source.js';
 import { Primary } from '../runtime/primary.js';
+import { startAdmin } from '../admin/start-admin.js';
 import { createLogger } from '../observe/log.js';
 import { loadConfigFile } from '../config/load.js';
 import { SwitchyardError } from '../util/errors.js';
@@ -16,7 +17,9 @@ try {
   const config = await loadConfigFile(configPath);
   const log = createLogger(config.logLevel, { role: 'primary' });
   log.info('demo backends on 127.0.0.1:9001, :9002, :9003; try: curl -s localhost:8080/');
-  await new Primary({ loader: new FileConfigSource(configPath), log }).start();
+  const primary = new Primary({ loader: new FileConfigSource(configPath), log });
+  await primary.start();
+  await startAdmin(primary, log, { version: 'quickstart' });
 } catch (e) {
   process.stderr.write(`error: ${e instanceof SwitchyardError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
   process.exit(1);

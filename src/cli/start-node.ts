@@ -13,6 +13,7 @@ import { HealthPublisher } from '../fleet/health-publisher.js';
 import { PublishedHealth } from '../fleet/published-health.js';
 import { SwitchyardError } from '../util/errors.js';
 import { withListenOverrides } from '../config/listen-overrides.js';
+import { startAdmin } from '../admin/start-admin.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -28,6 +29,8 @@ export interface FleetNodeOptions {
   leaseTtlS: number;
   /** Listener addresses of this node (see listen-overrides.ts). */
   listen: ReadonlyMap<string, string>;
+  /** Admin listener address of this node (overrides admin.address). */
+  admin?: string;
 }
 
 /**
@@ -84,6 +87,10 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   });
   await primary.start();
   membership.start();
+  await startAdmin(primary, log, {
+    version: o.version, nodeId: id, role: o.role, address: o.admin,
+    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
+  });
 }
 
 /** A checker-only node: no workers; follows the config, checks, and publishes when elected. */

@@ -160,11 +160,21 @@ export const ServiceSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto')
     .describe('worker processes; auto = one per core'),
+  acceptDistribution: z.enum(['auto', 'kernel', 'primary']).default('auto')
+    .describe('how new connections reach workers: kernel (workers accept on the shared socket), primary (the primary accepts and hands each one over, round-robin), auto (kernel with one worker, primary with more); needs a restart'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   accessLog: z.boolean().default(false).describe('log one line per request (info level)'),
   shutdown: z.strictObject({
     drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
+  admin: z.strictObject({
+    address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
+    token: z.string().min(16).optional().describe('when set, every admin request needs `Authorization: Bearer <token>` (the dashboard asks for it once)'),
+    auditLog: z.strictObject({
+      path: z.string().min(1).default('switchyard-audit.log').describe('JSON lines of every admin write; rotated daily to PATH.YYYY-MM-DD'),
+      retentionDays: z.number().int().min(1).default(90).describe('rotated audit files older than this are deleted'),
+    }).prefault({}),
+  }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
   tlsSessionCache: z.strictObject({
     redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),

@@ -53,11 +53,13 @@ export function degradedAnswer(service: Service, method: string | undefined, key
   if (d.staleCache && method === 'GET') {
     const entry = cache.getStale(key, Date.now());
     if (entry !== undefined && entry.ageSeconds * 1000 <= d.staleMaxAge) {
+      service.counters.degradedStale++;
       return { kind: 'stale', status: entry.status, headers: degradedHeaders(entry), body: entry.body };
     }
   }
   if (d.errorPage !== undefined) {
     const body = Buffer.from(d.errorPage.body);
+    service.counters.degradedErrorPage++;
     return { kind: 'error-page', status: d.errorPage.status, headers: ['content-type', d.errorPage.contentType, 'content-length', String(body.length)], body };
   }
   return undefined;

@@ -104,7 +104,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly onDrain = (): void => { this.resume?.(); };
 
   private endTry(ok: boolean | null): void {
-    this.endpoint.end(this.clock.now() - this.tryStarted, this.clock);
+    const ms = this.clock.now() - this.tryStarted;
+    this.endpoint.end(ms, this.clock);
+    this.endpoint.traffic.record(this.status, ms);
     if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
   }
 
@@ -135,6 +137,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
+    this.routed.service.counters.traffic.record(this.status, this.clock.now() - this.started);
     logFinished(this.accessLog ? this.log : null, {
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
       status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
@@ -264,6 +267,7 @@ export function createHttpHandler(
     const bulkhead = r.service.bulkhead;
     if (bulkhead === null) { launch(); return; }
     const ticket = bulkhead.acquire(launch, (reason) => {
+      r.service.counters.bulkheadRejected++;
       sendError(res, 'SWY_BULKHEAD_FULL', `service ${r.service.name} is at its limit (${reason})`, r.requestId, !h2 && (body || closing()));
     });
     if (ticket !== null) res.once('close', () => bulkhead.cancel(ticket));

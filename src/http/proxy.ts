@@ -9,6 +9,7 @@ import { normalizePath } from './normalize-path.js';
 import type { ProxyErrorCode } from './error-response.js';
 import { hashKeyOf } from './hash-key.js';
 import { staleKey } from './degrade.js';
+import { listenerCounters, type ListenerCounters } from '../observe/stats.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -41,10 +42,20 @@ const pickCtx: PickContext = { attempt: 0, hashKey: undefined, tried: undefined 
 
 /**
  * Validates, normalizes, routes and picks for one request (shared by HTTP and upgrades).
- * Returns a RouteFailure for a 4xx/5xx the proxy answers itself. Hot path.
+ * Returns a RouteFailure for a 4xx/5xx the proxy answers itself. Hot path. Counts matched routes
+ * and the proxy's own answers per listener.
  */
 export function routeRequest(
   holder: SnapshotHolder, listener: string, proto: string, req: RequestLike, keepUpgrade: boolean,
+): RoutedRequest | RouteFailure {
+  const counters = listenerCounters(listener);
+  const r = routeOnce(holder, listener, proto, req, keepUpgrade, counters);
+  if ('code' in r) counters.proxyErrors[r.code] = (counters.proxyErrors[r.code] ?? 0) + 1;
+  return r;
+}
+
+function routeOnce(
+  holder: SnapshotHolder, listener: string, proto: string, req: RequestLike, keepUpgrade: boolean, counters: ListenerCounters,
 ): RoutedRequest | RouteFailure {
   const h: RequestHead = scanRequestHeaders(req.rawHeaders, keepUpgrade);
   const requestId = h.requestId ?? randomUUID();
@@ -64,6 +75,7 @@ export function routeRequest(
   const host = hostOnly(hostHeader);
   const route = view.router.match(host, path, req.method!, req.headers);
   if (route === undefined) return { code: 'SWY_NO_ROUTE', detail: `no route for ${host}${path}`, requestId };
+  counters.routes.set(route.name, (counters.routes.get(route.name) ?? 0) + 1);
   if (route.redirectToHttps !== false && proto === 'http') {
     const port = route.redirectToHttps === true || route.redirectToHttps === 443 ? '' : `:${route.redirectToHttps}`;
     return { code: 'SWY_REDIRECT', detail: `https://${host}${port}${q === -1 ? path : `${path}?${query}`}`, requestId };

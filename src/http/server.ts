@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { listenerCounters, trackConnection } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
 import { listenOn } from './listen.js';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
@@ -87,6 +88,7 @@ export class HttpListener {
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
+    trackConnection(listenerCounters(this.name), socket);
     socket.once('close', () => { if (--this.open === 0) this.allGone?.(); });
     return true;
   }

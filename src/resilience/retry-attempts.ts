@@ -75,9 +75,10 @@ export class RetryAttempts {
     // Connect failures are exempt from the budget: the backend never saw the request, so the
     // retry adds no load anywhere, and a burst of them (a backend just died) must not exhaust it.
     if (kind !== 'connect') {
-      if (!this.service.retryBudget.tryRetry()) return null;
+      if (!this.service.retryBudget.tryRetry()) { this.service.counters.retryBudgetExhausted++; return null; }
       this.retrying = true;
     }
+    this.service.counters.retries++;
     return { endpoint, delayMs: d.delayMs, perTryTimeoutMs: d.perTryTimeoutMs ?? this.state.perTryTimeoutMs };
   }
 

@@ -9,7 +9,8 @@ import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
-import type { HealthMap } from './messages.js';
+import type { DrainMap, HealthMap, WorkerStats } from './messages.js';
+import { parseHostPort } from '../config/address.js';
 
 /** Where a node's active health states come from: its own checks, or a fleet checker's. */
 export interface HealthSource {
@@ -43,8 +44,17 @@ export interface PrimaryOptions {
   onStopped?: () => Promise<void>;
 }
 
+/** An endpoint's key (`host:port`, IPv6 in brackets) from a configured address. */
+function backendKey(address: string): string {
+  const { host, port } = parseHostPort(address)!;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** How long a reload waits for every worker to confirm the new version before reporting it. */
 const RELOAD_CONFIRM_MS = 15_000;
+
+/** What a reload did. */
+export interface ReloadResult { result: 'applied' | 'partial' | 'rejected' | 'unchanged'; version: number; errors?: readonly string[] }
 
 interface Pending { expected: number; seen: Set<number>; errors: string[]; done: () => void }
 
@@ -70,6 +80,13 @@ export class Primary {
   /** Resolvers waiting for a given worker's first `applied` (rolling restart). */
   private readonly firstApplied = new Map<number, () => void>();
   private restarting: Promise<void> | null = null;
+  /** Admin drain overrides, re-sent with every config so they outlive reloads. */
+  private readonly drains: DrainMap = {};
+  private readonly statsWaiters = new Map<number, (worker: number, s: WorkerStats) => void>();
+  private statsSeq = 0;
+  private readonly startedAt = Date.now();
+  /** Reload outcomes since start (metrics). */
+  readonly reloads = { applied: 0, rejected: 0, unchanged: 0 };
 
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
@@ -89,6 +106,11 @@ export class Primary {
     await Snapshot.build(this.config, 0, { clock: systemClock, random: systemRandom }).close();
     this.version = 1;
     this.health.apply(this.config);
+    // Round-robin hand-off through the primary spreads connections evenly over workers but costs
+    // an IPC round per connection (a third of a worker's time under short connections); with one
+    // worker there is nothing to spread, so the worker accepts itself.
+    const d = this.config.acceptDistribution;
+    cluster.schedulingPolicy = d === 'kernel' || (d === 'auto' && this.workerCount() === 1) ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ exec: WORKER_ENTRY });
     const n = this.workerCount();
     const readyAll = this.awaitReports(this.version, n);
@@ -125,7 +147,7 @@ export class Primary {
 
   private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
     if (m.type === 'hello') {
-      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot() });
+      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot(), drains: this.drains });
       return;
     }
     if (m.type === 'fatal') {
@@ -134,6 +156,7 @@ export class Primary {
       if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
       return;
     }
+    if (m.type === 'stats') { this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); }
     const p = this.pending.get(m.version);
     if (p === undefined) return;
@@ -191,13 +214,14 @@ export class Primary {
    * one stays. A valid one is built once here (to catch build errors), then sent to all workers.
    * Serialized: a reload requested during another runs after it.
    */
-  reload(): Promise<void> {
-    this.reloading = this.reloading.then(() => this.reloadNow());
-    return this.reloading;
+  reload(): Promise<ReloadResult> {
+    const r = this.reloading.then(() => this.reloadNow());
+    this.reloading = r.then(() => undefined);
+    return r;
   }
 
-  private async reloadNow(): Promise<void> {
-    if (this.shuttingDown) return;
+  private async reloadNow(): Promise<ReloadResult> {
+    if (this.shuttingDown) return { result: 'rejected', version: this.version, errors: ['shutting down'] };
     let next: Config;
     try {
       next = await this.opts.loader.load();
@@ -205,11 +229,13 @@ export class Primary {
     } catch (e) {
       const errors = e instanceof ConfigError ? e.errors : [(e as Error).message];
       this.opts.log.error({ source: this.opts.loader.name, errors, keptVersion: this.version }, `config rejected, keeping version ${this.version}: ${errors.join('; ')}`);
-      return;
+      this.reloads.rejected++;
+      return { result: 'rejected', version: this.version, errors };
     }
     if (JSON.stringify(next) === JSON.stringify(this.config)) {
       this.opts.log.debug('config unchanged');
-      return;
+      this.reloads.unchanged++;
+      return { result: 'unchanged', version: this.version };
     }
     if ((this.opts.workers ?? next.workers) !== (this.opts.workers ?? this.config.workers)) {
       this.opts.log.warn({ workers: next.workers }, 'a change of `workers` takes effect on restart');
@@ -219,11 +245,13 @@ export class Primary {
     this.health.apply(next);
     const live = this.liveWorkers();
     const wait = this.awaitReports(this.version, live.length, RELOAD_CONFIRM_MS);
-    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot() });
+    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot(), drains: this.drains });
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
     else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
     this.opts.onApplied?.(next);
+    this.reloads.applied++;
+    return errors.length > 0 ? { result: 'partial', version: this.version, errors } : { result: 'applied', version: this.version };
   }
 
   /**
@@ -262,6 +290,35 @@ export class Primary {
       replaced++;
     }
     this.opts.log.info({ replaced }, 'rolling restart done');
+  }
+
+  /** Every live worker's stats (a worker that does not answer within `timeoutMs` is left out). */
+  collectStats(timeoutMs = 500): Promise<Map<number, WorkerStats>> {
+    const id = ++this.statsSeq;
+    const live = this.liveWorkers();
+    const out = new Map<number, WorkerStats>();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.statsWaiters.delete(id); resolve(out); };
+      const timer = setTimeout(done, timeoutMs);
+      this.statsWaiters.set(id, (worker, s) => { out.set(worker, s); if (out.size >= live.length) done(); });
+      if (live.length === 0) done();
+      for (const w of live) this.sendTo(w, { type: 'stats', id });
+    });
+  }
+
+  /** Sets (or clears) an operator's drain of a backend on every worker, now and after reloads. False: unknown backend. */
+  setDrain(service: string, backend: string, draining: boolean): boolean {
+    const svc = this.config.services[service];
+    if (svc === undefined || !svc.backends.some((b) => b.address === backend || backendKey(b.address) === backend)) return false;
+    const key = backendKey(svc.backends.find((b) => b.address === backend || backendKey(b.address) === backend)!.address);
+    (this.drains[service] ??= {})[key] = draining;
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'drain', service, backend: key, draining });
+    return true;
+  }
+
+  /** What the admin API reports about this node's control plane. */
+  status(): { version: number; workers: number; uptimeS: number; startedAt: string; config: Config } {
+    return { version: this.version, workers: this.liveWorkers().length, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), startedAt: new Date(this.startedAt).toISOString(), config: this.config };
   }
 
   /** Drains every worker (in-flight requests may finish up to the drain timeout), then exits 0. */

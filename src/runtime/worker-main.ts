@@ -3,6 +3,7 @@ import { createLogger } from '../observe/log.js';
 import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import { Worker } from './worker.js';
+import { countTransition } from '../observe/stats.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { ResilienceEvent } from '../upstream/service.js';
 
@@ -11,7 +12,10 @@ const workers = Number(process.env.SWITCHYARD_WORKERS ?? availableParallelism())
 const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { worker: Number(process.env.SWITCHYARD_WORKER_ID ?? 0) });
 const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
 // Resilience transitions are logged where they happen (the worker that saw the traffic).
-const events = (e: ResilienceEvent) => log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
+const events = (e: ResilienceEvent) => {
+  countTransition(e.kind, e.to, e.service, e.backend);
+  log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
+};
 const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers }, log, workers, send);
 
 let queue = Promise.resolve();

@@ -5,7 +5,8 @@ import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { TcpListener } from '../tcp/tcp-listener.js';
 import { configureResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
-import type { FromWorker, HealthMap, ToWorker } from './messages.js';
+import type { DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
+import { countersSnapshot } from '../observe/stats.js';
 import type { RuntimeDeps } from '../upstream/service.js';
 
 /**
@@ -24,9 +25,24 @@ export class Worker {
   private ticker: NodeJS.Timeout | undefined;
 
   async handle(msg: ToWorker): Promise<void> {
-    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health);
+    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health, msg.drains);
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
+    else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
+    else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
+  }
+
+  /** This worker's counters and every backend's live state, for the primary. */
+  private stats(): WorkerStats {
+    const services = [...(this.holder?.current.services.values() ?? [])].map((s) => ({
+      name: s.name,
+      algorithm: s.config.balancer.algorithm,
+      backends: s.endpoints.map((e) => ({
+        key: e.key, weight: e.weight, zone: e.zone, healthy: e.healthy, ejected: e.ejected, draining: e.draining,
+        breaker: e.breaker === null ? 'off' as const : e.breaker.state, inFlight: e.inFlight, traffic: e.traffic.snapshot(),
+      })),
+    }));
+    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss() };
   }
 
   /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service. */
@@ -37,13 +53,16 @@ export class Worker {
     this.ticker.unref();
   }
 
-  private async apply(version: number, config: Config, health: HealthMap = {}): Promise<void> {
+  private async apply(version: number, config: Config, health: HealthMap = {}, drains: DrainMap = {}): Promise<void> {
     if (this.shuttingDown) return;
     let next: Snapshot;
     try {
       next = Snapshot.build(config, version, this.deps, this.holder?.current);
       for (const [service, states] of Object.entries(health)) {
         for (const [backend, healthy] of Object.entries(states)) next.services.get(service)?.setHealth(backend, healthy);
+      }
+      for (const [service, states] of Object.entries(drains)) {
+        for (const [backend, draining] of Object.entries(states)) next.services.get(service)?.setDraining(backend, draining);
       }
     } catch (e) {
       this.send({ type: 'rejected', version, error: (e as Error).message });

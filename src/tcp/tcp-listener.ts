@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { listenerCounters, trackConnection } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
@@ -50,6 +51,7 @@ export class TcpListener {
   private accept(socket: Socket): void {
     if (this.sockets.size >= this.maxConnections) { socket.destroy(); return; } // late arrivals while draining are still served
     this.sockets.add(socket);
+    trackConnection(listenerCounters(this.name), socket);
     socket.once('close', () => { this.sockets.delete(socket); if (this.sockets.size === 0) this.drained?.(); });
     socket.on('error', () => undefined);
     const local = { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CertificateStore, type TlsSettings } from './certificates.js';
 import { resumptionServerOptions } from './session-cache.js';
+import { tlsHandshakes } from '../observe/stats.js';
 import type { FleetResumption } from './resumption.js';
 
 /** What the TLS front hands a connection to, by the protocol ALPN settled on. */
@@ -45,6 +46,7 @@ export class TlsFront {
       SNICallback: (name, cb) => cb(null, this.certs.contextFor(name)),
       ...resume,
     }, (socket: TLSSocket) => {
+      if (socket.isSessionReused()) tlsHandshakes.resumed++; else tlsHandshakes.full++;
       if (socket.alpnProtocol === 'h2') handlers.http2(socket);
       else handlers.http1(socket);
     });

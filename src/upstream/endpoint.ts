@@ -1,3 +1,4 @@
+import { TrafficStats } from '../observe/stats.js';
 import type { Clock } from '../util/clock.js';
 import type { CircuitBreaker } from '../resilience/breaker.js';
 
@@ -25,6 +26,8 @@ export class Endpoint {
   inFlight = 0;
   /** Total requests begun, for stats and tests. */
   requests = 0;
+  /** Tries sent to this backend: status class and upstream latency (see observe/stats.ts). */
+  readonly traffic = new TrafficStats();
   /** Peak-EWMA of latency in ms (0 until the first response). See balancers/ewma.ts. */
   ewmaMs = 0;
   /** Clock time of the last EWMA update. */

@@ -11,6 +11,7 @@ import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
+import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
 import { slowStartFactor } from '../resilience/slow-start.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 
@@ -85,6 +86,8 @@ export class Service {
   readonly retryPolicy: RetryPolicy;
   /** Concurrency cap of this service in this worker (null: no limit). */
   readonly bulkhead: Bulkhead | null;
+  /** This worker's counters of the service, shared by every snapshot's Service of that name. */
+  readonly counters: ServiceCounters;
 
   /**
    * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
@@ -94,6 +97,7 @@ export class Service {
     this.name = name;
     this.config = cfg;
     this.deps = deps;
+    this.counters = serviceCounters(name);
     this.poolKey = poolKey(cfg);
     this.hashKey = cfg.hashKey ?? (HASHED.has(cfg.balancer.algorithm) ? { source: 'client-ip' } : undefined);
     const old = new Map(previous?.endpoints.map((e) => [e.key, e]));
@@ -199,6 +203,15 @@ export class Service {
     if (changed) this.refresh();
   }
 
+  /** An operator's drain (admin API) of backend `key`, over what the config says; false when unknown. */
+  setDraining(key: string, draining: boolean): boolean {
+    const ep = this.endpoints.find((e) => e.key === key);
+    if (ep === undefined) return false;
+    ep.draining = draining;
+    if (this.updated(ep)) this.refresh();
+    return true;
+  }
+
   /** Applies an active health-check result for backend `key`; returns false when the backend is unknown. */
   setHealth(key: string, healthy: boolean): boolean {
     const ep = this.endpoints.find((e) => e.key === key);
@@ -258,6 +271,7 @@ export class Service {
    * Returns undefined when nothing is usable (→ 503). Hot path; allocates only on retries.
    */
   pick(ctx: PickContext): Endpoint | undefined {
+    if (this.panicking) this.counters.panicPicks++;
     let ep = this.balancer.pick(ctx);
     // A half-open breaker admits a fixed number of trials: once they are taken it leaves picking.
     if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) {

@@ -234,6 +234,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       this.ticket = null;
       this.waitingSlot = false;
       if (this.reading === buffer) this.reading = null;
+      routed.service.counters.bulkheadRejected++;
       this.reply('SWY_BULKHEAD_FULL', `service ${routed.service.name} is at its limit (${reason})`, !req.keepAlive, undefined,
         routed.requestId, kind !== 'none' && !buffer.ended);
       if (!this.closing) this.finishedReply();

@@ -3,6 +3,7 @@ import { TlsFront } from '../../tls/tls-front.js';
 import { currentResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
+import { listenerCounters, trackConnection } from '../../observe/stats.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../listen.js';
 import type { SnapshotHolder } from '../../runtime/snapshot.js';
@@ -68,6 +69,7 @@ export class FastHttpListener implements ConnectionContext {
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
+    trackConnection(listenerCounters(this.name), socket);
     socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
     return true;
   }

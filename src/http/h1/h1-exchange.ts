@@ -112,6 +112,7 @@ export class H1Exchange implements UpstreamUser {
   private endTry(ok: boolean | null): void {
     const ms = this.clock.now() - this.tryStarted;
     this.endpoint.end(ms, this.clock);
+    this.endpoint.traffic.record(this.status, ms);
     if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
   }
 
@@ -339,6 +340,7 @@ export class H1Exchange implements UpstreamUser {
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
+    this.routed.service.counters.traffic.record(this.status, this.clock.now() - this.started);
     logFinished(this.sink.accessLog, {
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
       status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,

@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createReadStream, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { NodeView } from './node-view.js';
+import type { AuditLog } from './audit-log.js';
+import type { Config } from '../config/schema.js';
+import type { ReloadResult } from '../runtime/primary.js';
+import { listenOn } from '../http/listen.js';
+
+/** What the admin API needs of the node. */
+export interface AdminNode {
+  status(): Record<string, unknown>;
+  config(): Config;
+  setDrain(service: string, backend: string, draining: boolean): boolean;
+  reload(): Promise<ReloadResult>;
+  /** Hot-spot and auto-scaling signals (empty until their evaluators run). */
+  signals(): Record<string, unknown>;
+}
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
+const require = createRequire(import.meta.url);
+/** Files the dashboard may load; nothing else on disk is reachable. */
+const ASSETS: Record<string, string> = {
+  'app.js': join(DASHBOARD_DIR, 'app.js'),
+  'style.css': join(DASHBOARD_DIR, 'style.css'),
+  'uPlot.iife.min.js': require.resolve('uplot/dist/uPlot.iife.min.js'),
+  'uPlot.min.css': require.resolve('uplot/dist/uPlot.min.css'),
+};
+const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8' };
+
+/** The config as the API shows it: secrets replaced. */
+export function redactConfig(c: Config): unknown {
+  const copy = JSON.parse(JSON.stringify(c)) as Config & { admin?: { token?: string } };
+  if (copy.admin?.token !== undefined) copy.admin.token = '***';
+  if (copy.tlsSessionCache !== undefined) copy.tlsSessionCache.redis = copy.tlsSessionCache.redis.replace(/\/\/([^@/]*)@/, '//***@');
+  return copy;
+}
+
+/**
+ * The admin listener (its own port, loopback by default): JSON API, Prometheus /metrics, the
+ * dashboard and its server-sent events. With a token, every request must carry it (`Bearer`,
+ * or `?token=` for EventSource, which cannot send headers). Every write is audited.
+ */
+export class AdminServer {
+  private readonly server: Server;
+  private readonly streams = new Set<ServerResponse>();
+
+  constructor(private readonly address: string, private readonly token: string | undefined, private readonly node: AdminNode,
+    private readonly view: NodeView, private readonly metrics: Registry, private readonly audit: AuditLog, private readonly log: Logger) {
+    this.server = createServer((req, res) => { void this.handle(req, res).catch((e: Error) => this.fail(res, 500, e.message)); });
+  }
+
+  listen(): Promise<void> {
+    return listenOn(this.server, this.address, this.log, 'admin');
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
+  }
+
+  /** Sends the current snapshot to every open dashboard stream (called after each collection). */
+  publish(): void {
+    if (this.streams.size === 0) return;
+    const data = `event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`;
+    for (const res of this.streams) res.write(data);
+  }
+
+  private snapshot() {
+    return { status: this.node.status(), services: this.view.services(), signals: this.node.signals() };
+  }
+
+  private authorized(req: IncomingMessage, url: URL): boolean {
+    if (this.token === undefined) return true;
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token') ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(this.token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    // The page itself carries no data: it loads without a token and asks for one.
+    if (req.method === 'GET' && (path === '/' || path === '/dashboard')) { this.file(res, join(DASHBOARD_DIR, 'index.html')); return; }
+    if (req.method === 'GET' && path.startsWith('/assets/')) {
+      const f = ASSETS[path.slice(8)];
+      if (f === undefined) { this.fail(res, 404, 'no such asset'); return; }
+      this.file(res, f);
+      return;
+    }
+    const client = req.socket.remoteAddress ?? '?';
+    if (!this.authorized(req, url)) {
+      if (req.method === 'POST') this.audit.record({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: 'bad or missing token' });
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="switchyard-admin"', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'unauthorized: send Authorization: Bearer <admin.token>' }));
+      return;
+    }
+    if (req.method === 'GET') {
+      switch (path) {
+        case '/metrics':
+          res.writeHead(200, { 'content-type': this.metrics.contentType });
+          res.end(await this.metrics.metrics());
+          return;
+        case '/api/status': this.json(res, 200, this.node.status()); return;
+        case '/api/services': this.json(res, 200, { services: this.view.services() }); return;
+        case '/api/config': this.json(res, 200, redactConfig(this.node.config())); return;
+        case '/api/signals': this.json(res, 200, this.node.signals()); return;
+        case '/api/events': this.events(req, res); return;
+      }
+    }
+    if (req.method === 'POST') {
+      const drain = /^\/api\/backends\/([^/]+)\/([^/]+)\/(drain|undrain)$/.exec(path);
+      if (drain !== null) {
+        const [service, backend] = [decodeURIComponent(drain[1]), decodeURIComponent(drain[2])];
+        const draining = drain[3] === 'drain';
+        const ok = this.node.setDrain(service, backend, draining);
+        this.audit.record({ action: drain[3], client, userAgent: req.headers['user-agent'], target: `${service}/${backend}`, result: ok ? 'ok' : 'failed', detail: ok ? undefined : 'unknown service or backend' });
+        this.log.info({ service, backend, draining, client }, `admin: ${drain[3]} ${service}/${backend}${ok ? '' : ' (unknown)'}`);
+        if (!ok) { this.fail(res, 404, `no backend ${backend} in service ${service}`); return; }
+        this.json(res, 200, { ok: true, service, backend, draining });
+        return;
+      }
+      if (path === '/api/reload') {
+        const r = await this.node.reload();
+        const ok = r.result === 'applied' || r.result === 'unchanged';
+        this.audit.record({ action: 'reload', client, userAgent: req.headers['user-agent'], result: ok ? 'ok' : 'failed', detail: `${r.result}, version ${r.version}${r.errors ? `: ${r.errors.join('; ')}` : ''}` });
+        this.json(res, ok ? 200 : 422, { ok, ...r });
+        return;
+      }
+    }
+    this.fail(res, 404, `no ${req.method} ${path}`);
+  }
+
+  /** Server-sent events: a snapshot at once, then one per collection; a comment every 15 s keeps proxies from timing out. */
+  private events(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(`event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
+    this.streams.add(res);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.on('close', () => { clearInterval(ping); this.streams.delete(res); });
+  }
+
+  private file(res: ServerResponse, path: string): void {
+    if (!existsSync(path)) { this.fail(res, 404, 'not found'); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    createReadStream(path).pipe(res);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, status: number, message: string): void {
+    if (res.headersSent) { res.destroy(); return; }
+    this.json(res, status, { error: message });
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.streams) r.end();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,133 @@
+import type { WorkerStats } from '../runtime/messages.js';
+import { addTraffic, diffTraffic, emptyTraffic, quantileMs, type CountersSnapshot, type TrafficSnapshot } from '../observe/stats.js';
+
+/** One backend as the admin API shows it (merged over workers). */
+export interface BackendView {
+  key: string; weight: number; zone?: string;
+  health: 'healthy' | 'unhealthy';
+  draining: boolean; ejected: boolean; breaker: 'closed' | 'open' | 'half-open' | 'off';
+  /** What an operator should read first: draining, unhealthy, ejected, breaker-open or healthy. */
+  state: string;
+  inFlight: number; requestsTotal: number;
+  /** Over the last `windowS` seconds. */
+  rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null;
+}
+
+export interface ServiceView {
+  name: string; algorithm: string;
+  rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null; inFlight: number;
+  backends: BackendView[];
+}
+
+/** Merged worker totals at one instant. */
+interface Sample {
+  at: number;
+  counters: CountersSnapshot;
+  services: Map<string, { algorithm: string; traffic: TrafficSnapshot; backends: Map<string, Omit<BackendView, 'rps' | 'errorRate' | 'p50Ms' | 'p99Ms' | 'requestsTotal' | 'state'> & { traffic: TrafficSnapshot }> }>;
+  rssBytes: number;
+}
+
+const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
+  const rank = { off: 0, closed: 1, 'half-open': 2, open: 3 } as const;
+  return rank[a] >= rank[b] ? a : b;
+};
+
+/**
+ * The node's live view for the admin API, the dashboard and /metrics: worker stats collected
+ * about once a second, merged (a backend is ejected/open if any worker says so; counts add up),
+ * with rates and latency quantiles over a sliding window of the recent samples.
+ */
+export class NodeView {
+  private samples: Sample[] = [];
+
+  constructor(private readonly windowS = 10) {}
+
+  /** Adds one collection (worker id → stats). */
+  add(at: number, workers: Map<number, WorkerStats>): void {
+    const counters: CountersSnapshot = { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 } };
+    const services: Sample['services'] = new Map();
+    let rssBytes = 0;
+    for (const w of workers.values()) {
+      rssBytes += w.rssBytes;
+      mergeCounters(counters, w.counters);
+      for (const s of w.services) {
+        let svc = services.get(s.name);
+        if (svc === undefined) { svc = { algorithm: s.algorithm, traffic: emptyTraffic(), backends: new Map() }; services.set(s.name, svc); }
+        for (const b of s.backends) {
+          const cur = svc.backends.get(b.key);
+          if (cur === undefined) {
+            svc.backends.set(b.key, { key: b.key, weight: b.weight, zone: b.zone, health: b.healthy ? 'healthy' : 'unhealthy', draining: b.draining,
+              ejected: b.ejected, breaker: b.breaker, inFlight: b.inFlight, traffic: b.traffic });
+          } else {
+            if (!b.healthy) cur.health = 'unhealthy';
+            cur.draining ||= b.draining;
+            cur.ejected ||= b.ejected;
+            cur.breaker = worst(cur.breaker, b.breaker);
+            cur.inFlight += b.inFlight;
+            cur.traffic = addTraffic(cur.traffic, b.traffic);
+          }
+        }
+      }
+    }
+    for (const [name, svc] of services) {
+      const t = counters.services[name]?.traffic;
+      if (t !== undefined) svc.traffic = t;
+    }
+    this.samples.push({ at, counters, services, rssBytes });
+    while (this.samples.length > 2 && at - this.samples[0].at > this.windowS * 1000) this.samples.shift();
+  }
+
+  get latest(): Sample | undefined { return this.samples[this.samples.length - 1]; }
+
+  /** Services with rates over the window (needs two samples; zeros before). */
+  services(): ServiceView[] {
+    const last = this.latest;
+    if (last === undefined) return [];
+    const first = this.samples[0];
+    const seconds = Math.max(0.001, (last.at - first.at) / 1000);
+    const rates = (later: TrafficSnapshot, earlier: TrafficSnapshot | undefined) => {
+      const d = diffTraffic(later, earlier ?? emptyTraffic());
+      const errors = d.byClass[0] + d.byClass[5];
+      return {
+        rps: first === last ? 0 : round(d.requests / seconds),
+        errorRate: d.requests === 0 ? 0 : round(errors / d.requests, 4),
+        p50Ms: nullable(quantileMs(d.latency, 0.5)), p99Ms: nullable(quantileMs(d.latency, 0.99)),
+      };
+    };
+    return [...last.services].map(([name, svc]) => {
+      const before = first.services.get(name);
+      const backends = [...svc.backends.values()].map((b): BackendView => {
+        const { traffic, ...rest } = b;
+        const state = b.draining ? 'draining' : b.health === 'unhealthy' ? 'unhealthy' : b.ejected ? 'ejected' : b.breaker === 'open' ? 'breaker-open' : 'healthy';
+        return { ...rest, state, requestsTotal: traffic.requests, ...rates(traffic, first === last ? traffic : before?.backends.get(b.key)?.traffic) };
+      });
+      return {
+        name, algorithm: svc.algorithm, inFlight: backends.reduce((s, b) => s + b.inFlight, 0),
+        ...rates(svc.traffic, first === last ? svc.traffic : before?.traffic), backends,
+      };
+    });
+  }
+}
+
+function mergeCounters(into: CountersSnapshot, c: CountersSnapshot): void {
+  for (const [name, s] of Object.entries(c.services)) {
+    const cur = into.services[name];
+    if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
+    cur.traffic = addTraffic(cur.traffic, s.traffic);
+    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.bulkheadRejected += s.bulkheadRejected;
+    cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
+  }
+  for (const [name, l] of Object.entries(c.listeners)) {
+    const cur = into.listeners[name];
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes } }; continue; }
+    cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
+    for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
+  }
+  for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
+  into.tls.full += c.tls.full;
+  into.tls.resumed += c.tls.resumed;
+}
+
+const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
+const nullable = (v: number | undefined) => (v === undefined ? null : round(v));

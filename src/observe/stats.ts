@@ -1,0 +1,147 @@
+/*
+ * Per-worker traffic counters, kept as plain numbers on the hot path (an increment and a bucket
+ * search per request) and collected by the primary once a second over IPC, where they become
+ * Prometheus metrics, the admin API and the dashboard. prom-client's own metrics would cost a
+ * label lookup per observation in every worker plus an IPC round per scrape (AggregatorRegistry);
+ * the primary needs these numbers every second anyway.
+ */
+
+/** Upper bounds (ms) of the latency buckets; the last bucket is +Inf. */
+export const LATENCY_BOUNDS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+
+/** Requests by status class and a latency histogram. Counts only grow. */
+export class TrafficStats {
+  requests = 0;
+  /** Index = status / 100 (1xx..5xx); index 0: no status (connection failed before one). */
+  readonly byClass = [0, 0, 0, 0, 0, 0];
+  /** Counts per LATENCY_BOUNDS_MS bucket, plus +Inf last. */
+  readonly latency = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  latencySumMs = 0;
+
+  record(status: number, ms: number): void {
+    this.requests++;
+    const c = (status / 100) | 0;
+    this.byClass[c >= 1 && c <= 5 ? c : 0]++;
+    this.latencySumMs += ms;
+    let i = 0;
+    while (i < LATENCY_BOUNDS_MS.length && ms > LATENCY_BOUNDS_MS[i]) i++;
+    this.latency[i]++;
+  }
+
+  snapshot(): TrafficSnapshot {
+    return { requests: this.requests, byClass: [...this.byClass], latency: [...this.latency], latencySumMs: this.latencySumMs };
+  }
+}
+
+export interface TrafficSnapshot { requests: number; byClass: number[]; latency: number[]; latencySumMs: number }
+
+export function emptyTraffic(): TrafficSnapshot {
+  return { requests: 0, byClass: [0, 0, 0, 0, 0, 0], latency: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0), latencySumMs: 0 };
+}
+
+/** a + b, element-wise (merging workers). */
+export function addTraffic(a: TrafficSnapshot, b: TrafficSnapshot): TrafficSnapshot {
+  return {
+    requests: a.requests + b.requests,
+    byClass: a.byClass.map((v, i) => v + (b.byClass[i] ?? 0)),
+    latency: a.latency.map((v, i) => v + (b.latency[i] ?? 0)),
+    latencySumMs: a.latencySumMs + b.latencySumMs,
+  };
+}
+
+/** b − a, element-wise (a window between two collections; never negative: a restarted worker resets). */
+export function diffTraffic(later: TrafficSnapshot, earlier: TrafficSnapshot): TrafficSnapshot {
+  const d = (x: number, y: number) => Math.max(0, x - y);
+  return {
+    requests: d(later.requests, earlier.requests),
+    byClass: later.byClass.map((v, i) => d(v, earlier.byClass[i] ?? 0)),
+    latency: later.latency.map((v, i) => d(v, earlier.latency[i] ?? 0)),
+    latencySumMs: d(later.latencySumMs, earlier.latencySumMs),
+  };
+}
+
+/** The q-quantile (0..1) of a bucketed latency distribution, interpolated inside its bucket; undefined when empty. */
+export function quantileMs(latency: readonly number[], q: number): number | undefined {
+  const total = latency.reduce((s, v) => s + v, 0);
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < latency.length; i++) {
+    if (seen + latency[i] >= rank && latency[i] > 0) {
+      const lo = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1];
+      const hi = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i] : LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1] * 2;
+      return lo + ((rank - seen) / latency[i]) * (hi - lo);
+    }
+    seen += latency[i];
+  }
+  return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1];
+}
+
+/** Service-level counters; kept by name so they survive the reloads that rebuild Service objects. */
+export class ServiceCounters {
+  /** Downstream: what clients of this service got, total time. */
+  readonly traffic = new TrafficStats();
+  retries = 0;
+  retryBudgetExhausted = 0;
+  bulkheadRejected = 0;
+  degradedStale = 0;
+  degradedErrorPage = 0;
+  /** Picks made while the panic threshold was crossed (every endpoint considered). */
+  panicPicks = 0;
+}
+
+export class ListenerCounters {
+  accepted = 0;
+  active = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Answers the proxy gave itself before a backend was involved, by code (404, 400, 503 no backend…). */
+  readonly proxyErrors: Record<string, number> = {};
+  /** Requests matched per route name. */
+  readonly routes = new Map<string, number>();
+}
+
+const services = new Map<string, ServiceCounters>();
+const listeners = new Map<string, ListenerCounters>();
+/** Resilience transitions seen by this worker, keyed `kind\tto` (breaker → open, outlier → ejected…). */
+const transitions = new Map<string, number>();
+export const tlsHandshakes = { full: 0, resumed: 0 };
+
+export function serviceCounters(name: string): ServiceCounters {
+  let c = services.get(name);
+  if (c === undefined) { c = new ServiceCounters(); services.set(name, c); }
+  return c;
+}
+
+export function listenerCounters(name: string): ListenerCounters {
+  let c = listeners.get(name);
+  if (c === undefined) { c = new ListenerCounters(); listeners.set(name, c); }
+  return c;
+}
+
+export function countTransition(kind: string, to: string, service: string, backend: string): void {
+  const k = `${kind}\t${to}\t${service}\t${backend}`;
+  transitions.set(k, (transitions.get(k) ?? 0) + 1);
+}
+
+/** Counts a socket's bytes once it closes, and its time as an active connection. */
+export function trackConnection(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number; once(e: 'close', f: () => void): unknown }): void {
+  c.accepted++;
+  c.active++;
+  socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
+}
+
+/** Everything above as plain data (for IPC to the primary). */
+export function countersSnapshot() {
+  return {
+    services: Object.fromEntries([...services].map(([n, c]) => [n, {
+      traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, bulkheadRejected: c.bulkheadRejected,
+      degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
+    }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes) }])),
+    transitions: Object.fromEntries(transitions),
+    tls: { ...tlsHandshakes },
+  };
+}
+
+export type CountersSnapshot = ReturnType<typeof countersSnapshot>;
