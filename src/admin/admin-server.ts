@@ -16,7 +16,8 @@ import { listenOn } from '../http/listen.js';
 export interface AdminNode {
   status(): Record<string, unknown>;
   config(): Config;
-  setDrain(service: string, backend: string, draining: boolean): boolean;
+  /** Resolves once every worker applied it; false: unknown backend. */
+  setDrain(service: string, backend: string, draining: boolean): Promise<boolean>;
   reload(): Promise<ReloadResult>;
   /** Hot-spot and auto-scaling signals (empty until their evaluators run). */
   signals(): Record<string, unknown>;
@@ -68,7 +69,11 @@ export class AdminServer {
   publish(): void {
     if (this.streams.size === 0) return;
     const data = `event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`;
-    for (const res of this.streams) res.write(data);
+    for (const res of this.streams) {
+      // A client that stopped reading would buffer a snapshot a second forever: cut it (the page reconnects).
+      if (res.writableLength > 1 << 20) { res.destroy(); continue; }
+      res.write(data);
+    }
   }
 
   private snapshot() {
@@ -118,9 +123,17 @@ export class AdminServer {
     if (req.method === 'POST') {
       const drain = /^\/api\/backends\/([^/]+)\/([^/]+)\/(drain|undrain)$/.exec(path);
       if (drain !== null) {
-        const [service, backend] = [decodeURIComponent(drain[1]), decodeURIComponent(drain[2])];
+        let service: string;
+        let backend: string;
+        try {
+          [service, backend] = [decodeURIComponent(drain[1]), decodeURIComponent(drain[2])];
+        } catch {
+          this.audit.record({ action: drain[3], client, userAgent: req.headers['user-agent'], target: path, result: 'failed', detail: 'malformed URL encoding' });
+          this.fail(res, 400, 'malformed percent-encoding in the service or backend');
+          return;
+        }
         const draining = drain[3] === 'drain';
-        const ok = this.node.setDrain(service, backend, draining);
+        const ok = await this.node.setDrain(service, backend, draining);
         this.audit.record({ action: drain[3], client, userAgent: req.headers['user-agent'], target: `${service}/${backend}`, result: ok ? 'ok' : 'failed', detail: ok ? undefined : 'unknown service or backend' });
         this.log.info({ service, backend, draining, client }, `admin: ${drain[3]} ${service}/${backend}${ok ? '' : ' (unknown)'}`);
         if (!ok) { this.fail(res, 404, `no backend ${backend} in service ${service}`); return; }
@@ -144,7 +157,7 @@ export class AdminServer {
     res.write(`event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
     this.streams.add(res);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.on('close', () => { clearInterval(ping); this.streams.delete(res); });
+    res.on('close', () => { clearInterval(ping); this.streams.delete(res); });
   }
 
   private file(res: ServerResponse, path: string): void {

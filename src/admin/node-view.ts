@@ -25,6 +25,10 @@ interface Sample {
   counters: CountersSnapshot;
   services: Map<string, { algorithm: string; traffic: TrafficSnapshot; backends: Map<string, Omit<BackendView, 'rps' | 'errorRate' | 'p50Ms' | 'p99Ms' | 'requestsTotal' | 'state'> & { traffic: TrafficSnapshot }> }>;
   rssBytes: number;
+  /** CPU time of the workers and the primary so far, µs. */
+  cpuMicros: number;
+  /** Per backend, the heaviest hash keys reported by the workers for this collection. */
+  topKeys: Map<string, { key: string; count: number }[][]>;
 }
 
 const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
@@ -46,14 +50,22 @@ export class NodeView {
   add(at: number, workers: Map<number, WorkerStats>): void {
     const counters: CountersSnapshot = { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 } };
     const services: Sample['services'] = new Map();
-    let rssBytes = 0;
+    const own = process.cpuUsage();
+    let rssBytes = process.memoryUsage.rss();
+    let cpuMicros = own.user + own.system;
+    const topKeys: Sample['topKeys'] = new Map();
     for (const w of workers.values()) {
       rssBytes += w.rssBytes;
+      cpuMicros += w.cpuMicros;
       mergeCounters(counters, w.counters);
       for (const s of w.services) {
         let svc = services.get(s.name);
         if (svc === undefined) { svc = { algorithm: s.algorithm, traffic: emptyTraffic(), backends: new Map() }; services.set(s.name, svc); }
         for (const b of s.backends) {
+          if (b.topKeys !== undefined && b.topKeys.length > 0) {
+            const k = `${s.name}\t${b.key}`;
+            topKeys.set(k, [...(topKeys.get(k) ?? []), b.topKeys]);
+          }
           const cur = svc.backends.get(b.key);
           if (cur === undefined) {
             svc.backends.set(b.key, { key: b.key, weight: b.weight, zone: b.zone, health: b.healthy ? 'healthy' : 'unhealthy', draining: b.draining,
@@ -73,11 +85,30 @@ export class NodeView {
       const t = counters.services[name]?.traffic;
       if (t !== undefined) svc.traffic = t;
     }
-    this.samples.push({ at, counters, services, rssBytes });
+    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys });
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowS * 1000) this.samples.shift();
   }
 
   get latest(): Sample | undefined { return this.samples[this.samples.length - 1]; }
+
+  /**
+   * This node's load for the auto-scaling evaluator: CPU of all its processes as a share of the
+   * machine over the window, resident memory as a share of RAM, open client connections against
+   * the listeners' limits, and the worst service p99 over the window.
+   */
+  load(maxConnections: number, cores: number, totalMemBytes: number): { cpuPercent: number; memoryPercent: number; connections: number; maxConnections: number; p99Ms: number | undefined } | undefined {
+    const last = this.latest;
+    if (last === undefined) return undefined;
+    const first = this.samples[0];
+    const ms = last.at - first.at;
+    const cpuPercent = ms > 0 ? ((last.cpuMicros - first.cpuMicros) / 1000 / ms / cores) * 100 : 0;
+    const connections = Object.values(last.counters.listeners).reduce((s, l) => s + l.active, 0);
+    const p99s = this.services().map((s) => s.p99Ms).filter((v): v is number => v !== null);
+    return {
+      cpuPercent: round(Math.max(0, cpuPercent)), memoryPercent: round((last.rssBytes / totalMemBytes) * 100), connections, maxConnections,
+      p99Ms: p99s.length === 0 ? undefined : Math.max(...p99s),
+    };
+  }
 
   /** Services with rates over the window (needs two samples; zeros before). */
   services(): ServiceView[] {

@@ -5,6 +5,7 @@ import { AdminServer } from './admin-server.js';
 import { AuditLog } from './audit-log.js';
 import { createMetrics } from './metrics.js';
 import { NodeView } from './node-view.js';
+import { Signals, type SignalsOptions } from './signals.js';
 
 export interface AdminOptions {
   /** Software version, for /api/status. */
@@ -15,24 +16,25 @@ export interface AdminOptions {
   address?: string;
   /** More status fields (e.g. the config store's state). */
   statusExtra?: () => Record<string, unknown>;
-  /** Called after each collection, with the fresh view (hot-spot and scaling evaluators). */
-  onCollected?: (view: NodeView, at: number) => void;
-  signals?: () => Record<string, unknown>;
+  /** Fleet view and actuation gate for auto-scaling (see Signals). */
+  fleet?: SignalsOptions['fleet'];
+  mayActuate?: SignalsOptions['mayActuate'];
 }
 
-export interface AdminHandle { server: AdminServer; view: NodeView; stop(): Promise<void> }
+export interface AdminHandle { server: AdminServer | null; view: NodeView; signals: Signals; stop(): Promise<void> }
 
 /**
- * Starts the admin listener of a node when the config has an `admin` block: collects worker
- * stats once a second into a NodeView, serves them (API, /metrics, dashboard) and audits writes.
- * Admin settings take effect at start (a reload does not move the admin port).
+ * A node's observation loop: collects worker stats once a second into a NodeView, runs the
+ * hot-spot and auto-scaling signals on it, and — when the config has an `admin` block — serves
+ * all of it (API, /metrics, dashboard) and audits writes. Admin settings take effect at start (a
+ * reload does not move the admin port).
  */
-export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions): Promise<AdminHandle | null> {
+export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions): Promise<AdminHandle> {
   const cfg = primary.status().config.admin;
-  if (cfg === undefined) return null;
   const view = new NodeView(10);
-  const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
-  const metrics = createMetrics({ view, configVersion: () => primary.status().version, reloads: () => primary.reloads });
+  const signals = new Signals(log, () => primary.status().config, {
+    nodeId: o.nodeId ?? hostname(), fleet: o.fleet, mayActuate: o.mayActuate, mitigate: (s, m) => primary.setMitigation(s, m),
+  });
   const status = () => {
     const s = primary.status();
     return {
@@ -41,11 +43,17 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
       ...o.statusExtra?.(),
     };
   };
-  const server = new AdminServer(o.address ?? cfg.address, cfg.token, {
-    status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrain(s, b, d), reload: () => primary.reload(),
-    signals: () => o.signals?.() ?? { hotspots: [], scaling: null },
-  }, view, metrics, audit, log);
-  await server.listen();
+  let server: AdminServer | null = null;
+  if (cfg !== undefined) {
+    const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
+    const metrics = createMetrics({ view, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
+    server = new AdminServer(o.address ?? cfg.address, cfg.token, {
+      status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
+      signals: () => signals.snapshot(),
+    }, view, metrics, audit, log);
+    await server.listen();
+    log.info({ address: o.address ?? cfg.address }, `admin listening; dashboard at http://${o.address ?? cfg.address}/`);
+  }
   let busy = false;
   const tick = setInterval(() => {
     if (busy) return;
@@ -53,11 +61,10 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     void primary.collectStats().then((stats) => {
       const at = Date.now();
       view.add(at, stats);
-      o.onCollected?.(view, at);
-      server.publish();
+      signals.onCollected(view, at);
+      server?.publish();
     }).finally(() => { busy = false; });
   }, 1000);
   tick.unref();
-  log.info({ address: o.address ?? cfg.address }, `admin listening; dashboard at http://${o.address ?? cfg.address}/`);
-  return { server, view, stop: async () => { clearInterval(tick); await server.close(); } };
+  return { server, view, signals, stop: async () => { clearInterval(tick); await server?.close(); } };
 }

@@ -82,9 +82,11 @@ program.command('start')
     }
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
-    const primary = new Primary({ loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers });
+    const primary: Primary = new Primary({
+      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers,
+      beforeReady: async () => { await startAdmin(primary, log, { version: pkg.version, address: o.admin }); },
+    });
     await primary.start();
-    await startAdmin(primary, log, { version: pkg.version, address: o.admin });
   }));
 
 program.command('reload')

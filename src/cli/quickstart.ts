@@ -17,9 +17,11 @@ try {
   const config = await loadConfigFile(configPath);
   const log = createLogger(config.logLevel, { role: 'primary' });
   log.info('demo backends on 127.0.0.1:9001, :9002, :9003; try: curl -s localhost:8080/');
-  const primary = new Primary({ loader: new FileConfigSource(configPath), log });
+  const primary: Primary = new Primary({
+    loader: new FileConfigSource(configPath), log,
+    beforeReady: async () => { await startAdmin(primary, log, { version: 'quickstart' }); },
+  });
   await primary.start();
-  await startAdmin(primary, log, { version: 'quickstart' });
 } catch (e) {
   process.stderr.write(`error: ${e instanceof SwitchyardError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
   process.exit(1);

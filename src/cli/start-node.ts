@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -8,12 +8,12 @@ import { HealthSupervisor } from '../runtime/health-supervisor.js';
 import { EtcdConfigStore } from '../store/config-store.js';
 import { EtcdConfigSource } from '../store/etcd-source.js';
 import { parseStoreUrl } from '../store/store-url.js';
-import { Membership } from '../fleet/membership.js';
+import { Membership, listNodes, type NodeLoadSummary } from '../fleet/membership.js';
 import { HealthPublisher } from '../fleet/health-publisher.js';
 import { PublishedHealth } from '../fleet/published-health.js';
 import { SwitchyardError } from '../util/errors.js';
 import { withListenOverrides } from '../config/listen-overrides.js';
-import { startAdmin } from '../admin/start-admin.js';
+import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -53,7 +53,8 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   const membership = new Membership(client, url.prefix, () => ({
     id, addresses, zone: o.zone, roles: publisher === null ? roles : roles.map((r) => (r === 'checker' ? `checker:${publisher!.role}` : r)),
     version: o.version, configVersion: appliedVersion,
-  }), (msg) => log.warn(msg), o.leaseTtlS);
+  }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
+  let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
   const leave = async () => {
     await publisher?.stop();
     await membership.stop();
@@ -71,8 +72,21 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     return;
   }
 
-  const primary = new Primary({
+  let admin: AdminHandle | undefined;
+  const adminOptions = {
+    version: o.version, nodeId: id, role: o.role, address: o.admin,
+    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
+    // Auto-scaling decides for the fleet from every node's published load; one node acts: the
+    // zone's elected checker (or any node when none is elected here).
+    fleet: async () => (await listNodes(client, url.prefix)).filter((n) => n.load.memoryPercent !== undefined).map((n) => ({
+      id: n.id, cpuPercent: n.load.cpuPercent, memoryPercent: n.load.memoryPercent!, connections: n.load.connections ?? 0,
+      maxConnections: n.load.maxConnections ?? 0, p99Ms: n.load.p99Ms ?? undefined,
+    })),
+    mayActuate: () => publisher === null || publisher.role === 'primary',
+  };
+  const primary: Primary = new Primary({
     loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
+    beforeReady: async () => { admin = await startAdmin(primary, log, adminOptions); },
     health: (broadcast) => {
       if (o.role === 'lb') {
         const h = new PublishedHealth(client, url.prefix, o.zone, log, broadcast, o.leaseTtlS * 1000);
@@ -87,10 +101,10 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   });
   await primary.start();
   membership.start();
-  await startAdmin(primary, log, {
-    version: o.version, nodeId: id, role: o.role, address: o.admin,
-    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
-  });
+  nodeLoad = () => {
+    const c = primary.status().config;
+    return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());
+  };
 }
 
 /** A checker-only node: no workers; follows the config, checks, and publishes when elected. */

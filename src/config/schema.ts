@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { HotspotSchema } from '../hotspot/schema.js';
+import { ScalingSchema } from '../scaling/schema.js';
 import { parseHostPort } from './address.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
@@ -154,6 +156,7 @@ export const ServiceSchema = z.strictObject({
   degradation: DegradationSchema.prefault({}),
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
     .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
+  hotspot: HotspotSchema.prefault({}),
   slowStart: duration('30s').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
 });
 
@@ -175,6 +178,7 @@ export const ConfigSchema = z.strictObject({
       retentionDays: z.number().int().min(1).default(90).describe('rotated audit files older than this are deleted'),
     }).prefault({}),
   }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
+  autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
     redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),

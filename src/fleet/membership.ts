@@ -14,9 +14,12 @@ export interface NodeRecord {
   /** Version of the store config this node serves (0: none yet / file config). */
   configVersion: number;
   /** Small load summary, refreshed every `refreshMs`. */
-  load: { rssMiB: number; cpuPercent: number; uptimeS: number };
+  load: { rssMiB: number; cpuPercent: number; uptimeS: number } & Partial<NodeLoadSummary>;
   updatedAt: string;
 }
+
+/** The node-wide load (all its processes) the auto-scaling evaluator reads across the fleet. */
+export interface NodeLoadSummary { cpuPercent: number; memoryPercent: number; connections: number; maxConnections: number; p99Ms: number | undefined }
 
 export const nodesPrefix = (prefix: string) => `${prefix}/nodes/`;
 
@@ -41,6 +44,8 @@ export class Membership {
     private readonly onWarn: (msg: string) => void,
     private readonly ttlS = 10,
     private readonly refreshMs = 3000,
+    /** Node-wide load when known (the admin collector's view); else this process's own. */
+    private readonly loadSummary: () => NodeLoadSummary | undefined = () => undefined,
   ) {}
 
   get key(): string { return `${nodesPrefix(this.prefix)}${this.self().id}`; }
@@ -60,7 +65,7 @@ export class Membership {
     this.lastAt = now;
     return {
       ...this.self(), host: hostname(), startedAt: this.startedAt, updatedAt: new Date(now).toISOString(),
-      load: { rssMiB: Math.round(process.memoryUsage.rss() / 1048576), cpuPercent, uptimeS: Math.round(process.uptime()) },
+      load: { rssMiB: Math.round(process.memoryUsage.rss() / 1048576), cpuPercent, uptimeS: Math.round(process.uptime()), ...this.loadSummary() },
     };
   }
 

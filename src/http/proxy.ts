@@ -84,6 +84,7 @@ function routeOnce(
 
   pickCtx.hashKey = hashKeyOf(service.hashKey, req, path, query);
   const endpoint = service.pick(pickCtx);
+  if (endpoint !== undefined && endpoint.topKeys !== null && pickCtx.hashKey !== undefined) endpoint.topKeys.add(pickCtx.hashKey);
   if (endpoint === undefined) {
     return { code: 'SWY_NO_BACKEND', detail: `no available backend in service ${service.name}`, requestId, service,
       staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { CountersSnapshot, TrafficSnapshot } from '../observe/stats.js';
+import type { Mitigation } from '../upstream/service.js';
 
 /** Drain overrides set through the admin API, by service and backend key (they outlive reloads). */
 export type DrainMap = Record<string, Record<string, boolean>>;
@@ -9,6 +10,8 @@ export interface BackendState {
   key: string; weight: number; zone?: string;
   healthy: boolean; ejected: boolean; draining: boolean; breaker: 'closed' | 'open' | 'half-open' | 'off';
   inFlight: number; traffic: TrafficSnapshot;
+  /** Heaviest hash keys since the previous collection (hashed services). */
+  topKeys?: { key: string; count: number }[];
 }
 
 /** What a worker reports when the primary collects stats (about once a second). */
@@ -16,6 +19,8 @@ export interface WorkerStats {
   counters: CountersSnapshot;
   services: { name: string; algorithm: string; backends: BackendState[] }[];
   rssBytes: number;
+  /** The worker's CPU time so far (user + system), µs. */
+  cpuMicros: number;
 }
 
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
@@ -23,8 +28,9 @@ export interface WorkerStats {
 export type HealthMap = Record<string, Record<string, boolean>>;
 
 export type ToWorker =
-  | { type: 'config'; version: number; config: Config; health: HealthMap; drains?: DrainMap }
+  | { type: 'config'; version: number; config: Config; health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation> }
   | { type: 'drain'; service: string; backend: string; draining: boolean }
+  | { type: 'mitigate'; service: string; mitigation: Mitigation | null }
   | { type: 'stats'; id: number }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   | { type: 'shutdown'; drainMs: number };

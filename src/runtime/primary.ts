@@ -11,6 +11,7 @@ import type { FromWorker, ToWorker } from './messages.js';
 import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
 import type { DrainMap, HealthMap, WorkerStats } from './messages.js';
 import { parseHostPort } from '../config/address.js';
+import type { Mitigation } from '../upstream/service.js';
 
 /** Where a node's active health states come from: its own checks, or a fleet checker's. */
 export interface HealthSource {
@@ -36,6 +37,8 @@ export interface PrimaryOptions {
   workers?: number;
   /** Called once every worker applied the first config. */
   onReady?: () => void;
+  /** Awaited before the node reports "ready" (e.g. to bind the admin listener first). */
+  beforeReady?: () => Promise<void>;
   /** Health states from elsewhere (fleet checkers); default: this node's own active checks. */
   health?: (broadcast: HealthBroadcast) => HealthSource;
   /** Called after every config applied by all workers (e.g. to report it in the fleet record). */
@@ -82,6 +85,8 @@ export class Primary {
   private restarting: Promise<void> | null = null;
   /** Admin drain overrides, re-sent with every config so they outlive reloads. */
   private readonly drains: DrainMap = {};
+  /** Hot-spot mitigations in force, likewise re-sent. */
+  private readonly mitigations: Record<string, Mitigation> = {};
   private readonly statsWaiters = new Map<number, (worker: number, s: WorkerStats) => void>();
   private statsSeq = 0;
   private readonly startedAt = Date.now();
@@ -118,6 +123,7 @@ export class Primary {
     const errors = await readyAll;
     if (errors.length > 0) throw new ConfigError(this.opts.loader.name, errors);
     this.ready = true;
+    await this.opts.beforeReady?.();
     this.opts.log.info({ version: this.version, workers: n, listeners: this.config.listeners.map((l) => `${l.name}=${l.address}`) }, 'ready');
     process.on('SIGHUP', () => { this.opts.log.info('SIGHUP: reloading'); void this.reload(); });
     process.on('SIGUSR2', () => { this.opts.log.info('SIGUSR2: rolling restart of workers'); void this.rollingRestart(); });
@@ -147,7 +153,7 @@ export class Primary {
 
   private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
     if (m.type === 'hello') {
-      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot(), drains: this.drains });
+      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations });
       return;
     }
     if (m.type === 'fatal') {
@@ -245,7 +251,7 @@ export class Primary {
     this.health.apply(next);
     const live = this.liveWorkers();
     const wait = this.awaitReports(this.version, live.length, RELOAD_CONFIRM_MS);
-    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot(), drains: this.drains });
+    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations });
     const errors = await wait;
     if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
     else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
@@ -313,6 +319,23 @@ export class Primary {
     const key = backendKey(svc.backends.find((b) => b.address === backend || backendKey(b.address) === backend)!.address);
     (this.drains[service] ??= {})[key] = draining;
     for (const w of this.liveWorkers()) this.sendTo(w, { type: 'drain', service, backend: key, draining });
+    return true;
+  }
+
+  /** Applies a hot-spot mitigation of a service on every worker (an empty one clears it). */
+  setMitigation(service: string, m: Mitigation): void {
+    const empty = m.boundedLoad === null && m.weightFactors.length === 0;
+    if (empty) delete this.mitigations[service]; else this.mitigations[service] = m;
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'mitigate', service, mitigation: empty ? null : m });
+  }
+
+  /**
+   * setDrain, resolving once every worker applied it: a worker handles control messages in
+   * order, so its answer to a stats request sent after the drain proves the drain is in force.
+   */
+  async setDrainAcked(service: string, backend: string, draining: boolean): Promise<boolean> {
+    if (!this.setDrain(service, backend, draining)) return false;
+    await this.collectStats(2000);
     return true;
   }
 

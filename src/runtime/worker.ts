@@ -7,7 +7,16 @@ import { configureResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import type { DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
 import { countersSnapshot } from '../observe/stats.js';
-import type { RuntimeDeps } from '../upstream/service.js';
+import type { TopKeys } from '../hotspot/top-keys.js';
+
+/** The heaviest keys since the last collection; the counter starts over for the next one. */
+function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | undefined {
+  if (t === null) return undefined;
+  const top = t.top(8).map((k) => ({ key: k.key, count: k.count }));
+  t.reset();
+  return top;
+}
+import type { Mitigation, RuntimeDeps } from '../upstream/service.js';
 
 /**
  * The data plane of one worker process: applies config snapshots pushed by the primary
@@ -25,9 +34,10 @@ export class Worker {
   private ticker: NodeJS.Timeout | undefined;
 
   async handle(msg: ToWorker): Promise<void> {
-    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health, msg.drains);
+    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health, msg.drains, msg.mitigations);
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
+    else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
@@ -40,9 +50,11 @@ export class Worker {
       backends: s.endpoints.map((e) => ({
         key: e.key, weight: e.weight, zone: e.zone, healthy: e.healthy, ejected: e.ejected, draining: e.draining,
         breaker: e.breaker === null ? 'off' as const : e.breaker.state, inFlight: e.inFlight, traffic: e.traffic.snapshot(),
+        topKeys: takeTopKeys(e.topKeys),
       })),
     }));
-    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss() };
+    const cpu = process.cpuUsage();
+    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
   }
 
   /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service. */
@@ -53,7 +65,7 @@ export class Worker {
     this.ticker.unref();
   }
 
-  private async apply(version: number, config: Config, health: HealthMap = {}, drains: DrainMap = {}): Promise<void> {
+  private async apply(version: number, config: Config, health: HealthMap = {}, drains: DrainMap = {}, mitigations: Record<string, Mitigation> = {}): Promise<void> {
     if (this.shuttingDown) return;
     let next: Snapshot;
     try {
@@ -64,6 +76,7 @@ export class Worker {
       for (const [service, states] of Object.entries(drains)) {
         for (const [backend, draining] of Object.entries(states)) next.services.get(service)?.setDraining(backend, draining);
       }
+      for (const [service, m] of Object.entries(mitigations)) next.services.get(service)?.setMitigation(m);
     } catch (e) {
       this.send({ type: 'rejected', version, error: (e as Error).message });
       return;

@@ -1,3 +1,4 @@
+import type { TopKeys } from '../hotspot/top-keys.js';
 import { TrafficStats } from '../observe/stats.js';
 import type { Clock } from '../util/clock.js';
 import type { CircuitBreaker } from '../resilience/breaker.js';
@@ -28,6 +29,8 @@ export class Endpoint {
   requests = 0;
   /** Tries sent to this backend: status class and upstream latency (see observe/stats.ts). */
   readonly traffic = new TrafficStats();
+  /** Heaviest hash keys picked for this backend since the last stats collection (hashed services only). */
+  topKeys: TopKeys | null = null;
   /** Peak-EWMA of latency in ms (0 until the first response). See balancers/ewma.ts. */
   ewmaMs = 0;
   /** Clock time of the last EWMA update. */

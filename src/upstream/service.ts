@@ -12,6 +12,7 @@ import { OutlierDetector } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
 import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
+import { TopKeys } from '../hotspot/top-keys.js';
 import { slowStartFactor } from '../resilience/slow-start.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 
@@ -25,6 +26,9 @@ export interface ResilienceEvent {
   reason?: string;
   forMs?: number;
 }
+
+/** A hot-spot mitigation (see hotspot/detector.ts `mitigation`). */
+export interface Mitigation { boundedLoad: { balanceFactor: number } | null; weightFactors: { backend: string; factor: number }[] }
 
 /** Injected time, randomness and the sink for resilience events of a whole snapshot. */
 export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void; workers?: number }
@@ -111,6 +115,13 @@ export class Service {
       return carried;
     });
     this.endpoints.forEach((ep, i) => { ep.draining = cfg.backends[i].draining; });
+    // Hot-spot detection needs the heaviest hash keys per backend (sampled, bounded memory).
+    const hs = cfg.hotspot;
+    for (const ep of this.endpoints) {
+      ep.topKeys = hs.enabled && this.hashKey !== undefined
+        ? (ep.topKeys !== null && ep.topKeys.sampleEvery === hs.sampleEvery ? ep.topKeys : new TopKeys({ sampleEvery: hs.sampleEvery }))
+        : null;
+    }
     const bh = cfg.bulkhead;
     const share = (n: number) => Math.max(1, Math.ceil(n / (deps.workers ?? 1)));
     // A new snapshot starts a new bulkhead: requests admitted by the old one release the old one.
@@ -221,6 +232,23 @@ export class Service {
     return true;
   }
 
+  /** Hot-spot mitigation in force (admin/primary decided): weight factors and a bounded-load switch. */
+  private mitigation: Mitigation | null = null;
+
+  /**
+   * Applies a hot-spot mitigation as a whole state (replacing the previous one): listed backends'
+   * configured weights are multiplied by their factor, and hashed traffic is picked with
+   * bounded-load while `boundedLoad` is set. Null restores the configured behaviour.
+   */
+  setMitigation(m: Mitigation | null): void {
+    this.mitigation = m;
+    this.config.backends.forEach((b, i) => {
+      const f = m?.weightFactors.find((w) => w.backend === this.endpoints[i].key)?.factor ?? 1;
+      this.endpoints[i].weight = b.weight * f;
+    });
+    this.refresh();
+  }
+
   private buildBalancer(): Balancer {
     let usable = this.endpoints.filter((e) => e.available);
     // Panic mode (Envoy): with too few usable backends, health is ignored and load spreads over
@@ -232,6 +260,10 @@ export class Service {
       this.panicking = true;
     } else {
       this.panicking = false;
+    }
+    const bl = this.mitigation?.boundedLoad;
+    if (bl != null && HASHED.has(this.config.balancer.algorithm)) {
+      return createBalancer('bounded-load', usable, { ...balancerOptions(this.config, this.deps), balanceFactor: bl.balanceFactor, virtualNodes: 100 });
     }
     return createBalancer(this.config.balancer.algorithm, usable, balancerOptions(this.config, this.deps));
   }
