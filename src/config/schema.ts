@@ -167,6 +167,7 @@ export const ConfigSchema = z.strictObject({
     .describe('how new connections reach workers: kernel (workers accept on the shared socket), primary (the primary accepts and hands each one over, round-robin), auto (kernel with one worker, primary with more); needs a restart'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   accessLog: z.boolean().default(false).describe('log one line per request (info level)'),
+  accessLogSample: z.number().gt(0).max(1).default(1).describe('with accessLog on, the share of requests logged (0.01 = one in a hundred)'),
   shutdown: z.strictObject({
     drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),

@@ -61,6 +61,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   private tryStarted: number;
   private endpoint: Endpoint;
   private readonly retry: RetryAttempts;
+  /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
+  private upstreamMs = 0;
+  private bytesOut = 0;
+  private retries = 0;
+  private degraded: DegradedAnswer | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -70,6 +75,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly log: Logger,
     private readonly closing: () => boolean,
     private readonly accessLog: boolean,
+    private readonly accessLogSample: number,
     private readonly hasBody: boolean,
     private readonly h2: boolean,
   ) {
@@ -105,6 +111,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private endTry(ok: boolean | null): void {
     const ms = this.clock.now() - this.tryStarted;
+    this.upstreamMs = ms;
     this.endpoint.end(ms, this.clock);
     this.endpoint.traffic.record(this.status, ms);
     if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
@@ -115,6 +122,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done || this.res.headersSent) return false;
     const plan = this.retry.next(kind, this.endpoint);
     if (plan === null) return false;
+    this.retries++;
     this.endTry(false);
     this.endpoint = plan.endpoint;
     this.discarding = false;
@@ -137,11 +145,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
-    this.routed.service.counters.traffic.record(this.status, this.clock.now() - this.started);
+    const status = this.degraded?.status ?? this.status;
+    this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);
     logFinished(this.accessLog ? this.log : null, {
+      route: this.routed.route, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, degraded: this.degraded?.kind,
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
       status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
-    });
+    }, this.accessLogSample);
   }
 
 
@@ -175,6 +185,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.discarding) return true;
+    this.bytesOut += chunk.length;
     this.capture?.add(chunk);
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);
@@ -186,8 +197,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.tryAgain('status')) return;
       const status = this.status;
       this.error = `SWY_UPSTREAM_STATUS_${status}`;
+      this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
       this.finish(false);
-      const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+      const degraded = this.degraded;
       if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
       sendError(this.res, status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
         `backend answered ${status} (service ${this.routed.service.name})`, this.routed.requestId);
@@ -204,6 +216,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.res.headersSent && !gone(this.res) && this.tryAgain(failureKind(code0))) return;
     const [code, detail] = errorCodeOf(err as Error & { code?: string });
     if (this.status === 0 || this.discarding) { this.status = ProxyErrors[code].status; this.error = code; }
+    if (!this.res.headersSent && !gone(this.res)) this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     this.finish(false);
     if (gone(this.res)) return;
     if (this.res.headersSent) {
@@ -214,7 +227,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.log.debug({ err: err.message, code: code0, backend: this.endpoint.key }, 'upstream error');
     // A request body undici was streaming is in an unknown state: this connection cannot be reused.
     if (this.hasBody) this.res.shouldKeepAlive = false;
-    const degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+    const degraded = this.degraded;
     if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
     sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, this.hasBody && !this.h2);
   }
@@ -262,7 +275,7 @@ export function createHttpHandler(
     const body = h2 ? (view as H2RequestView).hasBody : hasBody(req);
     const launch = () => {
       if (gone(res)) { r.service.bulkhead?.release(); return; }
-      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, body, h2).dispatch(body ? req : null);
+      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, holder.current.config.accessLogSample, body, h2).dispatch(body ? req : null);
     };
     const bulkhead = r.service.bulkhead;
     if (bulkhead === null) { launch(); return; }

@@ -28,6 +28,8 @@ export interface RoutedRequest {
   idempotent: boolean;
   /** Key of this request in the stale-response cache. */
   staleKey: string;
+  /** Name of the route that matched (access log). */
+  route: string;
 }
 
 /** Why routing did not produce a request to send. */
@@ -99,7 +101,7 @@ function routeOnce(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
+  return { requestId, service, endpoint, route: route.name, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
     staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
 }
 

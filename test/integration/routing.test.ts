@@ -104,6 +104,10 @@ test('access log: one line per request with status, service, backend and timing'
   assert.match(line1, new RegExp(`"backend":"${backends[5].address}"`));
   assert.match(line1, /"target":"\/app\/logged\?q=1"/);
   assert.match(line1, /"ms":\d/);
+  assert.match(line1, /"route":"[^"]+"/);
+  assert.match(line1, /"upstreamMs":\d/);
+  assert.match(line1, /"bytes":[1-9]\d*/);
+  assert.match(line1, /"retries":0/);
   const line2 = await sy.waitForLog(/"access":\{"requestId":"log-me-2"[^\n]*/);
   assert.match(line2, /"status":404/);
   assert.match(line2, /"error":"SWY_NO_ROUTE"/);

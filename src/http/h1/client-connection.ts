@@ -78,6 +78,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   get accessLog(): Logger | null { return this.ctx.holder.current.config.accessLog ? this.ctx.log : null; }
 
+  get accessLogSample(): number { return this.ctx.holder.current.config.accessLogSample; }
+
   private idleDeadline(): void {
     this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
   }

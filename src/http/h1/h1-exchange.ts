@@ -19,6 +19,8 @@ export interface ResponseSink {
   readonly draining: boolean;
   /** The logger for access lines when `accessLog` is on, else null. */
   readonly accessLog: Logger | null;
+  /** Share of requests logged when on (1 = all). */
+  readonly accessLogSample: number;
   /** Writes raw response bytes; false when the client socket is full. */
   write(data: string | Buffer): boolean;
   cork(): void;
@@ -83,6 +85,11 @@ export class H1Exchange implements UpstreamUser {
   private capture: ResponseCapture | null = null;
   /** Per-try response timeout (grows on timeout retries); 0 = the pool's. */
   headersTimeoutMs = 0;
+  /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
+  private upstreamMs = 0;
+  private bytesOut = 0;
+  private retries = 0;
+  private degraded: DegradedAnswer | undefined;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -111,6 +118,7 @@ export class H1Exchange implements UpstreamUser {
   /** Ends the current try on its backend: in-flight count, latency, and the outcome for breaker/outlier. */
   private endTry(ok: boolean | null): void {
     const ms = this.clock.now() - this.tryStarted;
+    this.upstreamMs = ms;
     this.endpoint.end(ms, this.clock);
     this.endpoint.traffic.record(this.status, ms);
     if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
@@ -124,6 +132,7 @@ export class H1Exchange implements UpstreamUser {
     this.retry.replayable = this.requestDone && (this.bodyKind === 'none' || this.replayBody !== null);
     const plan = this.retry.next(kind, this.endpoint);
     if (plan === null) return false; // the caller answers; finish() ends this try
+    this.retries++;
     this.endTry(false);
     this.endpoint = plan.endpoint;
     this.headersTimeoutMs = plan.perTryTimeoutMs;
@@ -245,6 +254,7 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseData(chunk: Buffer): void {
     if (this.done || this.discarding) return;
+    this.bytesOut += chunk.length;
     this.capture?.add(chunk);
     let ok: boolean;
     const head = this.pendingHead;
@@ -285,6 +295,7 @@ export class H1Exchange implements UpstreamUser {
       // No retry left: answer with a proxy error naming the backend's status.
       this.discarding = false;
       this.error = `SWY_UPSTREAM_STATUS_${this.status}`;
+      this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
       this.finish(false);
       if (this.answerDegraded()) return;
       this.sink.sendError(this.status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
@@ -317,6 +328,7 @@ export class H1Exchange implements UpstreamUser {
     const [code, detail] = mapError(err);
     this.pendingHead = null;
     if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
+    if (!sent) this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     this.finish(false);
     if (sent) { this.sink.destroy(); return; }
     if (this.answerDegraded()) return;
@@ -326,7 +338,7 @@ export class H1Exchange implements UpstreamUser {
 
   /** Stale copy or error page instead of a proxy error, when the service has one. */
   private answerDegraded(): boolean {
-    const a = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
+    const a = this.degraded;
     if (a === undefined) return false;
     this.sink.sendDegraded(a, this.routed.requestId, !this.req.keepAlive);
     this.sink.finished(this, !this.req.keepAlive);
@@ -340,11 +352,14 @@ export class H1Exchange implements UpstreamUser {
     this.endTry(ok);
     this.retry.finish();
     this.routed.service.bulkhead?.release();
-    this.routed.service.counters.traffic.record(this.status, this.clock.now() - this.started);
+    // What the client gets: a degraded answer's status rather than the error it replaces.
+    const status = this.degraded?.status ?? this.status;
+    this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);
     logFinished(this.sink.accessLog, {
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-      status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
-    });
+      route: this.routed.route, status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started,
+      upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, error: this.error, degraded: this.degraded?.kind,
+    }, this.sink.accessLogSample);
   }
 
 }
