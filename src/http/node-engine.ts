@@ -148,9 +148,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     const status = this.degraded?.status ?? this.status;
     this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);
     logFinished(this.accessLog ? this.log : null, {
-      route: this.routed.route, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, degraded: this.degraded?.kind,
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-      status: this.status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
+      status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
+      route: this.routed.route, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, degraded: this.degraded?.kind,
     }, this.accessLogSample);
   }
 

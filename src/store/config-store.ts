@@ -517,7 +517,17 @@ export class EtcdConfigStore {
   async backup(dir: string, opts: { snapshotTimeoutMs?: number } = {}): Promise<{ snapshot: string; history: string; versions: number[]; skipped: number[] }> {
     await mkdir(dir, { recursive: true });
     const snapshot = join(dir, 'etcd-snapshot.db');
-    await this.saveSnapshot(`${snapshot}.part`, opts.snapshotTimeoutMs ?? 60_000);
+    // A snapshot streams from one member; when that member is down the client's next try picks
+    // another (its pool skips failed hosts), so a cluster with a dead member can still be backed up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.saveSnapshot(`${snapshot}.part`, opts.snapshotTimeoutMs ?? 60_000);
+        break;
+      } catch (e) {
+        if (attempt >= 5 || !(e instanceof StoreError) || !e.retryable) throw e;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
     await rename(`${snapshot}.part`, snapshot);
 
     const records: ConfigRecord[] = [];
