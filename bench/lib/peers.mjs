@@ -127,18 +127,21 @@ ${servers}
   };
 }
 
-function switchyardPeer(name, port, workers, cores) {
+// A/B runs: BENCH_ALT_ROOT=<another checkout, built> adds `switchyard-1-alt` from that tree;
+// BENCH_SWITCHYARD_EXTRA=<yaml lines> is appended to the top level of every Switchyard config.
+function switchyardPeer(name, port, workers, cores, root) {
   return {
     name,
     port,
     cores,
     switchyard: true,
     note: `Switchyard, workers: ${workers}, p2c`,
-    check: (ctx) => (fs.existsSync(path.join(ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (core not built)'),
+    check: (ctx) => (fs.existsSync(path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (core not built)'),
     start(ctx) {
       const backends = ctx.backends.map((b) => `      - address: ${b}`).join('\n');
       // Short drain so stopping between rounds never waits the 30 s default.
       const yaml = `workers: ${workers}
+${root === undefined ? process.env.BENCH_SWITCHYARD_EXTRA ?? '' : ''}
 logLevel: warn
 shutdown: { drainTimeout: 1s }
 listeners:
@@ -157,7 +160,7 @@ ${backends}
 `;
       const file = path.join(ctx.tmp, `${name}.yaml`);
       fs.writeFileSync(file, yaml);
-      return launch(ctx, name, cores, process.execPath, ['dist/src/cli/main.js', 'start', '-c', file]);
+      return launch(ctx, name, cores, process.execPath, [path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js'), 'start', '-c', file]);
     },
   };
 }
@@ -176,6 +179,7 @@ export const PEERS = [
   nodePeer('fastify-proxy', 'fastify-proxy.mjs', 18088, '@fastify/http-proxy (undici)'),
   switchyardPeer('switchyard-1', 18080, 1, PROXY_CORE),
   switchyardPeer('switchyard-auto', 18089, 'auto', ALL_CORES),
+  ...(process.env.BENCH_ALT_ROOT ? [switchyardPeer('switchyard-1-alt', 18088, 1, PROXY_CORE, process.env.BENCH_ALT_ROOT)] : []),
 ];
 
 export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

@@ -51,12 +51,12 @@ const hashingHandler = (s: Socket) => {
 let hashing: TcpBackend;
 let proxyAware: TcpBackend;
 let sy: Switchyard;
-let ports: { plain: number; retry: number; v1: number; v2: number; front: number };
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number };
 
 before(async () => {
   hashing = await tcpBackend(hashingHandler);
   proxyAware = await tcpBackend((s, src) => { s.end(`${src?.address}:${src?.port}`); }, true);
-  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort() };
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort() };
   const dead = await freePort();
   const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
     ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
@@ -68,6 +68,7 @@ before(async () => {
       listener('v1', ports.v1, 'aware-v1'),
       listener('v2', ports.v2, 'aware-v2'),
       listener('front', ports.front, 'aware-v2', { acceptProxyProtocol: true }),
+      listener('idle', ports.idle, 'hashing', { timeouts: { idle: '400ms' } }),
     ],
     services: {
       hashing: { backends: [{ address: hashing.address }] },
@@ -146,4 +147,25 @@ test('a PROXY header from a front tier is accepted and passed on; a connection w
   assert.equal(r.text, '203.0.113.7:5555');
   const bare = await exchange(ports.front, (s) => s.end('GET / HTTP/1.1\r\n\r\n')).catch(() => ({ text: '', localPort: 0 }));
   assert.equal(bare.text, '');
+});
+
+test('a connection silent both ways for timeouts.idle is closed; one with traffic in either direction is not', { timeout: 30_000 }, async () => {
+  const closedAfter = (trickle: boolean) => new Promise<number>((resolve) => {
+    const s = connect({ port: ports.idle, host: '127.0.0.1' });
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    s.on('connect', () => {
+      s.write('x');
+      if (trickle) timer = setInterval(() => s.write('y'), 150);
+    });
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    s.on('close', () => { clearInterval(timer); resolve(Date.now() - t0); });
+    // The trickling one is ended by the test itself after 1.5 s.
+    if (trickle) setTimeout(() => { clearInterval(timer); s.destroy(); }, 1500);
+  });
+  const silent = await closedAfter(false);
+  assert.ok(silent >= 350 && silent < 3000, `silent connection closed after ${silent} ms`);
+  const busy = await closedAfter(true);
+  assert.ok(busy >= 1450, `a connection with traffic was cut after ${busy} ms`);
 });
