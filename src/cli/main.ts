@@ -8,6 +8,7 @@ import { Primary } from '../runtime/primary.js';
 import { createLogger } from '../observe/log.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
 import { registerFleetCommands } from './fleet-cli.js';
+import { registerLoadtestCommands } from './loadtest-cli.js';
 import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
@@ -127,6 +128,7 @@ program.command('schema')
   }));
 
 registerFleetCommands(program, run);
+registerLoadtestCommands(program, run);
 
 program.exitOverride((err: CommanderError) => process.exit(err.exitCode));
 await program.parseAsync(process.argv);
