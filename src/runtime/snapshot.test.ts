@@ -103,3 +103,36 @@ test('slow start: a backend back from ejection ramps from ~10% to its full share
   assert.ok(Math.abs(full - 0.25) < 0.02, `share after the window ${full}`);
   await s.close();
 });
+
+test('a hot-spot mitigation scales listed weights and can switch hashed picking to bounded-load; null restores the config', async () => {
+  const cfg = validateConfig({
+    listeners: [{ name: 'web', address: '127.0.0.1:1' }],
+    routes: [{ service: 'app' }],
+    services: { app: { balancer: { algorithm: 'ring-hash' }, hashKey: { source: 'header', name: 'x-user' }, backends: [
+      { address: '127.0.0.1:9001', weight: 4 }, { address: '127.0.0.1:9002', weight: 4 }, { address: '127.0.0.1:9003', weight: 4 },
+    ] } },
+  });
+  const s = Snapshot.build(cfg, 1, deps);
+  const svc = s.services.get('app')!;
+  const [a] = svc.endpoints;
+  // One hot key: plain ring-hash sends every request with it to one backend.
+  const spread = () => {
+    const by = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const ep = svc.pick({ attempt: 0, hashKey: 'whale', tried: undefined })!;
+      ep.begin();
+      by.set(ep.key, (by.get(ep.key) ?? 0) + 1);
+    }
+    for (const ep of svc.endpoints) while (ep.inFlight > 0) ep.end(1, deps.clock);
+    return by;
+  };
+  assert.equal(spread().size, 1, 'ring-hash: the hot key lands on one backend');
+  svc.setMitigation({ boundedLoad: { balanceFactor: 1.25 }, weightFactors: [{ backend: a.key, factor: 0.5 }] });
+  assert.equal(a.weight, 2, 'weight halved');
+  const bounded = spread();
+  assert.ok(bounded.size > 1, `bounded-load spreads the hot key: ${JSON.stringify([...bounded])}`);
+  svc.setMitigation(null);
+  assert.equal(a.weight, 4, 'configured weight back');
+  assert.equal(spread().size, 1, 'plain ring-hash again');
+  await s.close();
+});
