@@ -22,7 +22,10 @@ let queue = Promise.resolve();
 process.on('message', (msg: ToWorker) => {
   // One message at a time: a reload never interleaves with another.
   queue = queue.then(() => worker.handle(msg)).then(() => {
-    if (msg.type === 'shutdown') process.exit(0);
+    // Linger briefly: the cluster primary may have handed this worker a connection just before
+    // our listener closed; staying alive lets us answer "not accepted" so it goes to another
+    // worker, where exiting at once would strand it.
+    if (msg.type === 'shutdown') setTimeout(() => process.exit(0), 500);
   }, (e: Error) => {
     log.error({ err: e }, 'worker failed to handle a control message');
   });
