@@ -22,27 +22,20 @@
  * `etcdctl snapshot restore etcd-snapshot.db --name … --initial-cluster … --data-dir …` on each
  * member and start etcd on those data dirs.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, type IBackoff } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
-import { SwitchyardError } from '../util/errors.js';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IKeyValue, type Namespace } from 'etcd3';
 import { diffSummary, formatDiffSummary, type DiffSummary } from './diff-summary.js';
 import { parseStoreUrl, DEFAULT_STORE_PREFIX, StoreUrlError } from './store-url.js';
+import { StoreError, CorruptRecordError } from './store-errors.js';
+import { checkRecord, decodeRecord, encodeRecord, sha256, type ConfigRecord } from './record.js';
+import { CurrentWatch, watchBackoff, type WatchSource } from './current-watch.js';
 
-/** One pushed config version. */
-export interface ConfigRecord {
-  readonly version: number;
-  readonly text: string;
-  readonly checksum: string;
-  readonly author: string;
-  readonly host: string;
-  readonly time: string;
-  readonly message?: string;
-  readonly rollbackOf?: number;
-}
+// The store's public types, from one place.
+export { StoreError, CorruptRecordError } from './store-errors.js';
+export type { ConfigRecord } from './record.js';
 
 /** A history row, newest first. A corrupt stored value is listed, not thrown. */
 export interface HistoryEntry {
@@ -54,26 +47,6 @@ export interface HistoryEntry {
   readonly diff: DiffSummary | null;
   /** Ready to print: `+3 -1 lines`, `previous version pruned`, `corrupt: …`. */
   readonly summary: string;
-}
-
-type StoreErrorCode = 'SWY_STORE_UNAVAILABLE' | 'SWY_STORE_CONFLICT' | 'SWY_STORE_NOT_FOUND' | 'SWY_STORE_NOT_EMPTY'
-  | 'SWY_STORE_CURRENT_DELETED' | 'SWY_STORE_CORRUPT';
-
-/** A store operation that failed; `retryable` is true for unavailability and lost races. */
-export class StoreError extends SwitchyardError {
-  constructor(code: StoreErrorCode, message: string, retryable = false, options?: { cause?: unknown }) {
-    super(code, message, code === 'SWY_STORE_UNAVAILABLE' || code === 'SWY_STORE_CONFLICT' ? 'internal' : 'config', retryable);
-    this.name = 'StoreError';
-    if (options?.cause !== undefined) this.cause = options.cause;
-  }
-}
-
-/** A stored value that is not a valid record (not JSON, fields missing, checksum mismatch). Keep the last good config. */
-export class CorruptRecordError extends StoreError {
-  constructor(readonly key: string, readonly reason: string) {
-    super('SWY_STORE_CORRUPT', `corrupt config record at ${key}: ${reason}`);
-    this.name = 'CorruptRecordError';
-  }
 }
 
 export interface ConfigStoreOptions {
@@ -104,185 +77,9 @@ const PAGE = 25;
 const TXN_BATCH = 100; // etcd's default --max-txn-ops is 128
 const HISTORY_FORMAT = 'switchyard-config-history/1';
 
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const historyKey = (v: number): string => HISTORY + String(v).padStart(10, '0');
 const versionOfKey = (key: string): number => Number(key.slice(key.lastIndexOf('/') + 1));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Checks a parsed value field by field; throws CorruptRecordError naming `key`. */
-function checkRecord(key: string, raw: unknown, expectVersion?: number): ConfigRecord {
-  const bad = (reason: string): never => { throw new CorruptRecordError(key, reason); };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('value is not a JSON object');
-  const r = raw as Record<string, unknown>;
-  const isVersion = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
-  if (!isVersion(r.version)) bad('field "version" is missing or not a positive integer');
-  for (const f of ['text', 'checksum', 'author', 'host', 'time'] as const) {
-    if (typeof r[f] !== 'string') bad(`field "${f}" is missing or not a string`);
-  }
-  if (Number.isNaN(Date.parse(r.time as string))) bad(`field "time" is not a date: ${JSON.stringify(r.time)}`);
-  if (r.message !== undefined && typeof r.message !== 'string') bad('field "message" is not a string');
-  if (r.rollbackOf !== undefined && !isVersion(r.rollbackOf)) bad('field "rollbackOf" is not a positive integer');
-  if (expectVersion !== undefined && r.version !== expectVersion) bad(`holds version ${r.version as number}, but the key is for version ${expectVersion}`);
-  const sum = sha256(r.text as string);
-  if (sum !== r.checksum) bad(`checksum mismatch: stored ${String(r.checksum).slice(0, 12)}…, text hashes to ${sum.slice(0, 12)}…`);
-  return {
-    version: r.version as number, text: r.text as string, checksum: sum, author: r.author as string, host: r.host as string,
-    time: r.time as string, ...(r.message !== undefined && { message: r.message as string }),
-    ...(r.rollbackOf !== undefined && { rollbackOf: r.rollbackOf as number }),
-  };
-}
-
-/** Decodes a stored value; never throws a raw SyntaxError. */
-function decodeRecord(key: string, value: Buffer, expectVersion?: number): ConfigRecord {
-  let raw: unknown;
-  try { raw = JSON.parse(value.toString('utf8')); } catch (e) {
-    throw new CorruptRecordError(key, `value is not JSON (${(e as Error).message})`);
-  }
-  return checkRecord(key, raw, expectVersion);
-}
-
-/** Fixed field order, so a record always serializes to the same bytes. */
-function encodeRecord(r: ConfigRecord): string {
-  return JSON.stringify({ version: r.version, text: r.text, checksum: r.checksum, author: r.author, host: r.host, time: r.time,
-    message: r.message, rollbackOf: r.rollbackOf });
-}
-
-/** Reconnect delays for watch streams: 100 ms doubling to 1 s (etcd3's default grows to 30 s, too slow for config pushes). */
-function watchBackoff(ms: number): IBackoff<unknown> {
-  return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, 1000)) };
-}
-
-/** What a CurrentWatch needs from its store. */
-interface WatchSource {
-  readonly key: string;
-  readonly timeoutMs: number;
-  /** A new, connecting watcher on current. */
-  watcher(): Watcher;
-  read(): Promise<IKeyValue | undefined>;
-  decode(value: Buffer): ConfigRecord;
-}
-
-const unavailable = (msg: string): StoreError => new StoreError('SWY_STORE_UNAVAILABLE', msg, true);
-
-/**
- * One watch on the current key. Deliveries are deduplicated by mod revision, so the re-read after
- * a reconnect and etcd's replay of missed events never deliver the same change twice. If etcd
- * cancels the watch (e.g. its start revision was compacted) a new one is started.
- */
-class CurrentWatch {
-  private watcher: Watcher | undefined;
-  private lastRevision = 0;
-  private connected = true;
-  private live = false;
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
-
-  constructor(private readonly src: WatchSource, private readonly onRecord: (rec: ConfigRecord) => void,
-    private readonly onError: (err: Error) => void) {}
-
-  /** Establishes the watch and delivers current; rejects (and cleans up) when etcd does not answer in time. */
-  async start(): Promise<void> {
-    try {
-      await this.attach(true);
-    } catch (e) {
-      await this.stop();
-      throw e;
-    }
-  }
-
-  /** Opens a watcher and re-reads current; `first` makes a failed read reject instead of being reported. */
-  private async attach(first: boolean): Promise<void> {
-    const w = this.src.watcher();
-    this.watcher = w;
-    w.on('put', (kv) => this.deliver(kv));
-    w.on('delete', (kv) => {
-      if (!this.advance(kv.mod_revision)) return;
-      this.report(new StoreError('SWY_STORE_CURRENT_DELETED', `${this.src.key} was deleted; keeping the last config`));
-    });
-    w.on('disconnected', (err) => {
-      if (!this.connected) return; // the client retries with backoff: report once per outage
-      this.connected = false;
-      this.report(unavailable(`watch on ${this.src.key} lost its connection (${err.message}); reconnecting`));
-    });
-    w.on('connected', () => {
-      if (this.connected) return;
-      this.connected = true;
-      void this.resync(false);
-    });
-    w.on('error', (err) => {
-      if (this.watcher !== w || !this.live) return; // during start(), start() rejects instead
-      this.watcher = undefined;
-      this.report(unavailable(`etcd cancelled the watch on ${this.src.key} (${err.message}); starting a new one`));
-      this.reattachLater(500);
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(unavailable(`etcd watch on ${this.src.key}: not set up within ${this.src.timeoutMs} ms`)), this.src.timeoutMs);
-        w.once('connected', () => { clearTimeout(timer); resolve(); });
-        w.once('error', (e) => { clearTimeout(timer); reject(unavailable(`etcd watch on ${this.src.key} failed: ${e.message}`)); });
-      });
-    } catch (e) {
-      if (this.watcher === w) this.watcher = undefined;
-      void w.cancel().catch(() => {});
-      throw e;
-    }
-    this.live = true; // from here on, problems go to onError
-    await this.resync(first);
-  }
-
-  private reattachLater(delayMs: number): void {
-    if (this.stopped) return;
-    this.retry = setTimeout(() => {
-      this.attach(false).catch((e: Error) => { this.report(e); this.reattachLater(Math.min(delayMs * 2, 5000)); });
-    }, delayMs);
-  }
-
-  /** Reads current and delivers it if it is newer than the last delivery (covers changes missed while away). */
-  private async resync(throwErrors: boolean): Promise<void> {
-    let kv: IKeyValue | undefined;
-    try { kv = await this.src.read(); } catch (e) {
-      if (throwErrors) throw e;
-      this.report(e as Error);
-      return;
-    }
-    if (kv !== undefined) this.deliver(kv);
-  }
-
-  /** True (and remembered) when `modRevision` is newer than anything delivered so far. */
-  private advance(modRevision: string): boolean {
-    const rev = Number(modRevision);
-    if (this.stopped || rev <= this.lastRevision) return false;
-    this.lastRevision = rev;
-    return true;
-  }
-
-  private deliver(kv: IKeyValue): void {
-    if (!this.advance(kv.mod_revision)) return;
-    let rec: ConfigRecord;
-    try { rec = this.src.decode(kv.value); } catch (e) {
-      this.report(e as Error);
-      return;
-    }
-    try { this.onRecord(rec); } catch (e) { this.report(e as Error); }
-  }
-
-  private report(err: Error): void {
-    if (this.stopped || !this.live) return;
-    try { this.onError(err); } catch { /* a throwing error handler must not end the watch */ }
-  }
-
-  /** Cancels the watch; waits at most the op timeout for etcd to confirm. Idempotent. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    const w = this.watcher;
-    this.watcher = undefined;
-    if (w === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([w.cancel().catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, this.src.timeoutMs); })]);
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Versioned fleet config in etcd (data model at the top of this file). Every method bounds each
