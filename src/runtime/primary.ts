@@ -143,12 +143,20 @@ export class Primary {
     const w = cluster.fork(env);
     (w as ClusterWorker & { slot?: number }).slot = id;
     w.on('message', (m: FromWorker) => this.onWorkerMessage(w, m));
+    w.on('error', (err: Error) => this.opts.log.debug({ worker: w.id, err: err.message }, 'worker channel error'));
     w.on('exit', (code, signal) => this.onWorkerExit(w, id, code, signal));
     return w;
   }
 
+  /**
+   * Sends a control message. A worker can die between the connected check and the write (the
+   * once-a-second stats request makes that likely after a crash): the failure is passed to the
+   * callback, since an 'error' event nobody handles would take the primary down with it. The
+   * exit handler deals with the dead worker.
+   */
   private sendTo(w: ClusterWorker, m: ToWorker): void {
-    if (w.isConnected()) w.send(m);
+    if (!w.isConnected()) return;
+    w.send(m, (err: Error | null) => { if (err) this.opts.log.debug({ worker: w.id, err: err.message }, 'message to a worker that is gone'); });
   }
 
   private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
