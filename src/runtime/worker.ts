@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.js';
 import { HttpListener } from '../http/server.js';
 import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { TcpListener } from '../tcp/tcp-listener.js';
+import { FastTcpListener } from '../tcp/fast-tcp-listener.js';
+import { uv } from '../tcp/uv.js';
 import { configureResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import type { DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
@@ -25,7 +27,7 @@ import type { Mitigation, RuntimeDeps } from '../upstream/service.js';
  */
 export class Worker {
   private holder: SnapshotHolder | undefined;
-  private readonly listeners = new Map<string, HttpListener | FastHttpListener | TcpListener>();
+  private readonly listeners = new Map<string, HttpListener | FastHttpListener | TcpListener | FastTcpListener>();
   private shuttingDown = false;
 
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
@@ -92,14 +94,16 @@ export class Worker {
       for (const [key, l] of wanted) {
         const open = this.listeners.get(key);
         if (open !== undefined) {
-          const kind = open instanceof TcpListener ? 'tcp' : open instanceof FastHttpListener ? 'fast' : 'node';
-          if (kind !== (l.protocol === 'http' || l.protocol === 'https' ? l.engine : 'tcp')) {
+          const kind = open instanceof TcpListener ? 'tcp-node' : open instanceof FastTcpListener ? 'tcp-fast' : open instanceof FastHttpListener ? 'fast' : 'node';
+          if (kind !== (l.protocol === 'http' || l.protocol === 'https' ? l.engine : `tcp-${uv === null ? 'node' : l.engine}`)) {
             this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
           }
           open.apply(l);
           continue;
         }
-        const listener = l.protocol === 'tcp' || l.protocol === 'tls-passthrough' ? new TcpListener(l, holder, this.deps.clock, this.log, this.workers)
+        const l4 = l.protocol === 'tcp' || l.protocol === 'tls-passthrough';
+        if (l4 && l.engine === 'fast' && uv === null) this.log.warn({ listener: l.name }, 'this Node lacks the libuv bindings of the fast L4 engine: serving with engine: node');
+        const listener = l4 ? (l.engine === 'fast' && uv !== null ? new FastTcpListener(l, holder, this.deps.clock, this.log, this.workers, uv) : new TcpListener(l, holder, this.deps.clock, this.log, this.workers))
           : l.engine === 'node' ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
             : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
         await listener.listen();

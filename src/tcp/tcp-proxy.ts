@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Service } from '../upstream/service.js';
-import type { Endpoint } from '../upstream/endpoint.js';
 import type { Clock } from '../util/clock.js';
+import { dialBackend, type Dial } from './backend-dial.js';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 
 /** The client end of an L4 connection, after any PROXY header from a front tier was read. */
@@ -16,72 +16,63 @@ export interface TcpClient {
   destination: { address: string; port: number };
 }
 
+/** net.connect with a connect timeout (the `engine: node` L4 path). */
+const dialNet: Dial<Socket> = (ep, timeoutMs, done) => {
+  const up = connect({ host: ep.host, port: ep.port, allowHalfOpen: true, noDelay: true });
+  up.setTimeout(timeoutMs);
+  const onTimeout = () => { up.destroy(); finish('ETIMEDOUT'); };
+  const onError = (err: NodeJS.ErrnoException) => finish(err.code ?? err.message);
+  const finish = (err: string | null) => {
+    up.off('timeout', onTimeout);
+    up.off('error', onError);
+    up.setTimeout(0);
+    done(err, err === null ? up : null);
+  };
+  up.once('timeout', onTimeout);
+  up.once('error', onError);
+  up.once('connect', () => finish(null));
+};
+
 /**
- * Pipes one client connection to a backend of `service`: pick (hashing the client address when
- * the service hashes on `client-ip`), connect with the service's connect timeout, retry the
- * connect on other backends (`retries.connectRetries`), optionally send a PROXY header, then
- * relay both ways with backpressure (`pipe`) and half-close: when one side ends its writing, the
- * other side's write half is ended and the opposite direction keeps flowing until it ends too.
- * `idleMs` of silence in both directions closes both.
+ * Pipes one client connection to a backend of `service` over net.Socket (see `dialBackend` for
+ * picking and retries): optionally sends a PROXY header, then relays both ways with backpressure
+ * (`pipe`) and half-close: when one side ends its writing, the other side's write half is ended
+ * and the opposite direction keeps flowing until it ends too. `idleMs` of silence in both
+ * directions closes both.
  */
 export function proxyTcp(client: TcpClient, service: Service, clock: Clock, log: Logger, idleMs: number): void {
-  const tried = new Set<Endpoint>();
   const hashKey = service.hashKey?.source === 'client-ip' ? client.source.address : undefined;
   const sock = client.socket;
   sock.pause();
   let closed = false;
   sock.once('close', () => { closed = true; });
-
-  const attempt = (n: number): void => {
-    if (closed) return;
-    const ep = service.pick({ attempt: n, hashKey, tried });
-    if (ep === undefined) {
-      log.debug({ service: service.name }, 'tcp: no usable backend');
-      sock.destroy();
-      return;
-    }
-    const started = clock.now();
-    ep.begin();
-    let connected = false;
-    let ended = false;
-    const end = (ok: boolean | null) => {
-      if (ended) return;
-      ended = true;
-      ep.end(clock.now() - started, clock);
-      if (ok !== null) service.recordOutcome(ep, ok);
-    };
-    const up = connect({ host: ep.host, port: ep.port, allowHalfOpen: true, noDelay: true });
-    up.setTimeout(service.config.timeouts.connect);
-    up.once('timeout', () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
-    up.once('error', (err: NodeJS.ErrnoException) => {
-      if (connected) { sock.destroy(); end(null); return; }
-      end(false);
-      tried.add(ep);
-      const retries = service.config.retries;
-      if (retries.enabled && n < retries.connectRetries) attempt(n + 1);
-      else { log.debug({ service: service.name, backend: ep.key, err: err.code }, 'tcp: connect failed'); sock.destroy(); }
-    });
-    up.once('connect', () => {
-      connected = true;
-      end(true); // the connect succeeded: that is the outcome breakers and ejection see for L4
-      ep.begin(); // …while the connection itself stays counted in flight until it closes
-      up.setTimeout(0);
-      if (closed) { up.destroy(); ep.end(0, clock); return; }
-      const p = service.config.sendProxyProtocol;
+  dialBackend(service, hashKey, clock, log, dialNet, {
+    clientGone: () => closed,
+    failed: () => sock.destroy(),
+    connected(up, _ep, finished) {
+      up.on('error', () => undefined); // until relay() takes over
+      if (closed) { up.destroy(); finished(); return; }
+      let header: Buffer | null;
       try {
-        if (p === 'v1') up.write(encodeProxyV1(client.source, client.destination));
-        else if (p === 'v2') up.write(encodeProxyV2(client.source, client.destination));
+        header = proxyHeader(service.config.sendProxyProtocol, client);
       } catch {
         // The client's address was unreadable (it reset before we looked): nothing to tell the backend.
-        up.destroy(); sock.destroy(); ep.end(0, clock);
+        up.destroy(); sock.destroy(); finished();
         return;
       }
+      if (header !== null) up.write(header);
       if (client.head.length > 0) up.write(client.head);
-      relay(sock, up, idleMs, () => ep.end(clock.now() - started, clock));
+      relay(sock, up, idleMs, finished);
       sock.resume();
-    });
-  };
-  attempt(0);
+    },
+  });
+}
+
+/** The PROXY header a service sends its backends, or null. Throws when an address is unusable. */
+export function proxyHeader(version: 'off' | 'v1' | 'v2', client: Pick<TcpClient, 'source' | 'destination'>): Buffer | null {
+  if (version === 'v1') return Buffer.from(encodeProxyV1(client.source, client.destination), 'latin1');
+  if (version === 'v2') return encodeProxyV2(client.source, client.destination);
+  return null;
 }
 
 /** Relays both ways with backpressure and half-close; `onDone` once both sockets are gone. */

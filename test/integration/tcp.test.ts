@@ -48,15 +48,35 @@ const hashingHandler = (s: Socket) => {
   s.on('error', () => undefined);
 };
 
+/** Streams SOURCE_BYTES (a known pattern) as fast as the connection takes them; counts what the kernel accepted. */
+const SOURCE_BYTES = 256 * 1024 * 1024;
+const sourceChunk = Buffer.alloc(1 << 16, 'abcdefghijklmnopqrstuvwxyz');
+let sourceAccepted = 0;
+const sourceHandler = (s: Socket) => {
+  let sent = 0;
+  s.on('error', () => undefined);
+  const pump = () => {
+    while (sent < SOURCE_BYTES) {
+      sent += sourceChunk.length;
+      const ok = s.write(sourceChunk, () => { sourceAccepted += sourceChunk.length; });
+      if (!ok) { s.once('drain', pump); return; }
+    }
+    s.end();
+  };
+  pump();
+};
+
 let hashing: TcpBackend;
+let source: TcpBackend;
 let proxyAware: TcpBackend;
 let sy: Switchyard;
-let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number };
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number };
 
 before(async () => {
   hashing = await tcpBackend(hashingHandler);
+  source = await tcpBackend(sourceHandler);
   proxyAware = await tcpBackend((s, src) => { s.end(`${src?.address}:${src?.port}`); }, true);
-  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort() };
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort() };
   const dead = await freePort();
   const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
     ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
@@ -69,8 +89,10 @@ before(async () => {
       listener('v2', ports.v2, 'aware-v2'),
       listener('front', ports.front, 'aware-v2', { acceptProxyProtocol: true }),
       listener('idle', ports.idle, 'hashing', { timeouts: { idle: '400ms' } }),
+      listener('source', ports.source, 'source'),
     ],
     services: {
+      source: { backends: [{ address: source.address }] },
       hashing: { backends: [{ address: hashing.address }] },
       flaky: { balancer: { algorithm: 'round-robin' }, backends: [{ address: `127.0.0.1:${dead}` }, { address: hashing.address }], outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
       'aware-v1': { backends: [{ address: proxyAware.address }], sendProxyProtocol: 'v1' },
@@ -82,6 +104,7 @@ before(async () => {
 after(async () => {
   await sy?.stop();
   await hashing.close();
+  await source.close();
   await proxyAware.close();
 });
 
@@ -116,6 +139,35 @@ test('1 GiB through an L4 listener: byte count and checksum equal; the answer ar
     pump();
   });
   assert.equal(text, `${GiB} ${sent.digest('hex')}`);
+});
+
+test('backpressure: a client that stops reading stops the backend (the proxy does not buffer the stream); then every byte arrives in order', { timeout: 120_000 }, async () => {
+  sourceAccepted = 0;
+  const s = connect({ port: ports.source, host: '127.0.0.1' });
+  s.pause();
+  s.on('error', () => undefined);
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  // Wait until the pipeline is full: the source's progress stops growing while nobody reads.
+  let last = -1;
+  for (let i = 0; i < 40 && sourceAccepted !== last; i++) {
+    last = sourceAccepted;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const stalledAt = sourceAccepted;
+  console.log(`backpressure: source stalled after ${(stalledAt / 2 ** 20).toFixed(1)} MiB of ${SOURCE_BYTES / 2 ** 20} MiB (kernel buffers on three sockets + one read buffer)`);
+  assert.ok(stalledAt < SOURCE_BYTES / 2, `the source got ${stalledAt} bytes out while the client read nothing: the proxy kept reading`);
+  const expected = createHash('sha1');
+  for (let i = 0; i < SOURCE_BYTES / sourceChunk.length; i++) expected.update(sourceChunk);
+  const got = createHash('sha1');
+  let n = 0;
+  await new Promise<void>((resolve, reject) => {
+    s.on('data', (d: Buffer) => { n += d.length; got.update(d); });
+    s.on('end', () => resolve());
+    s.on('error', reject);
+    s.resume();
+  });
+  assert.equal(n, SOURCE_BYTES);
+  assert.equal(got.digest('hex'), expected.digest('hex'));
 });
 
 test('many short connections each get their own answer', { timeout: 60_000 }, async () => {

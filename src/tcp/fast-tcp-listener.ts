@@ -1,0 +1,212 @@
+import { createServer, isIP, type Server } from 'node:net';
+import { lookup } from 'node:dns';
+import type { Logger } from 'pino';
+import { listenerCounters } from '../observe/stats.js';
+import type { ListenerConfig } from '../config/schema.js';
+import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { Clock } from '../util/clock.js';
+import { listenOn } from '../http/listen.js';
+import { dialBackend, type Dial } from './backend-dial.js';
+import { parseProxyHeader } from './proxy-protocol.js';
+import { parseClientHello } from './sni.js';
+import { proxyHeader } from './tcp-proxy.js';
+import { sniService } from './tcp-listener.js';
+import type { UvAddress, UvBindings, UvTcp } from './uv.js';
+import { UvConnection } from './uv-relay.js';
+
+type Address = { address: string; port: number };
+
+/** The listening handle as net.Server keeps it (a TCPWrap, or cluster's round-robin stand-in). */
+interface ServerHandle { onconnection: (err: number, client: UvTcp | undefined) => void }
+
+/**
+ * An L4 listener (`protocol: tcp` / `tls-passthrough`) on the fast engine: net.Server binds (so
+ * cluster sharing and listen errors work as everywhere else), then its accept callback is taken
+ * over and each accepted handle is relayed by `UvConnection` without ever becoming a net.Socket.
+ * Behaves like `TcpListener` (the net.Socket path): services are read from the current snapshot
+ * per connection, `acceptProxyProtocol` requires a PROXY header within `timeouts.header`,
+ * passthrough routes on the ClientHello's server name, `close` drains then cuts.
+ */
+export class FastTcpListener {
+  readonly name: string;
+  readonly address: string;
+  private config: ListenerConfig;
+  private readonly server: Server;
+  private readonly conns = new Set<UvConnection>();
+  private readonly counters;
+  private maxConnections = 1;
+  private drained: (() => void) | null = null;
+  private readonly dial: Dial<UvTcp>;
+
+  constructor(cfg: ListenerConfig, private readonly holder: SnapshotHolder, private readonly clock: Clock,
+    private readonly log: Logger, private readonly workers: number, private readonly uv: UvBindings) {
+    this.name = cfg.name;
+    this.address = cfg.address;
+    this.config = cfg;
+    this.counters = listenerCounters(cfg.name);
+    // net.Server only binds; connections never reach its own handler.
+    this.server = createServer(() => undefined);
+    this.dial = dialUv(uv);
+    this.apply(cfg);
+  }
+
+  apply(cfg: ListenerConfig): void {
+    this.config = cfg;
+    this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
+  }
+
+  async listen(): Promise<void> {
+    await listenOn(this.server, this.address, this.log, this.name);
+    const handle = (this.server as unknown as { _handle: ServerHandle | null })._handle;
+    if (handle === null || typeof handle.onconnection !== 'function') throw new Error('listening handle not found (this Node is not supported by the fast L4 engine; use engine: node)');
+    handle.onconnection = (err, client) => this.accept(err, client);
+  }
+
+  private accept(err: number, client: UvTcp | undefined): void {
+    if (err !== 0 || client === undefined) {
+      this.log.warn({ listener: this.name, err: this.uv.errname(err) }, 'tcp: accept failed');
+      return;
+    }
+    // late arrivals while draining are still served, like every other listener
+    if (this.conns.size >= this.maxConnections) { client.close(); return; }
+    const conn = new UvConnection(this.uv, client, (c) => this.closed(c));
+    this.conns.add(conn);
+    this.counters.accepted++;
+    this.counters.active++;
+    client.setNoDelay(true);
+    if (this.config.acceptProxyProtocol) this.readProxyHeader(conn);
+    else this.start(conn, undefined, undefined);
+  }
+
+  private closed(c: UvConnection): void {
+    this.counters.active--;
+    this.counters.bytesIn += c.client.bytesRead;
+    this.counters.bytesOut += c.client.bytesWritten;
+    this.conns.delete(c);
+    if (this.conns.size === 0) this.drained?.();
+  }
+
+  /** Reads the front tier's PROXY header; anything malformed or late closes the connection. */
+  private readProxyHeader(conn: UvConnection): void {
+    conn.readPrelude(this.config.timeouts.header, (buf) => {
+      const r = parseProxyHeader(buf);
+      if (r.kind === 'incomplete') return false;
+      if (r.kind !== 'ok') {
+        this.log.debug({ listener: this.name, reason: r.kind === 'invalid' ? r.reason : 'no PROXY header' }, 'tcp: PROXY header refused');
+        conn.destroy();
+        return true;
+      }
+      conn.head = buf.subarray(r.headerLength);
+      // The decision is made after the prelude reader stopped reading.
+      queueMicrotask(() => this.start(conn, r.source, r.destination));
+      return true;
+    });
+  }
+
+  private start(conn: UvConnection, source: Address | undefined, destination: Address | undefined): void {
+    if (conn.closed) return;
+    if (this.config.protocol === 'tls-passthrough') { this.readClientHello(conn, source, destination); return; }
+    this.proxyTo(this.config.service, conn, source, destination);
+  }
+
+  /**
+   * TLS passthrough: peeks the ClientHello (kept byte for byte and sent on first), routes on its
+   * server name, never decrypts. A malformed, truncated or late hello closes the connection.
+   */
+  private readClientHello(conn: UvConnection, source: Address | undefined, destination: Address | undefined): void {
+    const decide = (buf: Buffer): boolean => {
+      const r = parseClientHello(buf);
+      if (r.kind === 'incomplete') return false;
+      if (r.kind === 'invalid') {
+        this.log.debug({ listener: this.name, reason: r.reason }, 'tls-passthrough: invalid ClientHello');
+        conn.destroy();
+        return true;
+      }
+      this.proxyTo(sniService(this.config, r.serverName), conn, source, destination);
+      return true;
+    };
+    if (conn.head.length > 0 && decide(conn.head)) return;
+    conn.readPrelude(this.config.timeouts.header, decide);
+  }
+
+  private proxyTo(serviceName: string | undefined, conn: UvConnection, source: Address | undefined, destination: Address | undefined): void {
+    if (conn.closed) return;
+    const service = serviceName === undefined ? undefined : this.holder.current.services.get(serviceName);
+    if (service === undefined) { conn.destroy(); return; }
+    const client = conn.client;
+    // Addresses cost a syscall each: read only when hashing on them or telling the backend.
+    const src = () => source ??= address(client, 'getpeername');
+    const hashKey = service.hashKey?.source === 'client-ip' ? src()?.address : undefined;
+    const sendProxy = service.config.sendProxyProtocol;
+    const idleMs = this.config.timeouts.idle;
+    dialBackend(service, hashKey, this.clock, this.log, this.dial, {
+      clientGone: () => conn.closed,
+      failed: () => conn.destroy(),
+      connected: (up, _ep, finished) => {
+        up.setNoDelay(true);
+        if (conn.closed) { up.close(); finished(); return; }
+        conn.onFinished(finished);
+        let first: Uint8Array | null = conn.head.length > 0 ? conn.head : null;
+        if (sendProxy !== 'off') {
+          const s = src();
+          const d = destination ?? address(client, 'getsockname');
+          // The client's address was unreadable (it reset before we looked): nothing to tell the backend.
+          if (s === undefined || d === undefined) { up.close(); conn.destroy(); return; }
+          const header = proxyHeader(sendProxy, { source: s, destination: d });
+          first = header === null ? first : first === null ? header : Buffer.concat([header, first]);
+        }
+        conn.relay(up, first, idleMs);
+      },
+    });
+  }
+
+  /** Stops accepting; open connections may finish for `drainMs`, then they are cut. */
+  async close(drainMs: number): Promise<void> {
+    this.server.close();
+    if (this.conns.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { this.drained = resolve; }),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const c of [...this.conns]) c.destroy();
+  }
+}
+
+/** The socket's peer or local address (IPv4-mapped IPv6 shown as IPv4), or undefined when unreadable. */
+function address(h: UvTcp, which: 'getpeername' | 'getsockname'): Address | undefined {
+  const out: UvAddress = {};
+  if (h[which](out) !== 0 || out.address === undefined) return undefined;
+  const a = out.address;
+  return { address: a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a, port: out.port ?? 0 };
+}
+
+/** Connects a raw TCP handle to a backend (resolving a host name first) within `timeoutMs`. */
+function dialUv(uv: UvBindings): Dial<UvTcp> {
+  return (ep, timeoutMs, done) => {
+    const up = uv.newSocket();
+    let settled = false;
+    const settle = (err: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err !== null) up.close();
+      done(err, err === null ? up : null);
+    };
+    const timer = setTimeout(settle, timeoutMs, 'ETIMEDOUT');
+    const connectTo = (ip: string, family: number) => {
+      if (settled) return;
+      const req = uv.newConnectReq();
+      req.oncomplete = (status) => settle(status < 0 ? uv.errname(status) : null);
+      req.address = ip;
+      req.port = ep.port;
+      const err = family === 6 ? up.connect6(req, ip, ep.port) : up.connect(req, ip, ep.port);
+      if (err !== 0) settle(uv.errname(err));
+    };
+    const family = isIP(ep.host);
+    if (family !== 0) { connectTo(ep.host, family); return; }
+    lookup(ep.host, (err, ip, fam) => (err ? settle(err.code ?? 'ENOTFOUND') : connectTo(ip, fam)));
+  };
+}

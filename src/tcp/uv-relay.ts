@@ -1,0 +1,241 @@
+import { performance } from 'node:perf_hooks';
+import type { UvBindings, UvShutdownReq, UvTcp, UvWriteReq } from './uv.js';
+
+/** Size of a bulk side's read buffer (libuv's own read size: Node asks for 64 KiB per read). */
+const BUFFER_SIZE = 64 * 1024;
+/** A read at least this large marks a side as bulk: it gets its own pooled read buffer. */
+const BULK_READ = 16 * 1024;
+/** Read buffers of closed connections, kept for the next ones (at most MAX_SPARE). */
+const spare: Buffer[] = [];
+const MAX_SPARE = 1024;
+
+function takeBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(BUFFER_SIZE);
+}
+
+function giveBack(b: Buffer | null): void {
+  if (b !== null && spare.length < MAX_SPARE) spare.push(b);
+}
+
+/** A handle taking part in a relay: its connection, the other side, and its end-of-stream state. */
+interface Side extends UvTcp {
+  conn: UvConnection;
+  peer: Side | null;
+  /** We read this side's EOF: nothing more comes from it. */
+  eof: boolean;
+  /** Reading from this side is stopped until its last read is written out (its buffer is in use). */
+  paused: boolean;
+  /** Where this side's reads land during the relay (see `relay`). */
+  buf: Buffer | null;
+}
+
+interface SideReq { handle: Side }
+
+/**
+ * One L4 connection on raw libuv handles (see `uv.ts` for why): the client, a prelude read before
+ * a backend is chosen (PROXY header, ClientHello), then a relay both ways to the upstream with
+ * backpressure (reading a side stops while a write of its bytes is queued), half-close (one
+ * side's EOF shuts down the other side's write half; the opposite direction keeps flowing), and an
+ * idle timeout over both directions. Errors on either side close both.
+ *
+ * Hot path: the read/write callbacks are shared functions finding their connection on the handle,
+ * so a connection costs two handles, this object and one timer.
+ */
+export class UvConnection {
+  readonly client: Side;
+  up: Side | null = null;
+  closed = false;
+  /** Bytes read from the client before the relay started (prelude), sent upstream first. */
+  head: Buffer = EMPTY;
+  /** performance.now() of the last read on either side. */
+  lastIo = 0;
+  private idleMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private prelude: ((head: Buffer) => boolean) | null = null;
+  private finished: (() => void) | null = null;
+
+  /** `onClose` runs once, before the handles are closed (byte counters are still readable). */
+  constructor(readonly uv: UvBindings, client: UvTcp, private readonly onClose: (c: UvConnection) => void) {
+    this.client = asSide(client, this);
+  }
+
+  /** `f` runs once when the connection closes (after `onClose`): the backend's in-flight count. */
+  onFinished(f: () => void): void {
+    this.finished = f;
+  }
+
+  /**
+   * Reads from the client until `decide(head)` returns true (it has what it needs, or it closed
+   * the connection). A client that ends, fails or stays silent for `timeoutMs` is closed.
+   */
+  readPrelude(timeoutMs: number, decide: (head: Buffer) => boolean): void {
+    this.prelude = decide;
+    this.client.onread = onPreludeRead;
+    this.timer = setTimeout(closeOnTimer, timeoutMs, this);
+    if (this.client.readStart() !== 0) this.destroy();
+  }
+
+  /** Called by the prelude reader; stops reading once `decide` is satisfied. */
+  preludeBytes(chunk: Buffer): void {
+    this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
+    if (!this.prelude!(this.head) || this.closed) return;
+    this.prelude = null;
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    this.client.readStop();
+  }
+
+  /**
+   * Relays between the client and `upstream` (connected), after writing `first` (PROXY header,
+   * prelude bytes) upstream. `idleMs` 0: no idle timeout.
+   */
+  relay(upstream: UvTcp, first: Uint8Array | null, idleMs: number): void {
+    if (this.closed) { upstream.close(); return; }
+    const up = asSide(upstream, this);
+    this.up = up;
+    up.peer = this.client;
+    this.client.peer = up;
+    this.client.onread = onRelayRead;
+    up.onread = onRelayRead;
+    if (first !== null && first.length > 0) this.write(up, this.client, first);
+    if (this.closed) return;
+    this.lastIo = performance.now();
+    this.idleMs = idleMs;
+    if (idleMs > 0) this.timer = setTimeout(onIdleTimer, idleMs, this);
+    if ((!this.client.paused && this.client.readStart() !== 0) || up.readStart() !== 0) this.destroy();
+  }
+
+  /**
+   * Writes `data` (read from `src`) to `dst`. When the kernel did not take it all at once, libuv
+   * goes on writing from that memory (`src`'s pooled buffer, for a bulk side): reading `src` stops
+   * until the write is done, which is also the backpressure.
+   */
+  write(dst: Side, src: Side, data: Uint8Array): void {
+    const req = this.uv.newWriteReq() as UvWriteReq & SideReq;
+    req.handle = dst;
+    req.oncomplete = onWriteDone;
+    req.async = false;
+    req.buffer = data;
+    if (dst.writeBuffer(req, data) !== 0) { this.destroy(); return; }
+    if (this.uv.lastWriteWasAsync() && !src.paused) {
+      src.paused = true;
+      src.readStop();
+    }
+  }
+
+  /** `src` ended (UV_EOF) or failed (any other negative code). */
+  readEnded(src: Side, code: number): void {
+    if (code !== this.uv.UV_EOF) { this.destroy(); return; }
+    src.eof = true;
+    const dst = src.peer!;
+    if (this.tryFinish()) return;
+    // Pass the EOF on: libuv shuts dst's write half once its queued writes are out.
+    const req = this.uv.newShutdownReq() as UvShutdownReq & SideReq;
+    req.handle = dst;
+    req.oncomplete = onShutdownDone;
+    if (dst.shutdown(req) !== 0) this.destroy();
+  }
+
+  /**
+   * Both sides ended and nothing is queued: close both. close(2) then sends what the kernel still
+   * holds and a FIN, so the last EOF needs no shutdown of its own (one syscall less per connection).
+   */
+  tryFinish(): boolean {
+    const a = this.client;
+    const b = this.up;
+    if (b === null || !a.eof || !b.eof || a.writeQueueSize !== 0 || b.writeQueueSize !== 0) return false;
+    this.destroy();
+    return true;
+  }
+
+  /** Closes both sides now (errors, timeouts, the end of a drain, or a finished relay). */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    this.onClose(this);
+    this.finished?.();
+    this.client.close();
+    this.up?.close();
+    // Closed handles read no more and their queued writes are cancelled: the buffers are free.
+    giveBack(this.client.buf);
+    giveBack(this.up?.buf ?? null);
+    this.client.buf = null;
+    if (this.up !== null) this.up.buf = null;
+  }
+
+  /** The idle timer fired: close when silent long enough, else wait for the rest. */
+  idleCheck(): void {
+    this.timer = null;
+    if (this.closed) return;
+    const silent = performance.now() - this.lastIo;
+    if (silent >= this.idleMs - 1) { this.destroy(); return; }
+    this.timer = setTimeout(onIdleTimer, Math.ceil(this.idleMs - silent), this);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function asSide(h: UvTcp, conn: UvConnection): Side {
+  const s = h as Side;
+  s.conn = conn;
+  s.peer = null;
+  s.eof = false;
+  s.paused = false;
+  s.buf = null;
+  return s;
+}
+
+function onPreludeRead(this: UvTcp, buffer: ArrayBuffer | undefined): void {
+  const side = this as Side;
+  const conn = side.conn;
+  const n = conn.uv.readResult();
+  if (n > 0) conn.preludeBytes(Buffer.from(buffer!, conn.uv.readOffset(), n));
+  else if (n < 0) conn.destroy(); // ended or failed before it said enough
+}
+
+function onRelayRead(this: UvTcp, buffer: ArrayBuffer | undefined): void {
+  const side = this as Side;
+  const conn = side.conn;
+  const n = conn.uv.readResult();
+  if (n > 0) {
+    conn.lastIo = performance.now();
+    if (side.buf !== null) { conn.write(side.peer!, side, side.buf.subarray(0, n)); return; }
+    conn.write(side.peer!, side, new Uint8Array(buffer!, conn.uv.readOffset(), n));
+    // A bulk stream: from now on its reads land in a pooled buffer instead of a fresh 64 KiB
+    // allocation each (that churn — malloc trimming, page faults, external-memory GCs — halved
+    // bulk throughput). Quiet and short connections never hold one.
+    if (n >= BULK_READ) {
+      side.buf = takeBuffer();
+      side.useUserBuffer(side.buf);
+    }
+  } else if (n < 0) conn.readEnded(side, n);
+}
+
+function onWriteDone(this: SideReq & UvWriteReq, status: number): void {
+  const dst = this.handle;
+  this.buffer = null;
+  const conn = dst.conn;
+  if (conn.closed) return;
+  if (status < 0) { conn.destroy(); return; }
+  const src = dst.peer!;
+  if (src.paused && dst.writeQueueSize === 0) {
+    src.paused = false;
+    if (src.readStart() !== 0) { conn.destroy(); return; }
+  }
+  conn.tryFinish();
+}
+
+function onShutdownDone(this: SideReq & UvShutdownReq, status: number): void {
+  const conn = this.handle.conn;
+  if (conn.closed) return;
+  if (status < 0) { conn.destroy(); return; }
+  conn.tryFinish();
+}
+
+function onIdleTimer(conn: UvConnection): void {
+  conn.idleCheck();
+}
+
+function closeOnTimer(conn: UvConnection): void {
+  conn.destroy();
+}
