@@ -1,10 +1,14 @@
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CertificateStore, type TlsSettings } from './certificates.js';
 import { resumptionServerOptions } from './session-cache.js';
 import { tlsHandshakes } from '../observe/stats.js';
 import type { FleetResumption } from './resumption.js';
+import { acceptWithoutNetSocket } from './tls-accept.js';
+
+/** Node's default for tls.Server (a client that never completes its handshake is closed then). */
+const HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /** What the TLS front hands a connection to, by the protocol ALPN settled on. */
 export interface TlsFrontHandlers {
@@ -23,6 +27,7 @@ export class TlsFront {
   private readonly certs: CertificateStore;
 
   private resumption: FleetResumption | null = null;
+  private readonly sni: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 
   constructor(settings: TlsSettings, http2: boolean, private readonly listener: string, log: Logger, handlers: TlsFrontHandlers,
     resumption: FleetResumption | null) {
@@ -40,10 +45,13 @@ export class TlsFront {
         log.info({ listener }, 'certificates reloaded');
       });
     const first = settings.certificates[0];
+    this.sni = (name, cb) => cb(null, this.certs.contextFor(name));
     server = createTlsServer({
       cert: readFileSync(first.cert), key: readFileSync(first.key), minVersion: settings.minVersion, ciphers: settings.ciphers,
       ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
-      SNICallback: (name, cb) => cb(null, this.certs.contextFor(name)),
+      noDelay: true, // on the accepted TCP handle, before TLS wraps it
+      SNICallback: this.sni,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       ...resume,
     }, (socket: TLSSocket) => {
       if (socket.isSessionReused()) tlsHandshakes.resumed++; else tlsHandshakes.full++;
@@ -54,6 +62,14 @@ export class TlsFront {
     this.server = server;
     this.certs.watch();
     this.setResumption(resumption);
+  }
+
+  /**
+   * Once listening (fast engine): TLS sockets are made straight from accepted handles, without
+   * the intermediate net.Socket (see tls-accept.ts). False when this Node cannot.
+   */
+  acceptDirect(): boolean {
+    return acceptWithoutNetSocket(this.server, this.sni, HANDSHAKE_TIMEOUT_MS);
   }
 
   /** Attaches the fleet's shared session cache and ticket keys (null: this process's own only). */

@@ -99,8 +99,9 @@ export class FastHttpListener implements ConnectionContext {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  listen(): Promise<void> {
-    return listenOn(this.server, this.address, this.log, this.name);
+  async listen(): Promise<void> {
+    await listenOn(this.server, this.address, this.log, this.name);
+    this.tls?.acceptDirect();
   }
 
 

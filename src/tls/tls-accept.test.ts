@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, createSecureContext, createServer, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { acceptWithoutNetSocket, canAcceptWithoutNetSocket } from './tls-accept.js';
+
+/*
+ * The accept takeover: TLS sockets made straight from accepted handles must behave as tls.Server's
+ * own (handshake, SNI, ALPN, resumption, data both ways, close), and the takeover must really be
+ * in place on the Node the project supports (else the fast engine silently loses it).
+ */
+
+function certificate(dir: string, name: string): { cert: Buffer; key: Buffer } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { stdio: 'ignore' });
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption; no "connection" event', async () => {
+  assert.ok(canAcceptWithoutNetSocket, 'this Node lacks the TLSSocket internals the fast engine uses');
+  const dir = mkdtempSync(join(tmpdir(), 'swy-tls-accept-'));
+  try {
+    const a = certificate(dir, 'a.test');
+    const b = certificate(dir, 'b.test');
+    const contexts = { 'b.test': createSecureContext(b) };
+    const sni = (name: string, cb: (err: Error | null, ctx?: ReturnType<typeof createSecureContext>) => void) => cb(null, contexts[name as 'b.test']);
+    let netConnections = 0;
+    const server = createServer({ ...a, ALPNProtocols: ['h2', 'http/1.1'], SNICallback: sni }, (s: TLSSocket) => {
+      s.on('data', (d: Buffer) => s.write(`${s.alpnProtocol}:${s.servername}:${d.toString()}`));
+      s.on('end', () => s.end());
+    });
+    server.on('connection', () => { netConnections++; });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    assert.equal(acceptWithoutNetSocket(server, sni, 10_000), true);
+    const port = (server.address() as AddressInfo).port;
+
+    const talk = (servername: string, session?: Buffer) => new Promise<{ text: string; subject: string; reused: boolean; session?: Buffer }>((resolve, reject) => {
+      let saved: Buffer | undefined;
+      const c = connect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], maxVersion: 'TLSv1.2', session });
+      let text = '';
+      c.on('session', (s: Buffer) => { saved = s; });
+      c.on('secureConnect', () => c.end('ping'));
+      c.on('data', (d: Buffer) => { text += d.toString(); });
+      c.on('end', () => resolve({ text, subject: String(c.getPeerCertificate().subject?.CN), reused: c.isSessionReused(), session: saved ?? session }));
+      c.on('error', reject);
+    });
+    const first = await talk('b.test');
+    assert.equal(first.text, 'http/1.1:b.test:ping');
+    assert.equal(first.subject, 'b.test');
+    const other = await talk('a.test');
+    assert.equal(other.subject, 'a.test', 'no SNI context for a.test: the default certificate');
+    const again = await talk('b.test', first.session);
+    assert.equal(again.reused, true, 'a TLS 1.2 session resumes');
+    // (a resumed TLS 1.2 session reports no server name, with or without the takeover)
+    assert.match(again.text, /^http\/1\.1:.*:ping$/);
+    assert.equal(netConnections, 0, 'connections went through the takeover, not tls.Server\'s net.Socket path');
+
+    // A client that is not TLS at all: its connection alone is closed.
+    const { connect: tcp } = await import('node:net');
+    await new Promise<void>((resolve) => {
+      const s = tcp({ port, host: '127.0.0.1' }, () => s.write('GET / HTTP/1.1\r\n\r\n'));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve());
+    });
+    assert.equal((await talk('b.test')).text, 'http/1.1:b.test:ping');
+    await new Promise<void>((r) => server.close(() => r()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
