@@ -71,9 +71,20 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     socket.on('data', this.onData);
     socket.on('error', () => undefined);
     socket.on('close', this.onClose);
+    socket.once('end', this.onEnd);
     this.idleDeadline();
     track(this);
   }
+
+  /**
+   * The client ended its side. With nothing in progress there is nothing left to say: close now
+   * instead of letting the socket end ours (on TLS that is a close_notify, an encrypted write and a
+   * shutdown — a tenth of a short TLS connection's CPU). Otherwise Node ends our side as usual.
+   */
+  private readonly onEnd = (): void => {
+    // (writableLength 0: every byte of the last response is with the kernel, which still sends it)
+    if (this.phase === 'idle' && this.active === null && this.queue.length === 0 && !this.waitingSlot && this.socket.writableLength === 0) this.socket.destroy();
+  };
 
   get draining(): boolean { return this.ctx.draining || this.closing; }
 
