@@ -101,7 +101,7 @@ export class FastHttpListener implements ConnectionContext {
 
   async listen(): Promise<void> {
     await listenOn(this.server, this.address, this.log, this.name);
-    this.tls?.acceptDirect();
+    if (this.tls !== null && !this.tls.acceptDirect()) this.log.debug({ listener: this.name }, 'tls: this Node keeps tls.Server\'s own accept path');
   }
 
 
