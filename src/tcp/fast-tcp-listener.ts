@@ -13,6 +13,7 @@ import { proxyHeader } from './tcp-proxy.js';
 import { sniService } from './tcp-listener.js';
 import type { UvAddress, UvBindings, UvTcp } from './uv.js';
 import { UvConnection } from './uv-relay.js';
+import { tick, track, untrack, type Timed } from '../util/deadlines.js';
 
 type Address = { address: string; port: number };
 
@@ -185,28 +186,56 @@ function address(h: UvTcp, which: 'getpeername' | 'getsockname'): Address | unde
 
 /** Connects a raw TCP handle to a backend (resolving a host name first) within `timeoutMs`. */
 function dialUv(uv: UvBindings): Dial<UvTcp> {
-  return (ep, timeoutMs, done) => {
-    const up = uv.newSocket();
-    let settled = false;
-    const settle = (err: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err !== null) up.close();
-      done(err, err === null ? up : null);
-    };
-    const timer = setTimeout(settle, timeoutMs, 'ETIMEDOUT');
-    const connectTo = (ip: string, family: number) => {
-      if (settled) return;
-      const req = uv.newConnectReq();
-      req.oncomplete = (status) => settle(status < 0 ? uv.errname(status) : null);
-      req.address = ip;
-      req.port = ep.port;
-      const err = family === 6 ? up.connect6(req, ip, ep.port) : up.connect(req, ip, ep.port);
-      if (err !== 0) settle(uv.errname(err));
-    };
-    const family = isIP(ep.host);
-    if (family !== 0) { connectTo(ep.host, family); return; }
-    lookup(ep.host, (err, ip, fam) => (err ? settle(err.code ?? 'ENOTFOUND') : connectTo(ip, fam)));
-  };
+  return (ep, timeoutMs, done) => new UvDial(uv, ep.host, ep.port, timeoutMs, done);
+}
+
+type ConnectReq = ReturnType<UvBindings['newConnectReq']> & { dial: UvDial };
+
+/** One connect attempt; its timeout is a deadline on the shared sweep, not a timer of its own. */
+class UvDial implements Timed {
+  readonly up: UvTcp;
+  deadline: number;
+  private settled = false;
+
+  constructor(private readonly uv: UvBindings, host: string, private readonly port: number, timeoutMs: number,
+    private readonly done: (err: string | null, up: UvTcp | null) => void) {
+    this.up = uv.newSocket();
+    this.deadline = tick() + timeoutMs;
+    track(this);
+    const family = isIP(host);
+    if (family !== 0) { this.connect(host, family); return; }
+    lookup(host, (err, ip, fam) => (err ? this.settle(err.code ?? 'ENOTFOUND') : this.connect(ip, fam)));
+  }
+
+  private connect(ip: string, family: number): void {
+    if (this.settled) return;
+    const req = this.uv.newConnectReq() as ConnectReq;
+    req.dial = this;
+    req.oncomplete = onConnectDone;
+    req.address = ip;
+    req.port = this.port;
+    const err = family === 6 ? this.up.connect6(req, ip, this.port) : this.up.connect(req, ip, this.port);
+    if (err !== 0) this.settle(this.uv.errname(err));
+  }
+
+  onDeadline(): void {
+    this.settle('ETIMEDOUT');
+  }
+
+  /** libuv finished the connect (0, or a negative error code). */
+  connectDone(status: number): void {
+    this.settle(status < 0 ? this.uv.errname(status) : null);
+  }
+
+  private settle(err: string | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    untrack(this);
+    if (err !== null) this.up.close();
+    this.done(err, err === null ? this.up : null);
+  }
+}
+
+function onConnectDone(this: ConnectReq, status: number): void {
+  this.dial.connectDone(status);
 }

@@ -1,5 +1,8 @@
-import { performance } from 'node:perf_hooks';
+import { now, tick, track, untrack, type Timed } from '../util/deadlines.js';
 import type { UvBindings, UvShutdownReq, UvTcp, UvWriteReq } from './uv.js';
+
+/** The deadline sweep's resolution: an idle connection is closed 0–200 ms after `idleMs`, never before. */
+const SWEEP_MS = 100;
 
 /** Size of a bulk side's read buffer (libuv's own read size: Node asks for 64 KiB per read). */
 const BUFFER_SIZE = 64 * 1024;
@@ -39,18 +42,21 @@ interface SideReq { handle: Side }
  * idle timeout over both directions. Errors on either side close both.
  *
  * Hot path: the read/write callbacks are shared functions finding their connection on the handle,
- * so a connection costs two handles, this object and one timer.
+ * and timeouts are deadlines on the shared sweep (a read only stores the coarse clock), so a
+ * connection costs two handles and this object.
  */
-export class UvConnection {
+export class UvConnection implements Timed {
   readonly client: Side;
   up: Side | null = null;
   closed = false;
   /** Bytes read from the client before the relay started (prelude), sent upstream first. */
   head: Buffer = EMPTY;
-  /** performance.now() of the last read on either side. */
+  /** The coarse clock (deadlines.ts) at the last read on either side. */
   lastIo = 0;
+  /** When the sweep looks at this connection (prelude timeout, or the idle check); 0: never. */
+  deadline = 0;
   private idleMs = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private tracked = false;
   private prelude: ((head: Buffer) => boolean) | null = null;
   private finished: (() => void) | null = null;
 
@@ -71,7 +77,8 @@ export class UvConnection {
   readPrelude(timeoutMs: number, decide: (head: Buffer) => boolean): void {
     this.prelude = decide;
     this.client.onread = onPreludeRead;
-    this.timer = setTimeout(closeOnTimer, timeoutMs, this);
+    this.deadline = tick() + timeoutMs;
+    this.track();
     if (this.client.readStart() !== 0) this.destroy();
   }
 
@@ -80,7 +87,7 @@ export class UvConnection {
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
     if (!this.prelude!(this.head) || this.closed) return;
     this.prelude = null;
-    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    this.deadline = 0;
     this.client.readStop();
   }
 
@@ -98,9 +105,9 @@ export class UvConnection {
     up.onread = onRelayRead;
     if (first !== null && first.length > 0) this.write(up, this.client, first);
     if (this.closed) return;
-    this.lastIo = performance.now();
+    this.lastIo = tick();
     this.idleMs = idleMs;
-    if (idleMs > 0) this.timer = setTimeout(onIdleTimer, idleMs, this);
+    if (idleMs > 0) { this.deadline = this.lastIo + idleMs + SWEEP_MS; this.track(); }
     if ((!this.client.paused && this.client.readStart() !== 0) || up.readStart() !== 0) this.destroy();
   }
 
@@ -151,7 +158,7 @@ export class UvConnection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    if (this.tracked) untrack(this);
     this.onClose(this);
     this.finished?.();
     this.client.close();
@@ -163,13 +170,18 @@ export class UvConnection {
     if (this.up !== null) this.up.buf = null;
   }
 
-  /** The idle timer fired: close when silent long enough, else wait for the rest. */
-  idleCheck(): void {
-    this.timer = null;
+  private track(): void {
+    if (!this.tracked) { this.tracked = true; track(this); }
+  }
+
+  /**
+   * The sweep reached the deadline: a prelude that is late closes; otherwise close when silent
+   * long enough (`lastIo` is up to one sweep old, hence the margin), else look again later.
+   */
+  onDeadline(): void {
     if (this.closed) return;
-    const silent = performance.now() - this.lastIo;
-    if (silent >= this.idleMs - 1) { this.destroy(); return; }
-    this.timer = setTimeout(onIdleTimer, Math.ceil(this.idleMs - silent), this);
+    if (this.prelude !== null || now() - this.lastIo >= this.idleMs + SWEEP_MS) { this.destroy(); return; }
+    this.deadline = this.lastIo + this.idleMs + SWEEP_MS;
   }
 }
 
@@ -198,7 +210,7 @@ function onRelayRead(this: UvTcp, buffer: ArrayBuffer | undefined): void {
   const conn = side.conn;
   const n = conn.uv.readResult();
   if (n > 0) {
-    conn.lastIo = performance.now();
+    conn.lastIo = now();
     if (side.buf !== null) { conn.write(side.peer!, side, side.buf.subarray(0, n)); return; }
     conn.write(side.peer!, side, new Uint8Array(buffer!, conn.uv.readOffset(), n));
     // A bulk stream: from now on its reads land in a pooled buffer instead of a fresh 64 KiB
@@ -230,12 +242,4 @@ function onShutdownDone(this: SideReq & UvShutdownReq, status: number): void {
   if (conn.closed) return;
   if (status < 0) { conn.destroy(); return; }
   conn.tryFinish();
-}
-
-function onIdleTimer(conn: UvConnection): void {
-  conn.idleCheck();
-}
-
-function closeOnTimer(conn: UvConnection): void {
-  conn.destroy();
 }

@@ -2,6 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startSwitchyard, freePort, type Switchyard } from './harness.js';
 import { parseProxyHeader, encodeProxyV1 } from '../../src/tcp/proxy-protocol.js';
 
@@ -66,17 +67,33 @@ const sourceHandler = (s: Socket) => {
   pump();
 };
 
+/**
+ * A backend that never completes a connect: a listening socket (backlog 0) that never accepts,
+ * its queue filled by one connection, so the kernel drops further SYNs.
+ */
+async function blackhole(): Promise<{ address: string; stop(): void; filler: Socket }> {
+  const py = 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n';
+  const child: ChildProcess = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const filler = connect({ port, host: '127.0.0.1' });
+  filler.on('error', () => undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  return { address: `127.0.0.1:${port}`, filler, stop: () => { filler.destroy(); child.kill(); } };
+}
+
 let hashing: TcpBackend;
 let source: TcpBackend;
+let hole: Awaited<ReturnType<typeof blackhole>>;
 let proxyAware: TcpBackend;
 let sy: Switchyard;
-let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number };
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number; hole: number };
 
 before(async () => {
   hashing = await tcpBackend(hashingHandler);
   source = await tcpBackend(sourceHandler);
+  hole = await blackhole();
   proxyAware = await tcpBackend((s, src) => { s.end(`${src?.address}:${src?.port}`); }, true);
-  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort() };
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort(), hole: await freePort() };
   const dead = await freePort();
   const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
     ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
@@ -90,8 +107,10 @@ before(async () => {
       listener('front', ports.front, 'aware-v2', { acceptProxyProtocol: true }),
       listener('idle', ports.idle, 'hashing', { timeouts: { idle: '400ms' } }),
       listener('source', ports.source, 'source'),
+      listener('hole', ports.hole, 'hole'),
     ],
     services: {
+      hole: { backends: [{ address: hole.address }], timeouts: { connect: '300ms' }, retries: { enabled: false }, outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
       source: { backends: [{ address: source.address }] },
       hashing: { backends: [{ address: hashing.address }] },
       flaky: { balancer: { algorithm: 'round-robin' }, backends: [{ address: `127.0.0.1:${dead}` }, { address: hashing.address }], outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
@@ -105,6 +124,7 @@ after(async () => {
   await sy?.stop();
   await hashing.close();
   await source.close();
+  hole.stop();
   await proxyAware.close();
 });
 
@@ -168,6 +188,18 @@ test('backpressure: a client that stops reading stops the backend (the proxy doe
   });
   assert.equal(n, SOURCE_BYTES);
   assert.equal(got.digest('hex'), expected.digest('hex'));
+});
+
+test('a backend connect that never completes is given up after timeouts.connect: the client is closed', { timeout: 30_000 }, async () => {
+  for (let i = 0; i < 2; i++) {
+    const t0 = Date.now();
+    const s = connect({ port: ports.hole, host: '127.0.0.1' });
+    s.on('error', () => undefined);
+    s.resume();
+    await new Promise<void>((r) => s.once('close', () => r()));
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 250 && ms < 3000, `closed after ${ms} ms (connect timeout 300 ms)`);
+  }
 });
 
 test('many short connections each get their own answer', { timeout: 60_000 }, async () => {

@@ -10,7 +10,7 @@ import { logAccess } from '../../observe/access-log.js';
 import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
-import { tick, track, untrack, type Timed } from './deadlines.js';
+import { tick, track, untrack, type Timed } from '../../util/deadlines.js';
 import type { H1Pool } from './h1-pool.js';
 import type { RoutedRequest } from '../proxy.js';
 import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { createParser, type NativeParser, type ParserCallbacks } from './native-parser.js';
-import { now, track, untrack, type Timed } from './deadlines.js';
+import { now, track, untrack, type Timed } from '../../util/deadlines.js';
 
 /*
  * Keep-alive HTTP/1.1 connections to one backend for the fast path: the upstream half of

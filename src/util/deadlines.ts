@@ -1,7 +1,8 @@
 /**
- * One coarse timer for every timeout of the fast path (client head/request/idle, upstream
- * connect/response/body/idle): items register once and set `deadline` (ms, 0 = none) as their
- * phase changes; a 100 ms sweep fires the ones that passed. No timer is armed per request.
+ * One coarse timer for every timeout of the fast engines (client head/request/idle, upstream
+ * connect/response/body/idle; L4 connect, prelude and idle): items register once and set
+ * `deadline` (ms, 0 = none) as their phase changes; a 100 ms sweep fires the ones that passed.
+ * No timer is armed per request or connection.
  */
 export interface Timed {
   deadline: number;
