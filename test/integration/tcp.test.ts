@@ -68,17 +68,17 @@ const sourceHandler = (s: Socket) => {
 };
 
 /**
- * A backend that never completes a connect: a listening socket (backlog 0) that never accepts,
- * its queue filled by one connection, so the kernel drops further SYNs.
+ * A backend that never completes a connect: a listening socket (backlog 1) in a process that is
+ * stopped, so nothing accepts; a few connections fill its queue and the kernel drops further SYNs.
  */
-async function blackhole(): Promise<{ address: string; stop(): void; filler: Socket }> {
-  const py = 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n';
-  const child: ChildProcess = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function blackhole(): Promise<{ address: string; stop(): void }> {
+  const js = "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port); })";
+  const child: ChildProcess = spawn(process.execPath, ['-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-  const filler = connect({ port, host: '127.0.0.1' });
-  filler.on('error', () => undefined);
-  await new Promise((r) => setTimeout(r, 200));
-  return { address: `127.0.0.1:${port}`, filler, stop: () => { filler.destroy(); child.kill(); } };
+  child.kill('SIGSTOP');
+  const fillers = Array.from({ length: 4 }, () => connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  return { address: `127.0.0.1:${port}`, stop: () => { for (const f of fillers) f.destroy(); child.kill('SIGKILL'); } };
 }
 
 let hashing: TcpBackend;
