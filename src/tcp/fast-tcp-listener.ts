@@ -37,6 +37,7 @@ export class FastTcpListener {
   private readonly counters;
   private maxConnections = 1;
   private drained: (() => void) | null = null;
+  private lastAcceptWarning = 0;
   private readonly dial: Dial<UvTcp>;
 
   constructor(cfg: ListenerConfig, private readonly holder: SnapshotHolder, private readonly clock: Clock,
@@ -65,7 +66,12 @@ export class FastTcpListener {
 
   private accept(err: number, client: UvTcp | undefined): void {
     if (err !== 0 || client === undefined) {
-      this.log.warn({ listener: this.name, err: this.uv.errname(err) }, 'tcp: accept failed');
+      // (at most once a second: out of file descriptors, every accept fails)
+      const t = Date.now();
+      if (t - this.lastAcceptWarning >= 1000) {
+        this.lastAcceptWarning = t;
+        this.log.warn({ listener: this.name, err: this.uv.errname(err) }, 'tcp: accept failed');
+      }
       return;
     }
     // late arrivals while draining are still served, like every other listener
