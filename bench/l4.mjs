@@ -27,10 +27,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSpec, specUsage } from './lib/args.mjs';
 import { L4_PEERS, BACKEND_PORTS, PROXY_CORE, GEN_CORE, startBackendNginx, startSource } from './lib/l4-peers.mjs';
+import { has } from './lib/peers.mjs';
 import { installCleanupHandlers, pinned, stop, track } from './lib/procs.mjs';
 import { waitForTcp, waitForHttp, portFree } from './lib/ready.mjs';
 import { runWrk, parseDurationMs } from './lib/wrk.mjs';
-import { snapshot, usage, machineLoad } from './lib/cpu.mjs';
+import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
 import { startStime } from './lib/stime.mjs';
 import { median, spread } from './lib/stats.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
@@ -106,7 +107,6 @@ installCleanupHandlers();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms) => `${+(ms / 1000).toFixed(3)}s`;
 const wrkSecs = (ms) => `${Math.max(1, Math.round(ms / 1000))}s`; // wrk takes whole seconds only
-const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 
 // ---------------------------------------------------------------- tools, cpus
 
@@ -146,14 +146,6 @@ function makeCert(dir) {
 }
 
 // ------------------------------------------------------------- measurements
-
-const QUIET_CORES = 0.2;
-async function waitForQuiet() {
-  const deadline = Date.now() + opts.quietWaitMs;
-  let load = await machineLoad(300);
-  while (load > QUIET_CORES && Date.now() < deadline) load = await machineLoad(500);
-  return load;
-}
 
 let source = null; // l4-source.mjs (bulk backend)
 let backendNginx = null; // conn + web backends
@@ -302,7 +294,7 @@ async function runPeer(peer, scenarios, run, tlsProbes) {
   const out = {};
   let proxy = null;
   try {
-    const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet() : NaN;
+    const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet(opts.quietWaitMs) : NaN;
     if (!peer.direct) {
       for (const p of Object.values(peer.ports)) if (!(await portFree(p))) throw new Error(`port ${p} already in use`);
       proxy = peer.start(ctx);
@@ -315,7 +307,7 @@ async function runPeer(peer, scenarios, run, tlsProbes) {
       if (!peer.ports[sc.port]) continue;
       let s;
       try {
-        if (opts.quietWaitMs > 0 && sc !== scenarios.find((x) => peer.ports[x.port])) await waitForQuiet();
+        if (opts.quietWaitMs > 0 && sc !== scenarios.find((x) => peer.ports[x.port])) await waitForQuiet(opts.quietWaitMs);
         if (sc.kind === 'bulk') s = await measureBulk(peer, proxy);
         else if (sc.kind === 'conn') s = await measureConn(peer, proxy);
         else s = await measureTls(peer, proxy, sc);

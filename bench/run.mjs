@@ -16,7 +16,7 @@ import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES } from './lib/peers.mjs';
 import { installCleanupHandlers, pinned, start, stop } from './lib/procs.mjs';
 import { waitForHttp, portFree } from './lib/ready.mjs';
 import { runWrk } from './lib/wrk.mjs';
-import { snapshot, usage, machineLoad } from './lib/cpu.mjs';
+import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
 import { summarize, ratios } from './lib/stats.mjs';
 import { machineInfo, renderMarkdown, writeResults } from './lib/report.mjs';
 
@@ -53,22 +53,12 @@ const ctx = { tmp, repoRoot, benchDir, backends: BACKEND_PORTS.map((p) => `127.0
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pinLabel = (cores) => (cores === null ? 'no proxy' : cores === ALL_CORES ? `unpinned (${cores})` : `core ${cores}`);
 
-// The machine may be shared (builds, test runs): give other load a few
-// seconds to pass before a measurement. Bounded by --quiet-wait.
-const QUIET_CORES = 0.2;
-async function waitForQuiet() {
-  const deadline = Date.now() + opts.quietWaitMs;
-  let load = await machineLoad(300);
-  while (load > QUIET_CORES && Date.now() < deadline) load = await machineLoad(500);
-  return load;
-}
-
 // One measurement of one peer: start, wait until it proxies, warm up,
 // measure, stop. Always stops what it started.
 async function measure(peer) {
   let child = null;
   try {
-    const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet() : NaN;
+    const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet(opts.quietWaitMs) : NaN;
     if (!peer.direct) {
       if (!(await portFree(peer.port))) throw new Error(`port ${peer.port} already in use`);
       child = peer.start(ctx);

@@ -140,3 +140,15 @@ export async function machineLoad(ms = 500) {
   const task = b.reduce((sum, c, i) => sum + (c.task - a[i].task), 0) / clkTck;
   return wall > 0 ? task / wall : 0;
 }
+
+// Task CPU of other processes (cores) above which a measurement is flagged noisy.
+export const QUIET_CORES = 0.2;
+
+// The machine may be shared (builds, test runs): give other load up to
+// `waitMs` to pass before a measurement. Returns the last load seen.
+export async function waitForQuiet(waitMs) {
+  const deadline = Date.now() + waitMs;
+  let load = await machineLoad(300);
+  while (load > QUIET_CORES && Date.now() < deadline) load = await machineLoad(500);
+  return load;
+}

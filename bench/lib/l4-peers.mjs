@@ -8,23 +8,13 @@
 // generators and backends on core 0 (GEN_CORE).
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { pinned, start } from './procs.mjs';
-import { PROXY_CORE, GEN_CORE } from './peers.mjs';
+import { PROXY_CORE, GEN_CORE, has } from './peers.mjs';
 
 export { PROXY_CORE, GEN_CORE };
 
 export const BACKEND_PORTS = { bulk: 19201, conn: 19202, web: 19203 };
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
-
-const has = (bin) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const addr = (port) => `127.0.0.1:${port}`;
 

@@ -16,7 +16,8 @@ export const PROXY_CORE = '1';
 export const GEN_CORE = '0';
 export const ALL_CORES = `0-${os.cpus().length - 1}`;
 
-const has = (bin) => {
+/** Whether `bin` is on the PATH. */
+export const has = (bin) => {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     return true;
