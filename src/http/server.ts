@@ -59,7 +59,7 @@ export class HttpListener {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.server.emit('connection', socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      }, currentResumption());
+      }, currentResumption(), () => (this.config ?? cfg).timeouts.header);
     }
     const proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));

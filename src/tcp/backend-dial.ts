@@ -22,7 +22,7 @@ export interface DialHandlers<U> {
  * ejection see for L4; the connection then stays counted in flight on its backend until it closes.
  */
 export function dialBackend<U>(service: Service, hashKey: string | undefined, clock: Clock, log: Logger, dial: Dial<U>, h: DialHandlers<U>): void {
-  const tried = new Set<Endpoint>();
+  let tried: Set<Endpoint> | undefined; // made on the first failed connect (most connections never need it)
   const attempt = (n: number): void => {
     if (h.clientGone()) return;
     const ep = service.pick({ attempt: n, hashKey, tried });
@@ -37,7 +37,7 @@ export function dialBackend<U>(service: Service, hashKey: string | undefined, cl
       ep.end(clock.now() - started, clock);
       if (err !== null || up === null) {
         service.recordOutcome(ep, false);
-        tried.add(ep);
+        (tried ??= new Set()).add(ep);
         const retries = service.config.retries;
         if (retries.enabled && n < retries.connectRetries) { attempt(n + 1); return; }
         log.debug({ service: service.name, backend: ep.key, err }, 'tcp: connect failed');

@@ -12,13 +12,17 @@ import { parseClientHello } from './sni.js';
 import { proxyHeader } from './tcp-proxy.js';
 import { sniService } from './tcp-listener.js';
 import type { UvAddress, UvBindings, UvTcp } from './uv.js';
-import { UvConnection } from './uv-relay.js';
+import { readBeforeConnected, UvConnection } from './uv-relay.js';
 import { tick, track, untrack, type Timed } from '../util/deadlines.js';
+import { setNoDelayOnListener } from '../util/listener-nodelay.js';
 
 type Address = { address: string; port: number };
 
 /** The listening handle as net.Server keeps it (a TCPWrap, or cluster's round-robin stand-in). */
-interface ServerHandle { onconnection: (err: number, client: UvTcp | undefined) => void }
+interface ServerHandle {
+  onconnection: (err: number, client: UvTcp | undefined) => void;
+  setNoDelay?: (on: boolean) => number;
+}
 
 /**
  * An L4 listener (`protocol: tcp` / `tls-passthrough`) on the fast engine: net.Server binds (so
@@ -39,6 +43,8 @@ export class FastTcpListener {
   private drained: (() => void) | null = null;
   private lastAcceptWarning = 0;
   private readonly dial: Dial<UvTcp>;
+  /** TCP_NODELAY is set on the listening socket, and accepted sockets inherit it. */
+  private noDelayInherited = false;
 
   constructor(cfg: ListenerConfig, private readonly holder: SnapshotHolder, private readonly clock: Clock,
     private readonly log: Logger, private readonly workers: number, private readonly uv: UvBindings) {
@@ -62,6 +68,7 @@ export class FastTcpListener {
     const handle = (this.server as unknown as { _handle: ServerHandle | null })._handle;
     if (handle === null || typeof handle.onconnection !== 'function') throw new Error('listening handle not found (this Node is not supported by the fast L4 engine; use engine: node)');
     handle.onconnection = (err, client) => this.accept(err, client);
+    this.noDelayInherited = setNoDelayOnListener(handle);
   }
 
   private accept(err: number, client: UvTcp | undefined): void {
@@ -80,7 +87,7 @@ export class FastTcpListener {
     this.conns.add(conn);
     this.counters.accepted++;
     this.counters.active++;
-    client.setNoDelay(true);
+    if (!this.noDelayInherited) client.setNoDelay(true);
     if (this.config.acceptProxyProtocol) this.readProxyHeader(conn);
     else this.start(conn, undefined, undefined);
   }
@@ -221,7 +228,8 @@ class UvDial implements Timed {
     req.address = ip;
     req.port = this.port;
     const err = family === 6 ? this.up.connect6(req, ip, this.port) : this.up.connect(req, ip, this.port);
-    if (err !== 0) this.settle(this.uv.errname(err));
+    if (err !== 0) { this.settle(this.uv.errname(err)); return; }
+    readBeforeConnected(this.up);
   }
 
   onDeadline(): void {

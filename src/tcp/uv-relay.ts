@@ -108,7 +108,7 @@ export class UvConnection implements Timed {
     this.lastIo = tick();
     this.idleMs = idleMs;
     if (idleMs > 0) { this.deadline = this.lastIo + idleMs + SWEEP_MS; this.track(); }
-    if ((!this.client.paused && this.client.readStart() !== 0) || up.readStart() !== 0) this.destroy();
+    if ((!this.client.paused && this.client.readStart() !== 0) || (!readingEarly.has(upstream) && up.readStart() !== 0)) this.destroy();
   }
 
   /**
@@ -117,13 +117,20 @@ export class UvConnection implements Timed {
    * until the write is done, which is also the backpressure.
    */
   write(dst: Side, src: Side, data: Uint8Array): void {
-    const req = this.uv.newWriteReq() as UvWriteReq & SideReq;
+    const req = spareReq ?? this.uv.newWriteReq() as UvWriteReq & SideReq;
+    spareReq = null;
     req.handle = dst;
     req.oncomplete = onWriteDone;
     req.async = false;
     req.buffer = data;
     if (dst.writeBuffer(req, data) !== 0) { this.destroy(); return; }
-    if (this.uv.lastWriteWasAsync() && !src.paused) {
+    if (!this.uv.lastWriteWasAsync()) {
+      // Written at once: libuv never saw the request, so the next write may use it again.
+      req.buffer = null;
+      spareReq = req;
+      return;
+    }
+    if (!src.paused) {
       src.paused = true;
       src.readStop();
     }
@@ -186,6 +193,35 @@ export class UvConnection implements Timed {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A write request no write holds: node's writeBuffer only binds a request to libuv when the
+ * kernel did not take the bytes at once, so one request serves every write that completes
+ * immediately (most of them) instead of an API object constructed per write.
+ */
+let spareReq: (UvWriteReq & SideReq) | null = null;
+
+/** Upstream handles whose reading started right after connect() (see `readBeforeConnected`). */
+const readingEarly = new WeakSet<UvTcp>();
+
+/**
+ * Starts reading an upstream handle whose connect() is in flight, so libuv registers it for
+ * "connected" and "readable" in one epoll_ctl, and only switches it to "readable" once
+ * connected; starting the read after the connect costs two more (a refused ADD, then a MOD)
+ * per connection. No read is reported before the connect completes (libuv handles the connect
+ * first), and by then `relay` has replaced the placeholder callback. False: not started.
+ */
+export function readBeforeConnected(up: UvTcp): boolean {
+  up.onread = onReadBeforeRelay;
+  if (up.readStart() !== 0) return false;
+  readingEarly.add(up);
+  return true;
+}
+
+/** Never called in practice (see above); a read arriving without a relay closes the handle. */
+function onReadBeforeRelay(this: UvTcp): void {
+  this.close();
+}
 
 function asSide(h: UvTcp, conn: UvConnection): Side {
   const s = h as Side;

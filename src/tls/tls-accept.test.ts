@@ -22,7 +22,7 @@ function certificate(dir: string, name: string): { cert: Buffer; key: Buffer } {
   return { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
-test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption; no "connection" event', async () => {
+test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption, handshake deadline; no "connection" event', async () => {
   assert.ok(canAcceptWithoutNetSocket, 'this Node lacks the TLSSocket internals the fast engine uses');
   const dir = mkdtempSync(join(tmpdir(), 'swy-tls-accept-'));
   try {
@@ -37,7 +37,8 @@ test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption; no
     });
     server.on('connection', () => { netConnections++; });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    assert.equal(acceptWithoutNetSocket(server, sni, 10_000), true);
+    let handshakeMs = 10_000;
+    assert.equal(acceptWithoutNetSocket(server, sni, () => handshakeMs), true);
     const port = (server.address() as AddressInfo).port;
 
     const talk = (servername: string, session?: Buffer) => new Promise<{ text: string; subject: string; reused: boolean; session?: Buffer }>((resolve, reject) => {
@@ -69,6 +70,26 @@ test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption; no
       s.on('close', () => resolve());
     });
     assert.equal((await talk('b.test')).text, 'http/1.1:b.test:ping');
+
+    // A client that connects and never finishes its handshake is closed after handshakeMs (read
+    // when the connection arrives); one that completes in time is not cut by that deadline.
+    handshakeMs = 300;
+    const silent = Date.now();
+    const silentFor = await new Promise<number>((resolve) => {
+      const s = tcp({ port, host: '127.0.0.1' }, () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]))); // a record header, then nothing
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Date.now() - silent));
+    });
+    assert.ok(silentFor >= 250 && silentFor < 5_000, `closed after ${silentFor} ms`);
+    const slowTalk = await new Promise<string>((resolve, reject) => {
+      const c = connect({ port, host: '127.0.0.1', servername: 'b.test', rejectUnauthorized: false, maxVersion: 'TLSv1.2' });
+      let text = '';
+      c.on('secureConnect', () => setTimeout(() => c.end('late'), 700)); // past the handshake deadline
+      c.on('data', (d: Buffer) => { text += d.toString(); });
+      c.on('end', () => resolve(text));
+      c.on('error', reject);
+    });
+    assert.match(slowTalk, /:late$/);
     await new Promise<void>((r) => server.close(() => r()));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,9 +7,6 @@ import { tlsHandshakes } from '../observe/stats.js';
 import type { FleetResumption } from './resumption.js';
 import { acceptWithoutNetSocket } from './tls-accept.js';
 
-/** Node's default for tls.Server (a client that never completes its handshake is closed then). */
-const HANDSHAKE_TIMEOUT_MS = 120_000;
-
 /** What the TLS front hands a connection to, by the protocol ALPN settled on. */
 export interface TlsFrontHandlers {
   http1(socket: TLSSocket): void;
@@ -29,8 +26,12 @@ export class TlsFront {
   private resumption: FleetResumption | null = null;
   private readonly sni: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 
+  /**
+   * `handshakeMs`: how long a client may take to complete its handshake (the listener's
+   * `timeouts.header`, as nginx's client_header_timeout covered it) instead of Node's 120 s.
+   */
   constructor(settings: TlsSettings, http2: boolean, private readonly listener: string, log: Logger, handlers: TlsFrontHandlers,
-    resumption: FleetResumption | null) {
+    resumption: FleetResumption | null, private readonly handshakeMs: () => number) {
     let server: TlsServer | undefined;
     settings = { ...settings, sessionIdContext: sessionIdContext(listener) };
     // Session lifetime as the shared cache keeps it (OpenSSL refuses older sessions anyway).
@@ -51,14 +52,16 @@ export class TlsFront {
       ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
       noDelay: true, // on the accepted TCP handle, before TLS wraps it
       SNICallback: this.sni,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: handshakeMs(), // the node engine's path: fixed when the listener starts
       ...resume,
     }, (socket: TLSSocket) => {
       if (socket.isSessionReused()) tlsHandshakes.resumed++; else tlsHandshakes.full++;
       if (socket.alpnProtocol === 'h2') handlers.http2(socket);
       else handlers.http1(socket);
     });
-    server.on('tlsClientError', () => undefined);
+    // A failed handshake is already destroyed by Node; one that timed out is not (Node leaves that
+    // to this listener): without the destroy a client that never finishes stays open.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
     this.server = server;
     this.certs.watch();
     this.setResumption(resumption);
@@ -69,7 +72,7 @@ export class TlsFront {
    * the intermediate net.Socket (see tls-accept.ts). False when this Node cannot.
    */
   acceptDirect(): boolean {
-    return acceptWithoutNetSocket(this.server, this.sni, HANDSHAKE_TIMEOUT_MS);
+    return acceptWithoutNetSocket(this.server, this.sni, this.handshakeMs);
   }
 
   /** Attaches the fleet's shared session cache and ticket keys (null: this process's own only). */

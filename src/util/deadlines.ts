@@ -25,6 +25,9 @@ export function tick(): number {
 }
 
 function sweep(): void {
+  // Stopped here rather than in untrack: a set that empties and refills between connections
+  // would otherwise re-arm the interval for every one of them.
+  if (items.size === 0 && timer !== undefined) { clearInterval(timer); timer = undefined; return; }
   const t = tick();
   for (const item of items) {
     if (item.deadline !== 0 && t >= item.deadline) {
@@ -44,5 +47,4 @@ export function track(item: Timed): void {
 
 export function untrack(item: Timed): void {
   items.delete(item);
-  if (items.size === 0 && timer !== undefined) { clearInterval(timer); timer = undefined; }
 }

@@ -30,7 +30,7 @@ before(async () => {
   const wild = makeCert('wild', 'example.org', 'DNS:*.example.org');
   const port = await freePort();
   sy = await startSwitchyard(baseConfig(port, { app: { backends: [{ address: backends[0].address }] } }, undefined, {
-    listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [site, apiCert, wild] } }],
+    listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [site, apiCert, wild] }, timeouts: { header: '600ms' } }],
   }));
 });
 
@@ -61,6 +61,19 @@ test('serves the certificate matching the SNI (exact, wildcard, default) and pro
   assert.equal((await get('shop.example.org')).cn, 'example.org');
   assert.equal((await get('unknown.test')).cn, 'default.test');
   assert.equal((await get(undefined)).cn, 'default.test');
+});
+
+test('a client that starts a TLS handshake and goes silent is closed after timeouts.header', async () => {
+  const { connect } = await import('node:net');
+  const t0 = Date.now();
+  const ms = await new Promise<number>((resolve) => {
+    const s = connect({ port: sy.port, host: '127.0.0.1' }, () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]))); // a record header, no hello
+    s.on('error', () => undefined);
+    s.resume();
+    s.on('close', () => resolve(Date.now() - t0));
+  });
+  assert.ok(ms >= 500 && ms < 5_000, `closed after ${ms} ms (timeouts.header 600 ms; Node's own default would be 120 s)`);
+  assert.equal((await get('api.example.com')).body, 'proto=https host=api.example.com');
 });
 
 test('refuses TLS below 1.2', async () => {

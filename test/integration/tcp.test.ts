@@ -85,15 +85,22 @@ let hashing: TcpBackend;
 let source: TcpBackend;
 let hole: Awaited<ReturnType<typeof blackhole>>;
 let proxyAware: TcpBackend;
+let banner: TcpBackend;
 let sy: Switchyard;
-let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number; hole: number };
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number; hole: number; banner: number };
 
 before(async () => {
   hashing = await tcpBackend(hashingHandler);
   source = await tcpBackend(sourceHandler);
   hole = await blackhole();
   proxyAware = await tcpBackend((s, src) => { s.end(`${src?.address}:${src?.port}`); }, true);
-  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort(), hole: await freePort() };
+  // A server that speaks first (SMTP-style): its greeting goes out the moment it accepts.
+  banner = await tcpBackend((s) => {
+    s.write('220 ready\r\n');
+    s.on('data', (d: Buffer) => s.end(`221 bye ${d.toString().trim()}\r\n`));
+    s.on('error', () => undefined);
+  });
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort(), hole: await freePort(), banner: await freePort() };
   const dead = await freePort();
   const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
     ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
@@ -108,11 +115,13 @@ before(async () => {
       listener('idle', ports.idle, 'hashing', { timeouts: { idle: '400ms' } }),
       listener('source', ports.source, 'source'),
       listener('hole', ports.hole, 'hole'),
+      listener('banner', ports.banner, 'banner'),
     ],
     services: {
       hole: { backends: [{ address: hole.address }], timeouts: { connect: '300ms' }, retries: { enabled: false }, outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
       source: { backends: [{ address: source.address }] },
       hashing: { backends: [{ address: hashing.address }] },
+      banner: { backends: [{ address: banner.address }] },
       flaky: { balancer: { algorithm: 'round-robin' }, backends: [{ address: `127.0.0.1:${dead}` }, { address: hashing.address }], outlierDetection: { enabled: false }, circuitBreaker: { enabled: false } },
       'aware-v1': { backends: [{ address: proxyAware.address }], sendProxyProtocol: 'v1' },
       'aware-v2': { backends: [{ address: proxyAware.address }], sendProxyProtocol: 'v2' },
@@ -126,6 +135,7 @@ after(async () => {
   await source.close();
   hole.stop();
   await proxyAware.close();
+  await banner.close();
 });
 
 /** Connects, sends `chunks` (then half-closes), returns everything received until the server ends. */
@@ -205,6 +215,23 @@ test('a backend connect that never completes is given up after timeouts.connect:
 test('many short connections each get their own answer', { timeout: 60_000 }, async () => {
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => exchange(ports.plain, (s) => s.end(`hello ${i}`))));
   results.forEach((r, i) => assert.equal(r.text, `${`hello ${i}`.length} ${createHash('sha1').update(`hello ${i}`).digest('hex')}`));
+});
+
+test('a backend that speaks first: its greeting reaches the silent client, then the dialogue goes on', { timeout: 60_000 }, async () => {
+  // The greeting can arrive together with the connect's completion: it must wait for the relay.
+  const dialogue = (i: number) => new Promise<string>((resolve, reject) => {
+    const s = connect({ port: ports.banner, host: '127.0.0.1' });
+    let text = '';
+    s.on('data', (d: Buffer) => {
+      const first = text === '';
+      text += d.toString();
+      if (first && text.startsWith('220 ready\r\n')) s.write(`QUIT ${i}\r\n`);
+    });
+    s.on('end', () => resolve(text));
+    s.on('error', reject);
+  });
+  const texts = await Promise.all(Array.from({ length: 100 }, (_, i) => dialogue(i)));
+  texts.forEach((t, i) => assert.equal(t, `220 ready\r\n221 bye QUIT ${i}\r\n`));
 });
 
 test('a refused backend connect is retried on another backend: every connection succeeds', async () => {

@@ -46,7 +46,7 @@ export class FastHttpListener implements ConnectionContext {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.accept(socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      }, currentResumption());
+      }, currentResumption(), () => this.config.timeouts.header);
       this.server = this.tls.server;
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
