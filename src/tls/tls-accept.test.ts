@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createSecureContext, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { acceptWithoutNetSocket, canAcceptWithoutNetSocket } from './tls-accept.js';
+import { acceptWithoutNetSocket, canAcceptWithoutNetSocket, TlsConnection } from './tls-accept.js';
 
 /*
- * The accept takeover: TLS sockets made straight from accepted handles must behave as tls.Server's
- * own (handshake, SNI, ALPN, resumption, data both ways, close), and the takeover must really be
+ * The accept takeover: TLS connections handshaken on a bare TLSWrap must behave as tls.Server's
+ * own sockets (handshake, SNI, ALPN, resumption, data both ways, close), and the takeover must really be
  * in place on the Node the project supports (else the fast engine silently loses it).
  */
 
@@ -22,7 +22,7 @@ function certificate(dir: string, name: string): { cert: Buffer; key: Buffer } {
   return { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
-test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption, handshake deadline; no "connection" event', async () => {
+test('TLS connections accepted on a bare TLSWrap: SNI, ALPN, echo, resumption, handshake deadline; no "connection" event', async () => {
   assert.ok(canAcceptWithoutNetSocket, 'this Node lacks the TLSSocket internals the fast engine uses');
   const dir = mkdtempSync(join(tmpdir(), 'swy-tls-accept-'));
   try {
@@ -31,7 +31,9 @@ test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption, ha
     const contexts = { 'b.test': createSecureContext(b) };
     const sni = (name: string, cb: (err: Error | null, ctx?: ReturnType<typeof createSecureContext>) => void) => cb(null, contexts[name as 'b.test']);
     let netConnections = 0;
+    let lean = 0;
     const server = createServer({ ...a, ALPNProtocols: ['h2', 'http/1.1'], SNICallback: sni }, (s: TLSSocket) => {
+      if (s instanceof TlsConnection) lean++;
       s.on('data', (d: Buffer) => s.write(`${s.alpnProtocol}:${s.servername}:${d.toString()}`));
       s.on('end', () => s.end());
     });
@@ -61,6 +63,7 @@ test('TLS sockets accepted without a net.Socket: SNI, ALPN, echo, resumption, ha
     // (a resumed TLS 1.2 session reports no server name, with or without the takeover)
     assert.match(again.text, /^http\/1\.1:.*:ping$/);
     assert.equal(netConnections, 0, 'connections went through the takeover, not tls.Server\'s net.Socket path');
+    assert.equal(lean, 3, 'each handshaken connection is a TlsConnection over its TLSWrap, not a TLSSocket');
 
     // A client that is not TLS at all: its connection alone is closed.
     const { connect: tcp } = await import('node:net');

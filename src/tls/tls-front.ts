@@ -1,16 +1,17 @@
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { CertificateStore, type TlsSettings } from './certificates.js';
 import { resumptionServerOptions } from './session-cache.js';
 import { tlsHandshakes } from '../observe/stats.js';
 import type { FleetResumption } from './resumption.js';
-import { acceptWithoutNetSocket } from './tls-accept.js';
+import { acceptWithoutNetSocket, type TlsConnection } from './tls-accept.js';
 
 /** What the TLS front hands a connection to, by the protocol ALPN settled on. */
 export interface TlsFrontHandlers {
-  http1(socket: TLSSocket): void;
-  http2(socket: TLSSocket): void;
+  http1(socket: Socket): void;
+  http2(socket: Socket): void;
 }
 
 /**
@@ -54,7 +55,7 @@ export class TlsFront {
       SNICallback: this.sni,
       handshakeTimeout: handshakeMs(), // the node engine's path: fixed when the listener starts
       ...resume,
-    }, (socket: TLSSocket) => {
+    }, (socket: TLSSocket | TlsConnection) => {
       if (socket.isSessionReused()) tlsHandshakes.resumed++; else tlsHandshakes.full++;
       if (socket.alpnProtocol === 'h2') handlers.http2(socket);
       else handlers.http1(socket);

@@ -1,5 +1,5 @@
 import { createServer as createH2Server, constants, type Http2Server, type ServerHttp2Session } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
 import type { SnapshotHolder } from '../../runtime/snapshot.js';
@@ -38,7 +38,7 @@ export class H2Frontend {
   }
 
   /** Takes over a TLS connection that negotiated h2. */
-  handle(socket: TLSSocket): void {
+  handle(socket: Socket): void {
     this.server.emit('connection', socket);
   }
 
