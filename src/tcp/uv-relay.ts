@@ -209,13 +209,12 @@ const readingEarly = new WeakSet<UvTcp>();
  * "connected" and "readable" in one epoll_ctl, and only switches it to "readable" once
  * connected; starting the read after the connect costs two more (a refused ADD, then a MOD)
  * per connection. No read is reported before the connect completes (libuv handles the connect
- * first), and by then `relay` has replaced the placeholder callback. False: not started.
+ * first), and by then `relay` has replaced the placeholder callback. If it cannot start, `relay`
+ * starts it as before.
  */
-export function readBeforeConnected(up: UvTcp): boolean {
+export function readBeforeConnected(up: UvTcp): void {
   up.onread = onReadBeforeRelay;
-  if (up.readStart() !== 0) return false;
-  readingEarly.add(up);
-  return true;
+  if (up.readStart() === 0) readingEarly.add(up);
 }
 
 /** Never called in practice (see above); a read arriving without a relay closes the handle. */

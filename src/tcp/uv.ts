@@ -71,13 +71,18 @@ export interface UvBindings {
 
 type Ctor<T> = new (...args: unknown[]) => T;
 
+/** `process.binding(name)`: one of Node's internal bindings, or null when this Node offers none. */
+export function processBinding(name: string): Record<string, unknown> | null {
+  const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
+  return typeof binding === 'function' ? binding(name) : null;
+}
+
 function load(): UvBindings | null {
   try {
-    const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
-    if (typeof binding !== 'function') return null;
-    const tcp = binding('tcp_wrap');
-    const stream = binding('stream_wrap');
-    const uvb = binding('uv');
+    const tcp = processBinding('tcp_wrap');
+    const stream = processBinding('stream_wrap');
+    const uvb = processBinding('uv');
+    if (tcp === null || stream === null || uvb === null) return null;
     const TCP = tcp.TCP as Ctor<UvTcp>;
     const TCPConnectWrap = tcp.TCPConnectWrap as Ctor<UvConnectReq>;
     const constants = tcp.constants as { SOCKET: number };

@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { CLIENT_RENEG_LIMIT, CLIENT_RENEG_WINDOW, type Server as TlsServer, type SecureContext } from 'node:tls';
 import { setNoDelayOnListener } from '../util/listener-nodelay.js';
 import { tick, track, untrack, type Timed } from '../util/deadlines.js';
+import { processBinding, uv } from '../tcp/uv.js';
 
 /*
  * The fast engine's TLS accept path: the handshake runs on Node's TLSWrap (the C++ object every
@@ -68,26 +69,20 @@ interface AcceptingHandle {
 
 interface TlsBindings {
   wrap(handle: AcceptedHandle, context: unknown, isServer: boolean, hasActiveWrite: boolean): TlsWrap;
+  /** The byte count or error of the read being reported (TLSWrap is a stream like TCP's: uv.ts). */
   readResult(): number;
 }
 
 function loadBindings(): TlsBindings | null {
   try {
-    const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
-    if (typeof binding !== 'function') return null;
-    const tlsWrap = binding('tls_wrap');
-    const stream = binding('stream_wrap');
-    const state = stream.streamBaseState as Int32Array;
-    const kRead = stream.kReadBytesOrError as number;
+    if (uv === null) return null;
+    const tlsWrap = processBinding('tls_wrap');
+    if (tlsWrap === null) return null;
     const TLSWrap = tlsWrap.TLSWrap as { prototype: Record<string, unknown> } | undefined;
     const methods = ['enableCertCb', 'enableSessionCallbacks', 'setALPNProtocols', 'certCbDone', 'loadSession', 'endParser',
       'newSessionDone', 'getALPNNegotiatedProtocol', 'getServername', 'isSessionReused', 'destroySSL', 'readStart', 'close', 'getpeername'];
-    if (typeof tlsWrap.wrap !== 'function' || TLSWrap === undefined || !(state instanceof Int32Array) || typeof kRead !== 'number'
-      || !methods.every((m) => typeof TLSWrap.prototype[m] === 'function')) return null;
-    return {
-      wrap: tlsWrap.wrap as TlsBindings['wrap'],
-      readResult: () => state[kRead],
-    };
+    if (typeof tlsWrap.wrap !== 'function' || TLSWrap === undefined || !methods.every((m) => typeof TLSWrap.prototype[m] === 'function')) return null;
+    return { wrap: tlsWrap.wrap as TlsBindings['wrap'], readResult: uv.readResult };
   } catch {
     return null;
   }

@@ -69,8 +69,8 @@ export class TlsFront {
   }
 
   /**
-   * Once listening (fast engine): TLS sockets are made straight from accepted handles, without
-   * the intermediate net.Socket (see tls-accept.ts). False when this Node cannot.
+   * Once listening (fast engine): handshakes run on a TLSWrap made straight from each accepted
+   * handle, without a TLSSocket (see tls-accept.ts). False when this Node cannot.
    */
   acceptDirect(): boolean {
     return acceptWithoutNetSocket(this.server, this.sni, this.handshakeMs);
