@@ -15,6 +15,7 @@ import type { UvAddress, UvBindings, UvTcp } from './uv.js';
 import { readBeforeConnected, UvConnection } from './uv-relay.js';
 import { tick, track, untrack, type Timed } from '../util/deadlines.js';
 import { setNoDelayOnListener } from '../util/listener-nodelay.js';
+import { SlotList } from '../util/slot-list.js';
 
 type Address = { address: string; port: number };
 
@@ -37,7 +38,8 @@ export class FastTcpListener {
   readonly address: string;
   private config: ListenerConfig;
   private readonly server: Server;
-  private readonly conns = new Set<UvConnection>();
+  /** A SlotList, not a Set: one member per connection (see slot-list.ts). */
+  private readonly conns = new SlotList<'listSlot', UvConnection>('listSlot');
   private readonly counters;
   private maxConnections = 1;
   private drained: (() => void) | null = null;
@@ -185,7 +187,7 @@ export class FastTcpListener {
       ]);
       clearTimeout(timer);
     }
-    for (const c of [...this.conns]) c.destroy();
+    for (const c of this.conns.toArray()) c.destroy();
   }
 }
 
@@ -208,6 +210,7 @@ type ConnectReq = ReturnType<UvBindings['newConnectReq']> & { dial: UvDial };
 class UvDial implements Timed {
   readonly up: UvTcp;
   deadline: number;
+  sweepSlot = -1;
   private settled = false;
 
   constructor(private readonly uv: UvBindings, host: string, private readonly port: number, timeoutMs: number,

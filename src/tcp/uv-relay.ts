@@ -55,6 +55,9 @@ export class UvConnection implements Timed {
   lastIo = 0;
   /** When the sweep looks at this connection (prelude timeout, or the idle check); 0: never. */
   deadline = 0;
+  sweepSlot = -1;
+  /** This connection's place in its listener's list of connections. */
+  listSlot = -1;
   private idleMs = 0;
   private tracked = false;
   private prelude: ((head: Buffer) => boolean) | null = null;
@@ -108,7 +111,7 @@ export class UvConnection implements Timed {
     this.lastIo = tick();
     this.idleMs = idleMs;
     if (idleMs > 0) { this.deadline = this.lastIo + idleMs + SWEEP_MS; this.track(); }
-    if ((!this.client.paused && this.client.readStart() !== 0) || (!readingEarly.has(upstream) && up.readStart() !== 0)) this.destroy();
+    if ((!this.client.paused && this.client.readStart() !== 0) || !started(up.readStart(), this.uv)) this.destroy();
   }
 
   /**
@@ -201,9 +204,6 @@ const EMPTY = Buffer.alloc(0);
  */
 let spareReq: (UvWriteReq & SideReq) | null = null;
 
-/** Upstream handles whose reading started right after connect() (see `readBeforeConnected`). */
-const readingEarly = new WeakSet<UvTcp>();
-
 /**
  * Starts reading an upstream handle whose connect() is in flight, so libuv registers it for
  * "connected" and "readable" in one epoll_ctl, and only switches it to "readable" once
@@ -214,7 +214,16 @@ const readingEarly = new WeakSet<UvTcp>();
  */
 export function readBeforeConnected(up: UvTcp): void {
   up.onread = onReadBeforeRelay;
-  if (up.readStart() === 0) readingEarly.add(up);
+  up.readStart();
+}
+
+/**
+ * A readStart result: started, or already reading (`readBeforeConnected`). Asking libuv rather
+ * than remembering the early readers in a WeakSet: a WeakSet entry per connection kept each
+ * connection's objects alive through young-generation GCs (ephemeron keys), promoting them.
+ */
+function started(code: number, uv: UvBindings): boolean {
+  return code === 0 || code === uv.UV_EALREADY;
 }
 
 /** Never called in practice (see above); a read arriving without a relay closes the handle. */

@@ -65,6 +65,8 @@ export interface UvBindings {
   /** Whether the last `writeBuffer` was queued (its `oncomplete` will run) rather than written at once. */
   lastWriteWasAsync(): boolean;
   readonly UV_EOF: number;
+  /** readStart on a handle that is already reading. */
+  readonly UV_EALREADY: number;
   /** "ECONNREFUSED" for a libuv error code. */
   errname(code: number): string;
 }
@@ -93,10 +95,11 @@ function load(): UvBindings | null {
     const kOffset = stream.kArrayBufferOffset as number;
     const kAsync = stream.kLastWriteWasAsync as number;
     const UV_EOF = uvb.UV_EOF as number;
+    const UV_EALREADY = uvb.UV_EALREADY as number;
     const errname = uvb.errname as (code: number) => string;
     const fns = [TCP, TCPConnectWrap, WriteWrap, ShutdownWrap, errname];
     if (fns.some((f) => typeof f !== 'function') || !(state instanceof Int32Array)
-      || ![kRead, kOffset, kAsync, UV_EOF, constants?.SOCKET].every((n) => typeof n === 'number')) return null;
+      || ![kRead, kOffset, kAsync, UV_EOF, UV_EALREADY, constants?.SOCKET].every((n) => typeof n === 'number')) return null;
     const probe = new TCP(constants.SOCKET);
     const methods = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'close', 'getpeername', 'getsockname', 'setNoDelay', 'connect', 'connect6'] as const;
     const complete = methods.every((m) => typeof probe[m] === 'function') && 'onread' in probe && 'writeQueueSize' in probe;
@@ -111,6 +114,7 @@ function load(): UvBindings | null {
       readOffset: () => state[kOffset],
       lastWriteWasAsync: () => state[kAsync] !== 0,
       UV_EOF,
+      UV_EALREADY,
       errname: (code) => { try { return errname(code); } catch { return String(code); } },
     };
   } catch {

@@ -127,6 +127,7 @@ export class TlsConnection extends Socket {
 /** One connection's handshake: its TLSWrap, the server whose listeners it serves, its deadline. */
 class Handshake implements Timed {
   deadline: number;
+  sweepSlot = -1;
   socket: TlsConnection | null = null;
   closed = false;
   newSessionPending = false;

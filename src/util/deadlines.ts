@@ -4,12 +4,17 @@
  * `deadline` (ms, 0 = none) as their phase changes; a 100 ms sweep fires the ones that passed.
  * No timer is armed per request or connection.
  */
+import { SlotList } from './slot-list.js';
+
 export interface Timed {
   deadline: number;
+  /** The item's place in the sweep's list; -1 (the initial value) when not tracked. */
+  sweepSlot: number;
   onDeadline(): void;
 }
 
-const items = new Set<Timed>();
+/** A SlotList, not a Set: an item per connection or request would be promoted with it (see slot-list.ts). */
+const items = new SlotList<'sweepSlot', Timed>('sweepSlot');
 let timer: NodeJS.Timeout | undefined;
 let coarseNow = performance.now();
 
@@ -29,12 +34,12 @@ function sweep(): void {
   // would otherwise re-arm the interval for every one of them.
   if (items.size === 0 && timer !== undefined) { clearInterval(timer); timer = undefined; return; }
   const t = tick();
-  for (const item of items) {
+  items.forEach((item) => {
     if (item.deadline !== 0 && t >= item.deadline) {
       item.deadline = 0;
       item.onDeadline();
     }
-  }
+  });
 }
 
 export function track(item: Timed): void {

@@ -64,6 +64,9 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   /** Responses completed on this connection with keep-alive. */
   private served = 0;
   deadline = 0;
+  sweepSlot = -1;
+  /** This connection's place in its listener's list of connections. */
+  listSlot = -1;
 
   constructor(readonly socket: Socket, private readonly ctx: ConnectionContext) {
     // TCP_NODELAY is already on the accepted TCP socket (set by the listener): on TLS, setNoDelay

@@ -13,6 +13,7 @@ import type { Clock } from '../../util/clock.js';
 import { createUpgradeHandler } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
 import { H1Pool } from './h1-pool.js';
+import { SlotList } from '../../util/slot-list.js';
 import type { H1Request } from './h1-request.js';
 
 /**
@@ -27,7 +28,8 @@ export class FastHttpListener implements ConnectionContext {
   config: ListenerConfig;
   draining = false;
   private readonly server: Server;
-  private readonly conns = new Set<ClientConnection>();
+  /** A SlotList, not a Set: one member per connection (see slot-list.ts). */
+  private readonly conns = new SlotList<'listSlot', ClientConnection>('listSlot');
   private readonly upgradeHandler: ReturnType<typeof createUpgradeHandler>;
   private maxConnections = 1;
   private open = 0;
@@ -109,7 +111,7 @@ export class FastHttpListener implements ConnectionContext {
   async close(drainMs: number): Promise<void> {
     this.draining = true;
     this.server.close();
-    for (const c of [...this.conns]) c.drain();
+    for (const c of this.conns.toArray()) c.drain();
     this.h2?.drain();
     if (this.open > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -119,7 +121,7 @@ export class FastHttpListener implements ConnectionContext {
       ]);
       clearTimeout(timer);
     }
-    for (const c of this.conns) c.socket.destroy();
+    for (const c of this.conns.toArray()) c.socket.destroy();
     this.h2?.destroyAll();
     this.tls?.close();
   }

@@ -58,6 +58,7 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   private connected = false;
   private headers: string[] = [];
   deadline = 0;
+  sweepSlot = -1;
   private closed = false;
 
   constructor(private readonly pool: H1Pool, host: string, port: number) {
