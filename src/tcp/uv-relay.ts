@@ -17,8 +17,16 @@ function takeBuffer(): Buffer {
 }
 
 function giveBack(b: Buffer | null): void {
-  if (b !== null && spare.length < MAX_SPARE) spare.push(b);
+  if (b !== null && b !== SHARED_READ && spare.length < MAX_SPARE) spare.push(b);
 }
+
+/**
+ * Where every relayed side reads until it turns bulk. Left to itself, node allocates a fresh
+ * 64 KiB buffer for every read attempt — the EOF reads too — and wraps each read in a new
+ * ArrayBuffer: four allocations per short connection. One buffer serves all sides because a read
+ * is consumed before the next callback runs: its bytes are copied out (`onRelayRead`).
+ */
+const SHARED_READ = Buffer.allocUnsafeSlow(BUFFER_SIZE);
 
 /** A handle taking part in a relay: its connection, the other side, and its end-of-stream state. */
 interface Side extends UvTcp {
@@ -28,7 +36,7 @@ interface Side extends UvTcp {
   eof: boolean;
   /** Reading from this side is stopped until its last read is written out (its buffer is in use). */
   paused: boolean;
-  /** Where this side's reads land during the relay (see `relay`). */
+  /** Where this side's reads land during the relay: SHARED_READ, or its own buffer once bulk. */
   buf: Buffer | null;
 }
 
@@ -106,6 +114,10 @@ export class UvConnection implements Timed {
     this.client.peer = up;
     this.client.onread = onRelayRead;
     up.onread = onRelayRead;
+    this.client.buf = SHARED_READ;
+    this.client.useUserBuffer(SHARED_READ);
+    up.buf = SHARED_READ;
+    up.useUserBuffer(SHARED_READ);
     if (first !== null && first.length > 0) this.write(up, this.client, first);
     if (this.closed) return;
     this.lastIo = tick();
@@ -249,21 +261,26 @@ function onPreludeRead(this: UvTcp, buffer: ArrayBuffer | undefined): void {
   else if (n < 0) conn.destroy(); // ended or failed before it said enough
 }
 
-function onRelayRead(this: UvTcp, buffer: ArrayBuffer | undefined): void {
+function onRelayRead(this: UvTcp): void {
   const side = this as Side;
   const conn = side.conn;
   const n = conn.uv.readResult();
   if (n > 0) {
     conn.lastIo = now();
-    if (side.buf !== null) { conn.write(side.peer!, side, side.buf.subarray(0, n)); return; }
-    conn.write(side.peer!, side, new Uint8Array(buffer!, conn.uv.readOffset(), n));
-    // A bulk stream: from now on its reads land in a pooled buffer instead of a fresh 64 KiB
-    // allocation each (that churn — malloc trimming, page faults, external-memory GCs — halved
-    // bulk throughput). Quiet and short connections never hold one.
-    if (n >= BULK_READ) {
-      side.buf = takeBuffer();
-      side.useUserBuffer(side.buf);
-    }
+    const buf = side.buf!;
+    if (buf !== SHARED_READ) { conn.write(side.peer!, side, buf.subarray(0, n)); return; }
+    // The next read of any connection overwrites SHARED_READ, and a write the kernel does not
+    // take at once goes on from the memory it was given: write a copy. A small copy comes from
+    // node's buffer pool, cheaper than the ArrayBuffer node would have made for the read.
+    if (n < BULK_READ) { conn.write(side.peer!, side, Buffer.from(buf.subarray(0, n))); return; }
+    // A bulk stream: from now on its reads land in a buffer of its own (a fresh 64 KiB per read —
+    // malloc trimming, page faults, external-memory GCs — halved bulk throughput), taken from
+    // the spares of closed connections. Quiet and short connections never hold one.
+    const own = takeBuffer();
+    buf.copy(own, 0, 0, n);
+    side.buf = own;
+    side.useUserBuffer(own);
+    conn.write(side.peer!, side, own.subarray(0, n));
   } else if (n < 0) conn.readEnded(side, n);
 }
 
