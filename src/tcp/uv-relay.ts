@@ -230,9 +230,9 @@ export function readBeforeConnected(up: UvTcp): void {
 }
 
 /**
- * A readStart result: started, or already reading (`readBeforeConnected`). Asking libuv rather
- * than remembering the early readers in a WeakSet: a WeakSet entry per connection kept each
- * connection's objects alive through young-generation GCs (ephemeron keys), promoting them.
+ * A readStart result: started, or already reading (`readBeforeConnected`). libuv knows whether a
+ * handle reads; remembering the early readers in a WeakSet cost an ephemeron-table insert per
+ * connection (`bench/set-churn.mjs`: 8× a SlotList's add and delete).
  */
 function started(code: number, uv: UvBindings): boolean {
   return code === 0 || code === uv.UV_EALREADY;
