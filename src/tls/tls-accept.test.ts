@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createSecureContext, createServer, type TLSSocket } from 'node:tls';
+import { connect, createSecureContext, createServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { acceptWithoutNetSocket, canAcceptWithoutNetSocket, TlsConnection } from './tls-accept.js';
 
 /*
@@ -93,6 +95,40 @@ test('TLS connections accepted on a bare TLSWrap: SNI, ALPN, echo, resumption, h
       c.on('error', reject);
     });
     assert.match(slowTalk, /:late$/);
+    await new Promise<void>((r) => server.close(() => r()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a connection the server let go of while it ends survives a GC: the TLSWrap lives as long as its TCP handle', async () => {
+  // A TLSWrap is freed by GC once no JS reaches it, which detaches it from its TCP handle; the
+  // client's next bytes then abort the process. Here the server ends its side and keeps no
+  // reference (as the HTTP layer does after a `Connection: close` response); the client, still
+  // open, writes after a full GC.
+  const dir = mkdtempSync(join(tmpdir(), 'swy-tls-accept-'));
+  try {
+    const a = certificate(dir, 'a.test');
+    const server = createServer({ ...a }, (s: TLSSocket) => { s.end('bye'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    assert.equal(acceptWithoutNetSocket(server, (_name, cb) => cb(null), () => 10_000), true);
+    const port = (server.address() as AddressInfo).port;
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const clients = await Promise.all(Array.from({ length: 8 }, () => new Promise<TLSSocket>((resolve, reject) => {
+      // (allowHalfOpen: the client stays open after the server's end; tls.connect passes it on, its type does not say so)
+      const c = connect({ port, host: '127.0.0.1', rejectUnauthorized: false, allowHalfOpen: true } as ConnectionOptions);
+      let text = '';
+      c.on('data', (d: Buffer) => { text += d.toString(); });
+      c.on('end', () => { assert.equal(text, 'bye'); resolve(c); });
+      c.on('error', reject);
+    })));
+    gc(); gc();
+    await new Promise((r) => setImmediate(r));
+    gc();
+    const closed = clients.map((c) => new Promise<void>((resolve) => { c.on('error', () => undefined); c.on('close', () => resolve()); }));
+    for (const c of clients) c.end('still here');
+    await Promise.all(closed);
     await new Promise<void>((r) => server.close(() => r()));
   } finally {
     rmSync(dir, { recursive: true, force: true });

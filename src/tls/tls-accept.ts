@@ -60,6 +60,8 @@ interface TlsWrap {
 interface AcceptedHandle {
   setNoDelay(on: boolean): number;
   close(cb?: () => void): void;
+  /** Keeps the TLSWrap alive as long as the TCP handle is open (see `acceptWithoutNetSocket`). */
+  tlsWrap?: TlsWrap;
 }
 
 interface AcceptingHandle {
@@ -257,6 +259,12 @@ export function acceptWithoutNetSocket(server: TlsServer, sni: SniCallback, hand
     // the current default context (certificate reloads replace it with setSecureContext)
     const context = (server as unknown as { _sharedCreds: SecureContext & { context: unknown } })._sharedCreds;
     const ssl = bindings.wrap(client, context.context, true, false);
+    // libuv holds the TCP handle until it is closed, but a TLSWrap is freed by GC once no JS
+    // reaches it, and freeing it detaches it from the TCP handle: the next bytes from the client
+    // then abort the process (node: "onread->IsFunction()"). A connection the HTTP layer has let
+    // go of while it ends (`socket.end()`, then waiting for the client's close) is reached by
+    // nothing else. Node's TLSSocket has the same chain: its parent socket's 'close' listener.
+    client.tlsWrap = ssl;
     ssl._parent = client;
     ssl._parentWrap = null;
     ssl._secureContext = context;
