@@ -77,13 +77,15 @@ export function startSource(ctx) {
 
 const ports = (base, tls) => ({ bulk: base, conn: base + 1, ...(tls ? { tls: base + 2 } : {}) });
 
-function switchyardPeer(base) {
+// A/B runs: BENCH_ALT_ROOT=<another checkout, built> adds `switchyard-alt` from that tree.
+function switchyardPeer(base, name = 'switchyard', root = null) {
+  const main = (ctx) => path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js');
   return {
-    name: 'switchyard',
+    name,
     cores: PROXY_CORE,
     ports: ports(base, true),
-    note: 'Switchyard, workers: 1; `protocol: tcp` listeners; `protocol: https` listener (fast engine) for TLS',
-    check: (ctx) => (fs.existsSync(path.join(ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (run npm run build)'),
+    note: `Switchyard${root ? ` from ${root}` : ''}, workers: 1; \`protocol: tcp\` listeners; \`protocol: https\` listener (fast engine) for TLS`,
+    check: (ctx) => (fs.existsSync(main(ctx)) ? null : `${main(ctx)} missing (run npm run build)`),
     start(ctx) {
       const p = this.ports;
       // Short drain so stopping between rounds never waits the 30 s default.
@@ -118,9 +120,9 @@ services:
   web:
     backends: [{ address: ${addr(BACKEND_PORTS.web)} }]
 `;
-      const file = path.join(ctx.tmp, 'switchyard.yaml');
+      const file = path.join(ctx.tmp, `${name}.yaml`);
       fs.writeFileSync(file, yaml);
-      return launch(ctx, 'switchyard', this.cores, process.execPath, ['dist/src/cli/main.js', 'start', '-c', file]);
+      return launch(ctx, name, this.cores, process.execPath, [main(ctx), 'start', '-c', file]);
     },
   };
 }
@@ -214,4 +216,5 @@ export const L4_PEERS = [
   haproxyPeer(18283),
   nginxStreamPeer(18286),
   naivePeer(18289),
+  ...(process.env.BENCH_ALT_ROOT ? [switchyardPeer(18292, 'switchyard-alt', process.env.BENCH_ALT_ROOT)] : []),
 ];
