@@ -5,17 +5,25 @@
 // the set's discarded hash tables survive young-generation GCs and are promoted (old space
 // grows, full GCs follow); with a SlotList they die young.
 //
-//   npm run build && node bench/set-churn.mjs [--objects 2000000]
+//   npm run build && node bench/set-churn.mjs [--objects 2000000]   (--help for the flags)
 import { spawnSync } from 'node:child_process';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import path from 'node:path';
+import { parseSpec, specUsage } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const arg = (name, dflt) => { const i = args.indexOf(`--${name}`); return i === -1 ? dflt : args[i + 1]; };
-const objects = Number(arg('objects', '2000000'));
-const kind = arg('kind', null);
+const SPEC = {
+  objects: { env: 'CHURN_OBJECTS', def: '2000000', help: 'objects through each set (after a 200,000-object warm-up)' },
+  kind: { env: 'CHURN_KIND', def: '', help: 'Set, WeakSet or SlotList: measure that one in this process (default: each in a fresh process)' },
+};
+const opts = parseSpec(process.argv.slice(2), SPEC, specUsage('bench/set-churn.mjs', SPEC));
+const objects = Number(opts.objects);
+if (!Number.isInteger(objects) || objects < 1) throw new Error('--objects must be a positive integer');
+const kind = opts.kind || null;
+if (kind !== null && !['Set', 'WeakSet', 'SlotList'].includes(kind)) throw new Error('--kind must be Set, WeakSet or SlotList');
 const LIVE = 64;
+const oldSpaceUsed = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
 
 if (kind === null) {
   const self = fileURLToPath(import.meta.url);
@@ -50,11 +58,11 @@ if (kind === null) {
     }
   });
   obs.observe({ entryTypes: ['gc'] });
-  const old0 = (await import('node:v8')).getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
+  const old0 = oldSpaceUsed();
   const t0 = performance.now();
   for (let i = 0; i < objects; i++) step(i);
   const wall = performance.now() - t0;
-  const old1 = (await import('node:v8')).getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
+  const old1 = oldSpaceUsed();
   await new Promise((r) => setTimeout(r, 50)); // GC entries arrive a few turns later
   obs.disconnect();
   console.log(`| ${kind} | ${wall.toFixed(0)} | ${gcs.minor} | ${gcs.minorMs.toFixed(0)} | ${gcs.major} | ${gcs.majorMs.toFixed(0)} | ${((old1 - old0) / 1e6).toFixed(1)} |`);
