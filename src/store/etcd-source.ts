@@ -109,12 +109,24 @@ export class EtcdConfigSource implements ConfigLoader {
   watch(onChange: () => void, onWarn: (msg: string) => void = () => undefined): () => void {
     let stopWatch: (() => Promise<void>) | null = null;
     let stopped = false;
-    void this.store.watch(() => onChange(), (err) => onWarn(`config store watch: ${err.message}`)).then((stop) => {
-      if (stopped) void stop(); else stopWatch = stop;
-    }, (err: Error) => onWarn(`config store watch failed: ${err.message}`));
+    let again: NodeJS.Timeout | undefined;
+    // A watch that cannot be set up (etcd down when the node starts) is tried again until it is:
+    // the poll below stops once a read succeeds, and without a watch the node would never hear
+    // of a later push. Once set up, the watch reconnects by itself and delivers current first.
+    const start = (): void => {
+      this.store.watch(() => onChange(), (err) => onWarn(`config store watch: ${err.message}`)).then((stop) => {
+        if (stopped) void stop(); else stopWatch = stop;
+      }, (err: Error) => {
+        onWarn(`config store watch failed: ${err.message}; retrying in ${this.retryMs} ms`);
+        if (stopped) return;
+        again = setTimeout(start, this.retryMs);
+        again.unref();
+      });
+    };
+    start();
     // While serving a fallback, poll: the watch only reports changes, not that etcd came back.
     const retry = setInterval(() => { if (this.unreachable) onChange(); }, this.retryMs);
     retry.unref();
-    return () => { stopped = true; clearInterval(retry); void stopWatch?.(); };
+    return () => { stopped = true; clearInterval(retry); clearTimeout(again); void stopWatch?.(); };
   }
 }

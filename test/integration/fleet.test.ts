@@ -177,7 +177,12 @@ test('etcd stopped: nodes keep serving; a node restarted meanwhile serves the ca
   nodes[1] = await startNode(1, { port: nodes[1].port });
   assert.match(nodes[1].output(), /serving the cached config/);
   assert.equal(await servedBy(nodes[1]), serving);
+  // node-1's first attempt at a watch gives up after the store timeout (2 s) with etcd down; then
+  // its store poll (every 2 s while unreachable) finds etcd back before the push. A node that
+  // started during the outage must still hear of later pushes, not only of its first read.
+  await sleep(2500);
   await etcd.restart();
+  await sleep(3000);
   const to = serving === 'b0' ? 'b' : 'a';
   let r = push(fleetConfig(to));
   for (let i = 0; i < 20 && r.code !== 0; i++) { await sleep(250); r = push(fleetConfig(to)); }
