@@ -3,7 +3,9 @@
  * search per request) and collected by the primary once a second over IPC, where they become
  * Prometheus metrics, the admin API and the dashboard. prom-client's own metrics would cost a
  * label lookup per observation in every worker plus an IPC round per scrape (AggregatorRegistry);
- * the primary needs these numbers every second anyway.
+ * the primary needs these numbers every second anyway. AggregatorRegistry would also sum only the
+ * workers alive at the scrape; the primary's runtime/counter-ledger.ts keeps what exited workers
+ * counted, so node totals never fall (workers also push their counters every 100 ms).
  */
 
 /** Upper bounds (ms) of the latency buckets; the last bucket is +Inf. */

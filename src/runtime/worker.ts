@@ -7,7 +7,8 @@ import { FastTcpListener } from '../tcp/fast-tcp-listener.js';
 import { uv } from '../tcp/uv.js';
 import { configureResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
-import type { BackendTraffic, DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
+import type { DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
+import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 
@@ -19,13 +20,6 @@ function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | unde
   return top;
 }
 import type { Mitigation, RuntimeDeps } from '../upstream/service.js';
-import type { Endpoint } from '../upstream/endpoint.js';
-
-/**
- * How often a worker pushes its counters to the primary between collections: what a worker that
- * is killed (SIGKILL, crash) counted in its last this-many ms is lost from the node's totals.
- */
-export const COUNTERS_PUSH_MS = 100;
 
 /**
  * The data plane of one worker process: applies config snapshots pushed by the primary
@@ -42,9 +36,7 @@ export class Worker {
 
   private ticker: NodeJS.Timeout | undefined;
   private pusher: NodeJS.Timeout | undefined;
-  /** Per endpoint, its request count in the last push (only endpoints that moved are pushed again). */
-  private pushed = new WeakMap<Endpoint, number>();
-  private lastCounters = '';
+  private readonly counterPush = new CounterPush();
 
   async handle(msg: ToWorker): Promise<void> {
     if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health, msg.drains, msg.mitigations);
@@ -70,32 +62,20 @@ export class Worker {
     return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
   }
 
-  /**
-   * Sends every counter when any moved, with the backends whose counts moved (absolute values:
-   * the primary keeps the latest, so a lost or repeated push costs nothing).
-   */
+  /** Sends the primary this worker's counters if any moved (see CounterPush). */
   private pushCounters(): void {
-    const backends: BackendTraffic[] = [];
-    for (const s of this.holder?.current.services.values() ?? []) {
-      for (const e of s.endpoints) {
-        if (this.pushed.get(e) === e.traffic.requests) continue;
-        this.pushed.set(e, e.traffic.requests);
-        backends.push({ service: s.name, key: e.key, traffic: e.traffic.snapshot() });
-      }
-    }
-    const counters = countersSnapshot();
-    const text = JSON.stringify(counters);
-    if (backends.length === 0 && text === this.lastCounters) return;
-    this.lastCounters = text;
-    this.send({ type: 'counters', counters, backends });
+    const m = this.counterPush.next(this.holder?.current.services.values() ?? []);
+    if (m !== null) this.send(m);
   }
 
-  /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service. */
+  /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service; counter pushes. */
   private startTicker(): void {
     this.ticker = setInterval(() => {
       for (const s of this.holder?.current.services.values() ?? []) s.tick();
     }, 250);
     this.ticker.unref();
+    this.pusher = setInterval(() => this.pushCounters(), COUNTERS_PUSH_MS);
+    this.pusher.unref();
   }
 
   private async apply(version: number, config: Config, health: HealthMap = {}, drains: DrainMap = {}, mitigations: Record<string, Mitigation> = {}): Promise<void> {
@@ -117,12 +97,7 @@ export class Worker {
     const first = this.holder === undefined;
     // Before listeners are (re)applied: they attach to the process's current resumption.
     configureResumption(config.tlsSessionCache, this.log);
-    if (first) {
-      this.holder = new SnapshotHolder(next);
-      this.startTicker();
-      this.pusher = setInterval(() => this.pushCounters(), COUNTERS_PUSH_MS);
-      this.pusher.unref();
-    }
+    if (first) { this.holder = new SnapshotHolder(next); this.startTicker(); }
     const holder = this.holder!;
     // Listeners keyed by name+address: a moved listener is a new one.
     const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
