@@ -101,6 +101,8 @@ export class AdminServer {
     if (refusal !== undefined) {
       if (isWrite(req.method)) this.audit.record({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: refusal.message });
       if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="switchyard-admin"');
+      // Not worth a keep-alive (nor reading an unbounded body to keep one).
+      res.setHeader('connection', 'close');
       this.fail(res, refusal.status, refusal.message);
       return;
     }

@@ -178,7 +178,7 @@ export const ConfigSchema = z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
     token: secret(z.string().min(16)).optional()
       .describe('when set, every admin request needs `Authorization: Bearer <token>` (the dashboard asks for it once); required when `address` is not loopback'),
-    allowedHosts: z.array(z.string().min(1)).default([])
+    allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a host name or IPv4 address, without port')).default([])
       .describe('more host names the admin listener answers to (e.g. a reverse proxy\'s); loopback names, IP addresses and the host of `address` always are; any other Host is refused (DNS rebinding)'),
     publicMetrics: z.boolean().default(false)
       .describe('serve /metrics without the token (for a Prometheus that scrapes without credentials); everything else still needs it'),
