@@ -6,7 +6,7 @@ import { extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeView } from './node-view.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Config } from '../config/schema.js';
 import { redactConfig } from '../config/redact.js';
 import type { ReloadResult } from '../runtime/primary.js';
@@ -48,6 +48,8 @@ const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-s
   + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** API answers are data, never a document. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** Refused writes audited per second at most: a flood from anyone who reaches the port must neither fill the disk nor stall the primary on synchronous appends. */
+const REFUSALS_AUDITED_PER_S = 10;
 
 /**
  * The admin listener (its own port, loopback by default): JSON API, Prometheus /metrics, the
@@ -58,6 +60,7 @@ export class AdminServer {
   private readonly server: Server;
   private readonly streams = new Set<ServerResponse>();
   private readonly guard: AdminGuard;
+  private refusals = { second: 0, audited: 0, skipped: 0 };
 
   constructor(private readonly address: string, access: AdminAccess, private readonly node: AdminNode,
     private readonly view: NodeView, private readonly metrics: Registry, private readonly audit: AuditLog, private readonly log: Logger) {
@@ -99,7 +102,7 @@ export class AdminServer {
     const client = req.socket.remoteAddress ?? '?';
     const refusal = this.guard.check(req.method, path, req.headers);
     if (refusal !== undefined) {
-      if (isWrite(req.method)) this.audit.record({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: refusal.message });
+      if (isWrite(req.method)) this.auditRefusal({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: refusal.message });
       if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="switchyard-admin"');
       // Not worth a keep-alive (nor reading an unbounded body to keep one).
       res.setHeader('connection', 'close');
@@ -156,6 +159,17 @@ export class AdminServer {
       }
     }
     this.fail(res, 404, `no ${req.method} ${path}`);
+  }
+
+  /** Records a refused write, at most REFUSALS_AUDITED_PER_S a second; the next one recorded says how many were not. */
+  private auditRefusal(e: AuditEntry): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.refusals.second) this.refusals = { second, audited: 0, skipped: this.refusals.skipped };
+    if (this.refusals.audited >= REFUSALS_AUDITED_PER_S) { this.refusals.skipped++; return; }
+    this.refusals.audited++;
+    const skipped = this.refusals.skipped;
+    this.refusals.skipped = 0;
+    this.audit.record(skipped === 0 ? e : { ...e, detail: `${e.detail} (${skipped} earlier refusals not recorded: over ${REFUSALS_AUDITED_PER_S}/s)` });
   }
 
   /** Server-sent events: a snapshot at once, then one per collection; a comment every 15 s keeps proxies from timing out. */

@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,20 @@ test('DNS rebinding: a Host that is not this listener is refused on reads and wr
   // Loopback names and IPs are fine.
   assert.equal((await call(openAdmin, '/api/status', { headers: { host: `localhost:${port}` } })).status, 200);
   assert.equal((await call(openAdmin, '/api/status')).status, 200);
+});
+
+test('a flood of refused writes is audited at a bounded rate, and the next record says how many were left out', { timeout: 20_000 }, async () => {
+  const log = join(dir, 'locked-audit.log');
+  const refusedLines = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter((l) => l.includes('"result":"refused"')).length;
+  await sleep(1100); // a fresh second
+  const before = refusedLines();
+  const answers = await Promise.all(Array.from({ length: 60 }, () => call(lockedAdmin, '/api/reload', { method: 'POST', headers: json, body: '{}' })));
+  assert.ok(answers.every((a) => a.status === 401));
+  const recorded = refusedLines() - before;
+  assert.ok(recorded >= 1 && recorded <= 20, `${recorded} of 60 refusals recorded`);
+  await sleep(1100);
+  await call(lockedAdmin, '/api/reload', { method: 'POST', headers: json, body: '{}' });
+  assert.match(readFileSync(log, 'utf8').trim().split('\n').pop() ?? '', new RegExp(`\\(${60 - recorded} earlier refusals not recorded`));
 });
 
 test('the token is taken from the Authorization header only, never from the URL', async () => {
