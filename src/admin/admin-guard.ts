@@ -52,7 +52,7 @@ export class AdminGuard {
 
   constructor(address: string, private readonly access: AdminAccess) {
     const own = parseHostPort(address, true)?.host;
-    this.names = new Set(['localhost', ...(own !== undefined ? [own] : []), ...access.allowedHosts].map((h) => h.toLowerCase()));
+    this.names = new Set([...(own !== undefined ? [own] : []), ...access.allowedHosts].map((h) => h.toLowerCase()));
   }
 
   /**
@@ -67,7 +67,7 @@ export class AdminGuard {
     return isIP(name) !== 0 || isLoopbackHost(name) || this.names.has(name);
   }
 
-  /** The refusal for this request, or undefined when it may proceed. Token last, so 401 never says more than 403. */
+  /** The refusal for this request, or undefined when it may proceed: Host, then Origin (writes), then the token, then the body type (writes). */
   check(method: string | undefined, path: string, h: IncomingHttpHeaders): Refusal | undefined {
     if (!this.hostAllowed(h.host)) {
       return { status: 403, message: `host "${h.host}" is not a name of this admin listener (add it to admin.allowedHosts)` };
