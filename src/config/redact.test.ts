@@ -57,7 +57,7 @@ test('every field whose name suggests a secret is marked secret() in the schema,
 });
 
 const SECRETS = ['adm1n-t0ken-SECRET-0001', 'redisUserinfoPw-SECRET', 'redisQueryPw-SECRET', 'hookUserPw-SECRET', 'hookPath-SECRET',
-  'hookQueryKey-SECRET', 'hookAuthHeader-SECRET', 'hookApiKey-SECRET', 'routeHeader-SECRET', 'execToken-SECRET'];
+  'hookQueryKey-SECRET', 'hookAuthHeader-SECRET', 'hookApiKey-SECRET', 'routeHeader-SECRET', 'execToken-SECRET', 'healthKey-SECRET'];
 
 function fullOfSecrets(actuator: 'webhook' | 'exec') {
   return validateConfig({
@@ -70,7 +70,7 @@ function fullOfSecrets(actuator: 'webhook' | 'exec') {
     },
     listeners: [{ name: 'w', address: '127.0.0.1:8080' }],
     routes: [{ match: { headers: [{ name: 'X-Api-Key', exact: SECRETS[8] }] }, service: 'a' }],
-    services: { a: { backends: [{ address: '127.0.0.1:9000' }] } },
+    services: { a: { backends: [{ address: '127.0.0.1:9000' }], healthCheck: { path: `/health?api_key=${SECRETS[10]}` } } },
   });
 }
 

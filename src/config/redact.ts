@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
-import { looksLikeUrl, redactUrl, secretMark } from './secrets.js';
+import { looksLikeUrl, redactTarget, redactUrl, secretMark } from './secrets.js';
 
 /*
  * Redaction by schema: the config as it may be shown (admin API, logs). Every field marked with
  * `secret()` in the schema is passed through its redactor; then, whatever the schema says, every
- * string that is a URL loses its credentials (so a URL field nobody marked still does not leak).
+ * string that is a URL loses its credentials, and every request target (`/health?key=x`) its
+ * secret-looking query values (so a field nobody marked still does not leak them).
  */
 
 type Def = {
@@ -44,9 +45,9 @@ function bySchema(schema: z.core.$ZodType, value: unknown): unknown {
   }
 }
 
-/** A deep copy of a JSON-like value with every URL string's credentials hidden. */
+/** A deep copy of a JSON-like value with every URL's credentials and every request target's secret query values hidden. */
 function urlsRedacted(value: unknown): unknown {
-  if (typeof value === 'string') return looksLikeUrl(value) ? redactUrl(value) : value;
+  if (typeof value === 'string') return looksLikeUrl(value) ? redactUrl(value) : value.startsWith('/') ? redactTarget(value) : value;
   if (Array.isArray(value)) return value.map(urlsRedacted);
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, urlsRedacted(v)]));
   return value;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argv, headerMatch, headers, isSecretName, redactUrl, REDACTED } from './secrets.js';
+import { argv, headerMatch, headers, isSecretName, redactTarget, redactUrl, REDACTED } from './secrets.js';
 
 test('isSecretName: credential-looking query keys, headers and options', () => {
   for (const n of ['password', 'pass', 'pwd', 'passwd', 'token', 'access_token', 'secret', 'client_secret', 'key', 'apikey', 'api_key', 'X-Api-Key',
@@ -31,6 +31,11 @@ test('redactUrl: an @ after / ? or # is ambiguous (parsers disagree on the host)
 test('redactUrl: with path, the path is hidden too (webhook URLs carry secrets there)', () => {
   assert.equal(redactUrl('https://hooks.example/services/T0/B0/XYZ?x=1', { path: true }), `https://hooks.example/${REDACTED}?x=1`);
   assert.equal(redactUrl('https://hooks.example/', { path: true }), 'https://hooks.example/');
+});
+
+test('redactTarget: a path with a query hides secret-looking query values', () => {
+  assert.equal(redactTarget('/health?key=abc&verbose=1'), `/health?key=${REDACTED}&verbose=1`);
+  assert.equal(redactTarget('/health'), '/health');
 });
 
 test('redactUrl: not a URL → unchanged', () => {

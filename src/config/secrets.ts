@@ -99,6 +99,12 @@ export function redactUrl(text: string, opts: { path?: boolean } = {}): string {
   return `${scheme[0]}${userinfo}${authorityAndPath}${query === undefined ? '' : `?${redactParams(query)}`}${fragment === undefined ? '' : `#${redactParams(fragment)}`}`;
 }
 
+/** A request target (`/health?key=x`, as a health check's path): values of secret-looking query keys hidden. */
+export function redactTarget(text: string): string {
+  const q = text.indexOf('?');
+  return q === -1 ? text : `${text.slice(0, q + 1)}${redactParams(text.slice(q + 1))}`;
+}
+
 /** A URL field: see redactUrl. */
 export const url: Redactor = (v) => (typeof v === 'string' ? redactUrl(v) : v);
 
