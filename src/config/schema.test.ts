@@ -152,9 +152,9 @@ test('validateConfig: duplicate backends in one service, but the same backend in
 
 test('validateConfig: bad regex in path and header matches', () => {
   const route = (match: unknown) => ({ listeners: [L], services: SVC, routes: [{ service: 'api', match }] });
-  assert.deepEqual(errorsOf(route({ path: { regex: '(' } })), ['routes[0].match.path.regex: invalid regular expression']);
-  assert.deepEqual(errorsOf(route({ headers: [{ name: 'x', regex: '[' }] })),
-    ['routes[0].match.headers[0].regex: invalid regular expression']);
+  assert.match(errorsOf(route({ path: { regex: '(' } })).join('\n'), /^routes\[0\]\.match\.path\.regex: invalid regular expression: .*missing closing \)/);
+  assert.match(errorsOf(route({ headers: [{ name: 'x', regex: '[' }] })).join('\n'),
+    /^routes\[0\]\.match\.headers\[0\]\.regex: invalid regular expression: .*missing closing \]/);
   assert.deepEqual(validateConfig(route({ path: { regex: '^/v[0-9]+/' } })).routes[0].match.path, { regex: '^/v[0-9]+/' });
 });
 

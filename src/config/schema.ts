@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
 import { parseHostPort } from './address.js';
+import { linearRegexProblem } from '../util/linear-regex.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
 /*
@@ -15,12 +16,11 @@ const hostPort = (what: string, allowZero = false) =>
     message: `expected ${what} as host:port (IPv6 as [::1]:port)`,
   });
 
-const regexString = z.string().refine(
-  (s) => {
-    try { new RegExp(s); return true; } catch { return false; }
-  },
-  { message: 'invalid regular expression' },
-);
+/** Route regexes run on RE2 (linear time, see util/linear-regex.ts): what RE2 cannot compile is rejected here. */
+const regexString = z.string().superRefine((s, ctx) => {
+  const problem = linearRegexProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${problem}` });
+});
 
 const isPrime = (n: number) => {
   if (n < 2) return false;
