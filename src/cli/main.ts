@@ -12,10 +12,11 @@ import { registerLoadtestCommands } from './loadtest-cli.js';
 import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
+import { positiveInt, USAGE_EXIT } from './args.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Runs a command body; user errors become one line on stderr and exit 1, never a stack trace. */
+/** Runs a command body; user errors become one line on stderr and exit 1 (2 for usage errors), never a stack trace. */
 async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
@@ -26,15 +27,8 @@ async function run(body: () => Promise<void>): Promise<void> {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       if (process.env.SWITCHYARD_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     }
-    process.exit(1);
+    process.exit(e instanceof SwitchyardError && e.code === 'SWY_CLI_USAGE' ? USAGE_EXIT : 1);
   }
-}
-
-/** Parses a positive integer option or fails with a clear message. */
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new SwitchyardError('SWY_CLI_USAGE', `expected a positive integer, got "${v}"`);
-  return n;
 }
 
 /** Writes the PID file, removed again when the process exits. */
@@ -58,7 +52,10 @@ function readPidFile(path: string): number {
 const program = new Command('switchyard')
   .description('Switchyard: an L7/L4 load balancer')
   .version(pkg.version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Set before the subcommands exist, so they inherit it: commander's own errors (unknown option,
+  // bad value such as `-w abc`) are usage errors; --help and --version exit 0.
+  .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT));
 
 program.command('start')
   .description('run the load balancer in the foreground, on a config file or a fleet store')
@@ -130,5 +127,4 @@ program.command('schema')
 registerFleetCommands(program, run);
 registerLoadtestCommands(program, run);
 
-program.exitOverride((err: CommanderError) => process.exit(err.exitCode));
 await program.parseAsync(process.argv);

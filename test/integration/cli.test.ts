@@ -89,3 +89,24 @@ test('every file in examples/ validates', async () => {
     assert.equal(r.code, 0, `${f}: ${r.stderr}`);
   }
 });
+
+test('bad option values are one-line usage errors with exit 2, never a stack trace', () => {
+  const f = join(dir, 'usage.yaml');
+  writeFileSync(f, 'listeners: [{ name: w, address: "127.0.0.1:1" }]\n');
+  const cases: [string[], RegExp][] = [
+    [['start', '-c', f, '-w', '0'], /^error: option '-w, --workers <n>' argument '0' is invalid\. expected a positive integer, got "0"$/m],
+    [['start', '-c', f, '-w', 'abc'], /^error: option '-w, --workers <n>' argument 'abc' is invalid\. expected a positive integer, got "abc"$/m],
+    [['start', '-c', f, '-w', '1.5'], /argument '1\.5' is invalid/],
+    [['reload', '--pid', '-5'], /^error: option '--pid <pid>' argument '-5' is invalid\. expected a positive integer, got "-5"$/m],
+    [['reload', '--pid', 'abc'], /argument 'abc' is invalid/],
+    [['config', 'history', '-n', 'none'], /^error: option '-n, --limit <n>' argument 'none' is invalid/m],
+    [['reload'], /^error: SWY_CLI_USAGE: give --pid-file or --pid$/m],
+    [['start', '--no-such-flag'], /^error: unknown option '--no-such-flag'$/m],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: stack trace`);
+  }
+});
