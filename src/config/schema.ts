@@ -61,10 +61,10 @@ export const ListenerSchema = z.strictObject({
   mergeSlashes: z.boolean().default(false)
     .describe('merge repeated slashes in the path before routing (nginx merge_slashes)'),
   timeouts: z.strictObject({
-    header: duration('10s').describe('time to receive the complete request head (slowloris)'),
-    request: duration('5m').describe('time to receive the complete request, body included'),
-    keepAlive: duration('5s').describe('idle time a client keep-alive connection is kept open'),
-    idle: duration('1h').describe('tcp listeners: a connection silent both ways this long is closed'),
+    header: duration('10s', '5m').describe('time to receive the complete request head (slowloris)'),
+    request: duration('5m', '24h').describe('time to receive the complete request, body included'),
+    keepAlive: duration('5s', '1h').describe('idle time a client keep-alive connection is kept open'),
+    idle: duration('1h', '24h', 'off').describe('tcp listeners: a connection silent both ways this long is closed (0 = never)'),
   }).prefault({}),
 });
 
@@ -106,7 +106,7 @@ const BalancerSchema = z.discriminatedUnion('algorithm', [
   z.strictObject({ algorithm: z.literal('random') }),
   z.strictObject({ algorithm: z.literal('least-connections') }),
   z.strictObject({ algorithm: z.literal('p2c') }),
-  z.strictObject({ algorithm: z.literal('ewma'), decay: duration('10s') }),
+  z.strictObject({ algorithm: z.literal('ewma'), decay: duration('10s', '10m') }),
   z.strictObject({ algorithm: z.literal('ring-hash'), virtualNodes: z.number().int().min(1).max(10_000).default(100) }),
   z.strictObject({
     algorithm: z.literal('maglev'),
@@ -144,9 +144,9 @@ export const ServiceSchema = z.strictObject({
   backendProtocol: z.enum(['http/1.1', 'h2c']).default('http/1.1')
     .describe('how backends are spoken to: HTTP/1.1, or cleartext HTTP/2 with prior knowledge (gRPC servers); h2c is served through node-engine listeners'),
   timeouts: z.strictObject({
-    connect: duration('5s').describe('TCP connect to a backend; failure → 502'),
-    request: duration('60s').describe('request sent until response headers arrive; expiry → 504'),
-    idle: duration('60s').describe('longest silence while a response body streams; expiry aborts it'),
+    connect: duration('5s', '5m').describe('TCP connect to a backend; failure → 502'),
+    request: duration('60s', '1h').describe('request sent until response headers arrive; expiry → 504'),
+    idle: duration('60s', '1h').describe('longest silence while a response body streams; expiry aborts it'),
   }).prefault({}),
   healthCheck: HealthCheckSchema.optional(),
   outlierDetection: OutlierSchema.prefault({}),
@@ -157,7 +157,7 @@ export const ServiceSchema = z.strictObject({
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
     .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
   hotspot: HotspotSchema.prefault({}),
-  slowStart: duration('30s').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
+  slowStart: duration('30s', '1h', 'off').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -169,7 +169,7 @@ export const ConfigSchema = z.strictObject({
   accessLog: z.boolean().default(false).describe('log one line per request (info level)'),
   accessLogSample: z.number().gt(0).max(1).default(1).describe('with accessLog on, the share of requests logged (0.01 = one in a hundred)'),
   shutdown: z.strictObject({
-    drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
+    drainTimeout: duration('30s', '1h', 'off').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
   admin: z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
@@ -182,10 +182,10 @@ export const ConfigSchema = z.strictObject({
   autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
     redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
-    ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
-    timeout: duration('75ms').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
+    ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
+    timeout: duration('75ms', '10s').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
     keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),
-    ticketKeyRotation: duration('12h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
+    ticketKeyRotation: duration('12h', '168h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
   }).optional().describe('the design\'s L2 cache: TLS sessions and ticket keys shared through Redis, so a client resumes on any node'),
   listeners: z.array(ListenerSchema).min(1),
   routes: z.array(RouteSchema).default([]),
