@@ -85,3 +85,25 @@ test('durations: 1000h health-check interval and drain timeout, and a 0 request 
   assert.equal(ok.listeners[0].timeouts.idle, 0);
   assert.equal(ok.shutdown.drainTimeout, 3_600_000);
 });
+
+test('addresses are compared as bound: 127.1 is 127.0.0.1, 0.0.0.0 holds every IPv4 address of its port, the admin listener counts', () => {
+  const errors = errorsOf({
+    listeners: [
+      { name: 'a', address: '127.0.0.1:18370' }, { name: 'b', address: '127.1:18370' },
+      { name: 'c', address: '[::ffff:127.0.0.1]:18370' }, { name: 'd', address: '0.0.0.0:18371' }, { name: 'e', address: '10.1.2.3:18371' },
+      { name: 'f', address: '127.0.0.1:18372' },
+    ],
+    admin: { address: 'localhost:18372' },
+    services: { api: { backends: [{ address: '10.0.0.1:80' }, { address: '10.1:80' }, { address: '[::ffff:a00:1]:80' }] } },
+  });
+  assert.deepEqual(errors, [
+    'listeners[1].address: address 127.1:18370 conflicts with listeners[0] 127.0.0.1:18370 (the same address)',
+    'listeners[2].address: address [::ffff:127.0.0.1]:18370 conflicts with listeners[0] 127.0.0.1:18370 (the same address)',
+    'listeners[2].address: address [::ffff:127.0.0.1]:18370 conflicts with listeners[1] 127.1:18370 (the same address)',
+    'listeners[4].address: address 10.1.2.3:18371 conflicts with listeners[3] 0.0.0.0:18371 (a 0.0.0.0 listener takes the port on every IPv4 address)',
+    'admin.address: address localhost:18372 conflicts with listeners[5] 127.0.0.1:18372 (the same address)',
+    'services.api.backends[1].address: duplicate backend 10.1:80 (the same as 10.0.0.1:80)',
+    'services.api.backends[2].address: duplicate backend [::ffff:a00:1]:80 (the same as 10.0.0.1:80)',
+  ]);
+  assert.deepEqual(errorsOf({ listeners: [{ name: 'a', address: '127.0.0.1:18370' }, { name: 'b', address: '127.0.0.2:18370' }, { name: 'c', address: '127.0.0.1:18371' }] }), []);
+});

@@ -140,7 +140,7 @@ test('validateConfig: duplicate listener names and addresses', () => {
   assert.deepEqual(errorsOf({ listeners: [L, { name: 'web', address: '0.0.0.0:8081' }] }),
     ['listeners[1].name: duplicate listener name "web"']);
   assert.deepEqual(errorsOf({ listeners: [L, { name: 'other', address: '0.0.0.0:8080' }] }),
-    ['listeners[1].address: address 0.0.0.0:8080 used twice']);
+    ['listeners[1].address: address 0.0.0.0:8080 conflicts with listeners[0] 0.0.0.0:8080 (the same address)']);
 });
 
 test('validateConfig: duplicate backends in one service, but the same backend in two services is fine', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
-import { parseHostPort } from './address.js';
+import { bindConflict, canonicalHost, parseHostPort, type HostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
@@ -193,12 +193,21 @@ export const ConfigSchema = z.strictObject({
     .default({}),
 }).superRefine((c, ctx) => {
   const names = new Set<string>();
-  const addrs = new Set<string>();
+  // Compared as bound, not as text: 127.1:80 is 127.0.0.1:80, and 0.0.0.0:80 holds every IPv4 :80.
+  const bound: { where: string; at: HostPort }[] = [];
+  const checkBind = (address: string, where: string, path: (string | number)[]) => {
+    const at = parseHostPort(address, true);
+    if (at === undefined) return;
+    for (const b of bound) {
+      const why = bindConflict(at, b.at);
+      if (why !== undefined) ctx.addIssue({ code: 'custom', path, message: `address ${address} conflicts with ${b.where} (${why})` });
+    }
+    bound.push({ where: `${where} ${address}`, at });
+  };
   c.listeners.forEach((l, i) => {
     if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
-    if (addrs.has(l.address)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'address'], message: `address ${l.address} used twice` });
+    checkBind(l.address, `listeners[${i}]`, ['listeners', i, 'address']);
     names.add(l.name);
-    addrs.add(l.address);
     if (l.protocol === 'tcp' && l.service === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'a tcp listener needs a service' });
     if (l.protocol === 'tls-passthrough' && l.service === undefined && l.sni.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'a tls-passthrough listener needs `sni` entries or a default `service`' });
     l.sni.forEach((e, j) => {
@@ -222,11 +231,16 @@ export const ConfigSchema = z.strictObject({
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
     });
   });
+  if (c.admin !== undefined) checkBind(c.admin.address, 'the admin listener', ['admin', 'address']);
   for (const [name, s] of Object.entries(c.services)) {
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     s.backends.forEach((b, i) => {
-      if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: ['services', name, 'backends', i, 'address'], message: `duplicate backend ${b.address}` });
-      seen.add(b.address);
+      const at = parseHostPort(b.address);
+      if (at === undefined) return;
+      const key = `${canonicalHost(at.host)}:${at.port}`;
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['services', name, 'backends', i, 'address'], message: `duplicate backend ${b.address}${first === b.address ? '' : ` (the same as ${first})`}` });
+      else seen.set(key, b.address);
     });
   }
 });
