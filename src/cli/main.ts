@@ -70,7 +70,8 @@ program.command('start')
   .option('--admin <address>', 'admin listener address on this node (overrides admin.address)')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
-  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string }) => run(async () => {
+  .option('--start-timeout <s>', 'seconds the workers have to apply the first config; then start fails', positiveInt, 30)
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number }) => run(async () => {
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
@@ -81,7 +82,7 @@ program.command('start')
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
     const primary: Primary = new Primary({
-      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers,
+      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000,
       beforeReady: async () => { await startAdmin(primary, log, { version: pkg.version, address: o.admin }); },
     });
     await primary.start();

@@ -3,6 +3,7 @@ import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
 import { bindConflict, canonicalHost, parseHostPort, type HostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
+import { redisUrlProblem } from './redis-url.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
 /*
@@ -16,11 +17,14 @@ const hostPort = (what: string, allowZero = false) =>
     message: `expected ${what} as host:port (IPv6 as [::1]:port)`,
   });
 
-/** Route regexes run on RE2 (linear time, see util/linear-regex.ts): what RE2 cannot compile is rejected here. */
-const regexString = z.string().superRefine((s, ctx) => {
-  const problem = linearRegexProblem(s);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${problem}` });
+/** A string `problem` finds nothing wrong with; what it finds is the error message, after `prefix`. */
+const checkedString = (problem: (s: string) => string | undefined, prefix = '') => z.string().superRefine((s, ctx) => {
+  const p = problem(s);
+  if (p !== undefined) ctx.addIssue({ code: 'custom', message: `${prefix}${p}` });
 });
+
+/** Route regexes run on RE2 (linear time, see util/linear-regex.ts): what RE2 cannot compile is rejected here. */
+const regexString = checkedString(linearRegexProblem, 'invalid regular expression: ');
 
 const isPrime = (n: number) => {
   if (n < 2) return false;
@@ -181,7 +185,7 @@ export const ConfigSchema = z.strictObject({
   }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
   autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
-    redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
+    redis: checkedString(redisUrlProblem).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
     timeout: duration('75ms', '10s').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
     keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),

@@ -110,3 +110,41 @@ test('bad option values are one-line usage errors with exit 2, never a stack tra
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: stack trace`);
   }
 });
+
+/** Runs the CLI with extra node flags; killed after `ms` (a hang fails the test instead of stalling it). */
+function cliBounded(ms: number, nodeArgs: string[], ...args: string[]) {
+  const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL', env: { ...process.env, SWITCHYARD_LOG_PRETTY: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.error !== undefined };
+}
+
+test('a Redis URL ioredis cannot parse (a / in the password) fails validate and start at once with path: reason', () => {
+  const f = join(dir, 'redis-slash.yaml');
+  writeFileSync(f, 'workers: 1\nlisteners: [{ name: w, address: "127.0.0.1:0" }]\ntlsSessionCache: { redis: "redis://:pa/ss@127.0.0.1:6379" }\n');
+  const v = cli('validate', '-c', f);
+  assert.equal(v.code, 1);
+  assert.match(v.stderr, /^tlsSessionCache\.redis: ioredis cannot parse it \(Invalid URL\); percent-encode reserved characters in the password, e\.g\. \/ as %2F$/m);
+  const s = cliBounded(20_000, [], 'start', '-c', f);
+  assert.equal(s.timedOut, false, `start hung:\n${s.stdout}${s.stderr}`);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /SWY_CONFIG_INVALID: .*invalid config\n\s+tlsSessionCache\.redis: ioredis cannot parse it/);
+});
+
+test('start fails with one clear line and exit 1 when a worker never comes up, and leaves no worker behind', async () => {
+  // A preload the workers inherit (cluster forks with the primary's execArgv) that never lets worker-main run.
+  const hang = join(dir, 'hang-worker.mjs');
+  const pids = join(dir, 'hung-pids');
+  writeFileSync(hang, `import cluster from 'node:cluster';\nimport { appendFileSync } from 'node:fs';\nif (cluster.isWorker) { appendFileSync(${JSON.stringify(pids)}, process.pid + '\\n'); setInterval(() => {}, 1000); await new Promise(() => {}); }\n`);
+  const f = join(dir, 'hang.yaml');
+  writeFileSync(f, 'workers: 2\nlisteners: [{ name: w, address: "127.0.0.1:0" }]\n');
+  const r = cliBounded(30_000, ['--import', hang], 'start', '-c', f, '--start-timeout', '2');
+  assert.equal(r.timedOut, false, `start hung:\n${r.stdout}${r.stderr}`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error: SWY_START_TIMEOUT: 2 worker\(s\) did not confirm version 1 within 2000 ms; the node did not start/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  const { readFileSync } = await import('node:fs');
+  const workers = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+  assert.equal(workers.length, 2);
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 40 && workers.some(alive); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(workers.filter(alive), [], 'hung workers left running');
+});
