@@ -46,7 +46,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
   let server: AdminServer | null = null;
   if (cfg !== undefined) {
     const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
-    const metrics = createMetrics({ view, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
+    const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
     server = new AdminServer(o.address ?? cfg.address, cfg.token, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
       signals: () => signals.snapshot(),

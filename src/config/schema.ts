@@ -183,6 +183,10 @@ export const ConfigSchema = z.strictObject({
       retentionDays: z.number().int().min(1).default(90).describe('rotated audit files older than this are deleted'),
     }).prefault({}),
   }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
+  metrics: z.strictObject({
+    maxBackendSeries: z.number().int().min(1).max(10_000).default(100)
+      .describe('per service, backends with their own /metrics series; a service with more names its busiest (sticky while configured) and sums the rest as backend="_other"'),
+  }).prefault({}).describe('the Prometheus endpoint of the admin listener'),
   autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
     redis: checkedString(redisUrlProblem).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
