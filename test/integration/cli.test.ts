@@ -148,3 +148,34 @@ test('start fails with one clear line and exit 1 when a worker never comes up, a
   for (let i = 0; i < 40 && workers.some(alive); i++) await new Promise((res) => setTimeout(res, 50));
   assert.deepEqual(workers.filter(alive), [], 'hung workers left running');
 });
+
+test('values that used to validate and then break are rejected by validate (and start) with path: reason', () => {
+  const f = join(dir, 'breaks.yaml');
+  writeFileSync(f, [
+    'workers: 1',
+    'shutdown: { drainTimeout: 1000h }',
+    'listeners: [{ name: a, address: "127.0.0.1:18370" }]',
+    'routes: [{ match: { path: { regex: "^/(a+)\\\\1$" } }, service: api }]',
+    'services:',
+    '  api:',
+    '    backends: [{ address: "127.0.0.1:1" }]',
+    '    healthCheck: { interval: 1000h }',
+    '    timeouts: { request: 0 }',
+  ].join('\n'));
+  // Cross-field checks (addresses) run once every field is valid: a second file for those.
+  const g = join(dir, 'same-address.yaml');
+  writeFileSync(g, 'workers: 1\nlisteners:\n  - { name: a, address: "127.0.0.1:18370" }\n  - { name: b, address: "127.1:18370" }\n');
+  for (const command of ['validate', 'start']) {
+    const r = cli(command, '-c', f);
+    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    for (const line of [
+      'shutdown.drainTimeout: must be at most 1h, got 1000h',
+      'services.api.healthCheck.interval: must be at most 1h, got 1000h',
+      'services.api.timeouts.request: must be more than 0',
+    ]) assert.ok(r.stderr.includes(line), `${command}: missing "${line}" in:\n${r.stderr}`);
+    assert.match(r.stderr, /routes\[0\]\.match\.path\.regex: invalid regular expression: not supported by the linear-time regex engine/);
+    const a = cli(command, '-c', g);
+    assert.equal(a.code, 1, `${command}: ${a.stderr}`);
+    assert.ok(a.stderr.includes('listeners[1].address: address 127.1:18370 conflicts with listeners[0] 127.0.0.1:18370 (the same address)'), a.stderr);
+  }
+});
