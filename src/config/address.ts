@@ -68,3 +68,22 @@ export function bindConflict(a: HostPort, b: HostPort): string | undefined {
   if (other !== undefined && other.some((h) => isIPv4(h) || !h.includes(':'))) return 'a 0.0.0.0 listener takes the port on every IPv4 address';
   return undefined;
 }
+
+/** A listen address and what it belongs to, e.g. `listeners[1]` or `the admin listener`. */
+export interface ListenAddress { where: string; address: string }
+
+/** Every address of `list` that cannot be bound next to an earlier one: its index and why. Malformed addresses are skipped. */
+export function bindConflicts(list: readonly ListenAddress[]): { index: number; message: string }[] {
+  const bound: (ListenAddress & { at: HostPort })[] = [];
+  const out: { index: number; message: string }[] = [];
+  list.forEach((e, index) => {
+    const at = parseHostPort(e.address, true);
+    if (at === undefined) return;
+    for (const b of bound) {
+      const why = bindConflict(at, b.at);
+      if (why !== undefined) out.push({ index, message: `address ${e.address} conflicts with ${b.where} ${b.address} (${why})` });
+    }
+    bound.push({ ...e, at });
+  });
+  return out;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
-import { bindConflict, canonicalHost, parseHostPort, type HostPort } from './address.js';
+import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
@@ -202,19 +202,11 @@ export const ConfigSchema = z.strictObject({
 }).superRefine((c, ctx) => {
   const names = new Set<string>();
   // Compared as bound, not as text: 127.1:80 is 127.0.0.1:80, and 0.0.0.0:80 holds every IPv4 :80.
-  const bound: { where: string; at: HostPort }[] = [];
-  const checkBind = (address: string, where: string, path: (string | number)[]) => {
-    const at = parseHostPort(address, true);
-    if (at === undefined) return;
-    for (const b of bound) {
-      const why = bindConflict(at, b.at);
-      if (why !== undefined) ctx.addIssue({ code: 'custom', path, message: `address ${address} conflicts with ${b.where} (${why})` });
-    }
-    bound.push({ where: `${where} ${address}`, at });
-  };
+  const listens = c.listeners.map((l, i) => ({ where: `listeners[${i}]`, address: l.address, path: ['listeners', i, 'address'] }));
+  if (c.admin !== undefined) listens.push({ where: 'the admin listener', address: c.admin.address, path: ['admin', 'address'] });
+  for (const { index, message } of bindConflicts(listens)) ctx.addIssue({ code: 'custom', path: listens[index].path, message });
   c.listeners.forEach((l, i) => {
     if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
-    checkBind(l.address, `listeners[${i}]`, ['listeners', i, 'address']);
     names.add(l.name);
     if (l.protocol === 'tcp' && l.service === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'a tcp listener needs a service' });
     if (l.protocol === 'tls-passthrough' && l.service === undefined && l.sni.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'a tls-passthrough listener needs `sni` entries or a default `service`' });
@@ -239,7 +231,6 @@ export const ConfigSchema = z.strictObject({
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
     });
   });
-  if (c.admin !== undefined) checkBind(c.admin.address, 'the admin listener', ['admin', 'address']);
   for (const [name, s] of Object.entries(c.services)) {
     const seen = new Map<string, string>();
     s.backends.forEach((b, i) => {
