@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { NodeView } from './node-view.js';
+import type { BackendView, NodeView } from './node-view.js';
 import { LATENCY_BOUNDS_MS, type TrafficSnapshot } from '../observe/stats.js';
+import { BackendSeriesLimiter } from './backend-series.js';
 
 type Labels = Record<string, string | number>;
 interface Value { labels: Labels; value: number; metricName?: string }
@@ -33,8 +34,26 @@ function histogram(name: string, labels: Labels, t: TrafficSnapshot): Value[] {
   return out;
 }
 
+/** Transitions counted per backend, in the order they sit in a backend's counter vector. */
+const TRANSITIONS = ['breaker\topen', 'breaker\thalf-open', 'breaker\tclosed', 'outlier\tejected'];
+const BUCKETS = LATENCY_BOUNDS_MS.length + 1;
+
+/** A backend's counters as one vector for the limiter: requests by class, latency buckets, latency sum, TRANSITIONS. */
+const counterVector = (t: TrafficSnapshot, transitions: readonly number[]) => [...t.byClass, ...t.latency, t.latencySumMs, ...transitions];
+const requestsOf = (v: readonly number[]) => v[0] + v[1] + v[2] + v[3] + v[4] + v[5];
+function trafficOf(v: readonly number[]): TrafficSnapshot {
+  return { requests: requestsOf(v), byClass: v.slice(0, 6), latency: v.slice(6, 6 + BUCKETS), latencySumMs: v[6 + BUCKETS] };
+}
+
+/** What the gauges read of a backend's merged live state (node-view.ts). */
+type BackendState = Pick<BackendView, 'health' | 'draining' | 'ejected' | 'breaker'>;
+/** One backend series set of /metrics: a named backend (with its live state) or a service's `_other`. */
+interface BackendRow { service: string; backend: string; traffic: TrafficSnapshot; transitions: number[]; inFlight: number; state?: BackendState }
+
 export interface MetricsSource {
   view: NodeView;
+  /** metrics.maxBackendSeries of the config in force. */
+  maxBackendSeries(): number;
   configVersion(): number;
   reloads(): { applied: number; rejected: number; unchanged: number };
   /** Extra gauges from signals (hot spots, scaling), name → values. */
@@ -53,19 +72,55 @@ export function createMetrics(src: MetricsSource): Registry {
     reg.registerMetric(new SnapshotMetric(name, help, type, values) as never);
   const services = () => Object.entries(latest()?.counters.services ?? {});
   const listeners = () => Object.entries(latest()?.counters.listeners ?? {});
-  const backends = () => {
+  // Per-backend series are bounded (backend-series.ts); computed once per stats sample, since the
+  // limiter's bookkeeping must see each sample once however many metrics and scrapes read it.
+  const limiter = new BackendSeriesLimiter(src.maxBackendSeries());
+  let memo: { sample: unknown; rows: BackendRow[]; removed: { parts: string[]; v: number }[] } = { sample: undefined, rows: [], removed: [] };
+  const backendRows = () => {
     const last = latest();
-    return last === undefined ? [] : [...last.services].flatMap(([service, s]) => [...s.backends.values()].map((b) => ({ service, b })));
+    if (last === memo.sample) return memo;
+    limiter.setMax(src.maxBackendSeries());
+    const byBackend = new Map<string, number[]>();
+    const removed: { parts: string[]; v: number }[] = [];
+    for (const [k, v] of Object.entries(last?.counters.transitions ?? {})) {
+      const parts = k.split('\t');
+      const i = TRANSITIONS.indexOf(`${parts[0]}\t${parts[1]}`);
+      const id = `${parts[2]}\t${parts[3]}`;
+      if (i < 0 || !last!.services.get(parts[2])?.backends.has(parts[3])) { removed.push({ parts, v }); continue; }
+      if (!byBackend.has(id)) byBackend.set(id, TRANSITIONS.map(() => 0));
+      byBackend.get(id)![i] += v;
+    }
+    const rows: BackendRow[] = [];
+    for (const [service, s] of last?.services ?? []) {
+      const list = [...s.backends.values()];
+      const zero = TRANSITIONS.map(() => 0);
+      const series = limiter.update(service, list.map((b) => ({ key: b.key, values: counterVector(b.traffic, byBackend.get(`${service}\t${b.key}`) ?? zero) })), requestsOf);
+      const named = new Set<string>();
+      for (const n of series.named) {
+        named.add(n.key);
+        const state = s.backends.get(n.key)!;
+        rows.push({ service, backend: n.key, traffic: trafficOf(n.values), transitions: n.values.slice(7 + BUCKETS), inFlight: state.inFlight, state });
+      }
+      if (series.other !== undefined) {
+        const inFlight = list.reduce((t, b) => t + (named.has(b.key) ? 0 : b.inFlight), 0);
+        rows.push({ service, backend: '_other', traffic: trafficOf(series.other), transitions: series.other.slice(7 + BUCKETS), inFlight });
+      }
+    }
+    limiter.retain(new Set(last?.services.keys() ?? []));
+    memo = { sample: last, rows, removed };
+    return memo;
   };
+  const backends = () => backendRows().rows;
+  const withState = () => backends().filter((r): r is BackendRow & { state: BackendState } => r.state !== undefined);
 
   add('switchyard_requests_total', 'Requests answered per service, by status class (downstream)', 'counter',
     () => services().flatMap(([service, s]) => s.traffic.byClass.map((v, i) => ({ labels: { service, code_class: CLASSES[i] }, value: v }))));
   add('switchyard_request_duration_seconds', 'Total time of requests per service, as the client saw it', 'histogram',
     () => services().flatMap(([service, s]) => histogram('switchyard_request_duration_seconds', { service }, s.traffic)));
-  add('switchyard_upstream_requests_total', 'Tries sent to each backend, by status class (no status: the connection failed)', 'counter',
-    () => backends().flatMap(({ service, b }) => b.traffic.byClass.map((v, i) => ({ labels: { service, backend: b.key, code_class: CLASSES[i] }, value: v }))));
+  add('switchyard_upstream_requests_total', 'Tries sent to each backend, by status class (no status: the connection failed); backend="_other": the backends beyond metrics.maxBackendSeries', 'counter',
+    () => backends().flatMap(({ service, backend, traffic }) => traffic.byClass.map((v, i) => ({ labels: { service, backend, code_class: CLASSES[i] }, value: v }))));
   add('switchyard_upstream_duration_seconds', 'Time of each try at a backend', 'histogram',
-    () => backends().flatMap(({ service, b }) => histogram('switchyard_upstream_duration_seconds', { service, backend: b.key }, b.traffic)));
+    () => backends().flatMap(({ service, backend, traffic }) => histogram('switchyard_upstream_duration_seconds', { service, backend }, traffic)));
   add('switchyard_route_requests_total', 'Requests matched per listener and route', 'counter',
     () => listeners().flatMap(([listener, l]) => Object.entries(l.routes).map(([route, v]) => ({ labels: { listener, route }, value: v }))));
   add('switchyard_proxy_responses_total', 'Answers the proxy gave itself before reaching a backend (no route, bad request, no backend…), by code', 'counter',
@@ -79,17 +134,21 @@ export function createMetrics(src: MetricsSource): Registry {
   add('switchyard_sent_bytes_total', 'Bytes written to clients per listener (counted when a connection closes)', 'counter',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.bytesOut })));
   add('switchyard_active_requests', 'Requests in flight per backend', 'gauge',
-    () => backends().map(({ service, b }) => ({ labels: { service, backend: b.key }, value: b.inFlight })));
+    () => backends().map(({ service, backend, inFlight }) => ({ labels: { service, backend }, value: inFlight })));
   add('switchyard_backend_healthy', 'Active health state per backend (1 healthy, 0 unhealthy)', 'gauge',
-    () => backends().map(({ service, b }) => ({ labels: { service, backend: b.key }, value: b.health === 'healthy' ? 1 : 0 })));
+    () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.health === 'healthy' ? 1 : 0 })));
   add('switchyard_backend_draining', '1 while a backend is draining (config or admin)', 'gauge',
-    () => backends().map(({ service, b }) => ({ labels: { service, backend: b.key }, value: b.draining ? 1 : 0 })));
+    () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.draining ? 1 : 0 })));
   add('switchyard_backend_ejected', '1 while passive outlier detection ejects a backend', 'gauge',
-    () => backends().map(({ service, b }) => ({ labels: { service, backend: b.key }, value: b.ejected ? 1 : 0 })));
+    () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.ejected ? 1 : 0 })));
   add('switchyard_breaker_state', 'Circuit breaker state per backend (0 closed, 1 half-open, 2 open)', 'gauge',
-    () => backends().filter(({ b }) => b.breaker !== 'off').map(({ service, b }) => ({ labels: { service, backend: b.key }, value: b.breaker === 'open' ? 2 : b.breaker === 'half-open' ? 1 : 0 })));
-  const transitions = (kind: string) => Object.entries(latest()?.counters.transitions ?? {})
-    .map(([k, v]) => ({ parts: k.split('\t'), v })).filter(({ parts }) => parts[0] === kind);
+    () => withState().filter(({ state }) => state.breaker !== 'off').map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.breaker === 'open' ? 2 : state.breaker === 'half-open' ? 1 : 0 })));
+  // Transitions of configured backends go through the limiter with their traffic; those of
+  // backends no longer configured (or of other kinds) are shown as counted.
+  const transitions = (kind: string) => [
+    ...backends().flatMap(({ service, backend, transitions: t }) => TRANSITIONS.map((k, i) => ({ parts: [...k.split('\t'), service, backend], v: t[i] })).filter(({ v }) => v > 0)),
+    ...backendRows().removed,
+  ].filter(({ parts }) => parts[0] === kind);
   add('switchyard_breaker_transitions_total', 'Circuit breaker transitions per backend, by new state', 'counter',
     () => transitions('breaker').map(({ parts, v }) => ({ labels: { to: parts[1], service: parts[2], backend: parts[3] }, value: v })));
   add('switchyard_outlier_ejections_total', 'Passive outlier ejections per backend', 'counter',

@@ -52,7 +52,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     const problem = adminTokenProblem(address, cfg.token);
     if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
     const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
-    const metrics = createMetrics({ view, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
+    const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
       signals: () => signals.snapshot(),

@@ -7,6 +7,7 @@ import { EtcdConfigStore } from '../store/config-store.js';
 import { parseStoreUrl } from '../store/store-url.js';
 import { listNodes } from '../fleet/membership.js';
 import { ConfigError } from '../util/errors.js';
+import { positiveInt } from './args.js';
 
 /* `switchyard config …` and `switchyard fleet`: the fleet's config store and member list in etcd. */
 
@@ -59,7 +60,7 @@ export function registerFleetCommands(program: Command, run: Run): void {
   config.command('history')
     .description('list config versions, newest first')
     .option('--store <url>', STORE_HELP)
-    .option('-n, --limit <n>', 'versions to show', (v) => Number(v), 20)
+    .option('-n, --limit <n>', 'versions to show', positiveInt, 20)
     .action((o: { store?: string; limit: number }) => run(async () => {
       const rows = await withStore(o, (s) => s.history({ limit: o.limit }));
       process.stdout.write('VERSION  TIME                      AUTHOR@HOST                 CHECKSUM      CHANGE\n');
@@ -73,7 +74,7 @@ export function registerFleetCommands(program: Command, run: Run): void {
 
   config.command('rollback')
     .description('make an older version current again (default: the one before current)')
-    .argument('[version]', 'version to restore', (v) => Number(v))
+    .argument('[version]', 'version to restore', positiveInt)
     .option('--store <url>', STORE_HELP)
     .action((version: number | undefined, o: { store?: string }) => run(async () => {
       const r = await withStore(o, (s) => s.rollback(version, { author: author(), host: hostname(), validate: validateText }));
@@ -83,7 +84,7 @@ export function registerFleetCommands(program: Command, run: Run): void {
   config.command('prune')
     .description('delete history older than the retention (always keeps current and the newest 10)')
     .option('--store <url>', STORE_HELP)
-    .option('--days <n>', 'retention in days', (v) => Number(v), 30)
+    .option('--days <n>', 'retention in days', positiveInt, 30)
     .action((o: { store?: string; days: number }) => run(async () => {
       const r = await withStore(o, (s) => s.prune(o.days * 24 * 3600 * 1000));
       process.stdout.write(`pruned ${r.deleted.length} versions\n`);

@@ -12,10 +12,11 @@ import { registerLoadtestCommands } from './loadtest-cli.js';
 import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
+import { positiveInt, USAGE_EXIT } from './args.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Runs a command body; user errors become one line on stderr and exit 1, never a stack trace. */
+/** Runs a command body; user errors become one line on stderr and exit 1 (2 for usage errors), never a stack trace. */
 async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
@@ -26,15 +27,8 @@ async function run(body: () => Promise<void>): Promise<void> {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       if (process.env.SWITCHYARD_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     }
-    process.exit(1);
+    process.exit(e instanceof SwitchyardError && e.code === 'SWY_CLI_USAGE' ? USAGE_EXIT : 1);
   }
-}
-
-/** Parses a positive integer option or fails with a clear message. */
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new SwitchyardError('SWY_CLI_USAGE', `expected a positive integer, got "${v}"`);
-  return n;
 }
 
 /** Writes the PID file, removed again when the process exits. */
@@ -58,7 +52,10 @@ function readPidFile(path: string): number {
 const program = new Command('switchyard')
   .description('Switchyard: an L7/L4 load balancer')
   .version(pkg.version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Set before the subcommands exist, so they inherit it: commander's own errors (unknown option,
+  // bad value such as `-w abc`) are usage errors; --help and --version exit 0.
+  .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT));
 
 program.command('start')
   .description('run the load balancer in the foreground, on a config file or a fleet store')
@@ -73,7 +70,8 @@ program.command('start')
   .option('--admin <address>', 'admin listener address on this node (overrides admin.address)')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
-  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string }) => run(async () => {
+  .option('--start-timeout <s>', 'seconds the workers have to apply the first config; then start fails', positiveInt, 30)
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number }) => run(async () => {
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
@@ -84,7 +82,7 @@ program.command('start')
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
     const primary: Primary = new Primary({
-      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers,
+      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000,
       beforeReady: async () => { await startAdmin(primary, log, { version: pkg.version, address: o.admin }); },
     });
     await primary.start();
@@ -130,5 +128,4 @@ program.command('schema')
 registerFleetCommands(program, run);
 registerLoadtestCommands(program, run);
 
-program.exitOverride((err: CommanderError) => process.exit(err.exitCode));
 await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostPort } from './address.js';
+import { bindConflict, canonicalHost, parseHostPort } from './address.js';
 
 test('parseHostPort: hostname and IPv4', () => {
   assert.deepEqual(parseHostPort('localhost:8080'), { host: 'localhost', port: 8080 });
@@ -57,4 +57,32 @@ test('parseHostPort: port is a number, leading zeros tolerated', () => {
   const r = parseHostPort('h:00080');
   assert.deepEqual(r, { host: 'h', port: 80 });
   assert.equal(typeof r!.port, 'number');
+});
+
+test('canonicalHost: IPv4 shorthand as inet_aton reads it, IPv6 forms, IPv4-mapped, names', () => {
+  const cases: [string, string][] = [
+    ['127.0.0.1', '127.0.0.1'], ['127.1', '127.0.0.1'], ['127.0.1', '127.0.0.1'], ['2130706433', '127.0.0.1'],
+    ['0x7f.1', '127.0.0.1'], ['0177.0.0.1', '127.0.0.1'], ['10.257', '10.0.1.1'], ['0', '0.0.0.0'],
+    ['::ffff:127.0.0.1', '127.0.0.1'], ['::FFFF:7f00:1', '127.0.0.1'], ['0:0:0:0:0:0:0:1', '::1'], ['2001:DB8:0::A:1', '2001:db8::a:1'],
+    ['LocalHost', 'localhost'], ['api.example.com', 'api.example.com'], ['256.1.1.1', '256.1.1.1'], ['1.2.3.4.5', '1.2.3.4.5'],
+  ];
+  for (const [input, want] of cases) assert.equal(canonicalHost(input), want, input);
+});
+
+test('bindConflict: equal once normalized, wildcards hold the port, other ports and port 0 never conflict', () => {
+  const c = (a: string, b: string) => bindConflict(parseHostPort(a, true)!, parseHostPort(b, true)!);
+  assert.equal(c('127.0.0.1:18370', '127.1:18370'), 'the same address');
+  assert.equal(c('127.0.0.1:80', '[::ffff:127.0.0.1]:80'), 'the same address');
+  assert.equal(c('localhost:80', '127.0.0.1:80'), 'the same address');
+  assert.equal(c('localhost:80', '[::1]:80'), 'the same address');
+  assert.match(c('0.0.0.0:80', '10.0.0.1:80') ?? '', /0\.0\.0\.0/);
+  assert.match(c('10.0.0.1:80', '0.0.0.0:80') ?? '', /0\.0\.0\.0/);
+  assert.match(c('0.0.0.0:80', 'lb.internal:80') ?? '', /0\.0\.0\.0/);
+  assert.match(c('[::]:80', '10.0.0.1:80') ?? '', /\[::\]/);
+  assert.match(c('[::]:80', '0.0.0.0:80') ?? '', /\[::\]/);
+  assert.equal(c('0.0.0.0:80', '[::1]:80'), undefined);
+  assert.equal(c('127.0.0.1:80', '127.0.0.2:80'), undefined);
+  assert.equal(c('127.0.0.1:80', '127.0.0.1:81'), undefined);
+  assert.equal(c('127.0.0.1:0', '127.0.0.1:0'), undefined);
+  assert.equal(c('a.example:80', 'b.example:80'), undefined);
 });

@@ -1,7 +1,7 @@
 import type { Config } from './schema.js';
 import type { ConfigLoader } from '../runtime/primary.js';
-import { parseHostPort } from './address.js';
-import { SwitchyardError } from '../util/errors.js';
+import { bindConflicts, parseHostPort } from './address.js';
+import { ConfigError, SwitchyardError } from '../util/errors.js';
 
 /**
  * Per-node listener addresses (`start --listen web=10.0.0.7:80`): a fleet shares one config, but
@@ -27,7 +27,11 @@ export function applyListenOverrides(config: Config, overrides: ReadonlyMap<stri
   for (const name of overrides.keys()) {
     if (!config.listeners.some((l) => l.name === name)) throw new SwitchyardError('SWY_CONFIG_INVALID', `--listen: the config has no listener "${name}"`, 'config');
   }
-  return { ...config, listeners: config.listeners.map((l) => (overrides.has(l.name) ? { ...l, address: overrides.get(l.name)! } : l)) };
+  const listeners = config.listeners.map((l) => (overrides.has(l.name) ? { ...l, address: overrides.get(l.name)! } : l));
+  // The config's own addresses were checked at validate; the overrides must not collide either.
+  const conflicts = bindConflicts(listeners.map((l, i) => ({ where: `listeners[${i}]`, address: l.address })));
+  if (conflicts.length > 0) throw new ConfigError('--listen', conflicts.map(({ index, message }) => `listeners[${index}].address: ${message}`));
+  return { ...config, listeners };
 }
 
 /** A loader whose configs carry this node's listener addresses. */

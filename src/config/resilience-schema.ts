@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { TIMER_MAX_MS } from '../util/clock.js';
 
 /*
  * Per-service resilience settings. Defaults are the design chapter's numbers
@@ -7,19 +8,33 @@ import { parseDuration } from './duration.js';
  * circuit breaker 50% / 20 requests / 30 s / 5 trials; passive outlier detection as Envoy does.
  */
 
-const durationInput = z.union([z.number().nonnegative(), z.string()])
-  .describe('a duration: milliseconds as a number, or a string like "250ms", "5s", "1m"');
+/** The bounds of every duration field, keyed by its input schema (tests walk the config schema with it). */
+export const durationBounds = z.registry<{ maxMs: number; zeroAllowed: boolean }>();
 
-/** A duration field with a default, parsed into milliseconds. */
-export const duration = (def: string) =>
-  durationInput.default(def).transform((v, ctx) => {
+/**
+ * A duration field with a default, parsed into milliseconds. Every duration has an upper bound
+ * `max` (Node's timers overflow past TIMER_MAX_MS into a 1 ms delay, and a per-field maximum
+ * catches a unit mistake such as `1000h`). `0` is rejected unless `zero` says what it means for
+ * the field: a timeout of 0 meant "no timeout" to node:http and undici but "expire at once" to
+ * the fast engine, so a field takes 0 only where it has one meaning everywhere ("off").
+ */
+export const duration = (def: string, max: string, zero?: 'off') => {
+  const maxMs = parseDuration(max);
+  if (maxMs === undefined || maxMs > TIMER_MAX_MS) throw new Error(`duration max ${max} is above Node's timer limit`);
+  const input = z.union([z.number().nonnegative(), z.string()])
+    .describe('a duration: milliseconds as a number, or a string like "250ms", "5s", "1m"');
+  durationBounds.add(input, { maxMs, zeroAllowed: zero !== undefined });
+  return input.default(def).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `invalid duration "${v}" (use e.g. 250ms, 5s, 1m)` });
       return z.NEVER;
     }
+    if (ms > maxMs) ctx.addIssue({ code: 'custom', message: `must be at most ${max}, got ${typeof v === 'number' ? `${v} ms` : v}` });
+    else if (ms === 0 && zero === undefined) ctx.addIssue({ code: 'custom', message: 'must be more than 0' });
     return ms;
   });
+};
 
 /** `200`, `"200-399"` → [lo, hi]. */
 const statusRange = z.union([
@@ -30,8 +45,8 @@ const statusRange = z.union([
 
 export const HealthCheckSchema = z.strictObject({
   type: z.enum(['http', 'tcp']).default('http'),
-  interval: duration('5s').refine((ms) => ms >= 10, 'interval must be at least 10ms').describe('time between checks of one backend (jittered ±10%, first check at a random offset)'),
-  timeout: duration('2s').refine((ms) => ms > 0, 'timeout must be positive'),
+  interval: duration('5s', '1h').refine((ms) => ms >= 10, 'interval must be at least 10ms').describe('time between checks of one backend (jittered ±10%, first check at a random offset)'),
+  timeout: duration('2s', '1m'),
   unhealthyThreshold: z.number().int().min(1).default(3),
   healthyThreshold: z.number().int().min(1).default(2),
   method: z.string().regex(/^[A-Z]+$/).default('GET'),
@@ -44,22 +59,22 @@ export const HealthCheckSchema = z.strictObject({
 export const OutlierSchema = z.strictObject({
   enabled: z.boolean().default(true),
   consecutiveFailures: z.number().int().min(1).default(5).describe('5xx or gateway failures in a row that eject a backend'),
-  baseEjectionTime: duration('30s').refine((ms) => ms > 0, 'baseEjectionTime must be positive').describe('ejection lasts this × the number of times the backend was ejected'),
-  maxEjectionTime: duration('300s'),
+  baseEjectionTime: duration('30s', '1h').describe('ejection lasts this × the number of times the backend was ejected'),
+  maxEjectionTime: duration('300s', '24h'),
   maxEjectionPercent: z.number().min(0).max(100).default(50).describe('never eject more than this share of the pool'),
   successRateThreshold: z.number().min(0).max(100).default(0)
     .describe('percent; eject a backend whose success rate over `interval` falls below it (0 = off)'),
   successRateRequestVolume: z.number().int().min(1).default(100).describe('requests in the interval before the success rate counts'),
-  interval: duration('10s').refine((ms) => ms > 0, 'interval must be positive').describe('success-rate window'),
+  interval: duration('10s', '1h').describe('success-rate window'),
 }).describe('passive outlier detection from live traffic');
 
 export const BreakerSchema = z.strictObject({
   enabled: z.boolean().default(true),
   errorThresholdPercentage: z.number().min(1).max(100).default(50),
   requestVolumeThreshold: z.number().int().min(1).default(20),
-  sleepWindow: duration('30s').refine((ms) => ms > 0, 'sleepWindow must be positive'),
+  sleepWindow: duration('30s', '1h'),
   halfOpenRequests: z.number().int().min(1).default(5),
-  window: duration('10s').refine((ms) => ms >= 10, 'window must be at least 10ms').describe('rolling window the error percentage is computed over'),
+  window: duration('10s', '1h').refine((ms) => ms >= 10, 'window must be at least 10ms').describe('rolling window the error percentage is computed over'),
 }).describe('circuit breaker per backend; an open breaker takes the backend out of picking');
 
 export const RetrySchema = z.strictObject({
@@ -72,8 +87,8 @@ export const RetrySchema = z.strictObject({
     .describe('upstream timeout: idempotent requests only, with the per-try timeout multiplied by timeoutGrowth'),
   timeoutGrowth: z.number().min(1).max(10).default(2),
   retryOn: z.array(z.number().int().min(500).max(599)).default([502, 503, 504]),
-  baseDelay: duration('100ms').describe('backoff: base × 2^attempt, capped at maxDelay, plus up to 10% jitter'),
-  maxDelay: duration('5s'),
+  baseDelay: duration('100ms', '1m', 'off').describe('backoff: base × 2^attempt, capped at maxDelay, plus up to 10% jitter'),
+  maxDelay: duration('5s', '5m', 'off'),
   budgetPercent: z.number().min(0).max(100).default(20).describe('retries in flight at most this share of active requests…'),
   budgetMinConcurrent: z.number().int().min(0).default(3).describe('…but always allow this many'),
   maxBufferedBody: z.number().int().min(0).max(16 << 20).default(64 * 1024)
@@ -84,7 +99,7 @@ export const BulkheadSchema = z.strictObject({
   maxConcurrent: z.number().int().min(0).default(0)
     .describe('requests in flight to this service per node (0 = no limit); divided across workers'),
   maxQueued: z.number().int().min(0).default(0).describe('requests that may wait for a slot (per node)'),
-  queueTimeout: duration('1s').refine((ms) => ms > 0, 'queueTimeout must be positive').describe('longest wait in the queue'),
+  queueTimeout: duration('1s', '5m').describe('longest wait in the queue'),
 }).describe('isolates this service: overflow gets a fast 503 with Retry-After instead of piling up');
 
 export const DegradationSchema = z.strictObject({
@@ -92,7 +107,7 @@ export const DegradationSchema = z.strictObject({
     .describe('percent; when fewer backends than this are usable, spread over all of them anyway (fail-open). 0 = off'),
   staleCache: z.boolean().default(false)
     .describe('keep the last good GET responses; serve them (with Age and Warning) when no backend can answer'),
-  staleMaxAge: duration('24h').describe('oldest stale response that may be served'),
+  staleMaxAge: duration('24h', '168h', 'off').describe('oldest stale response that may be served'),
   errorPage: z.strictObject({
     status: z.number().int().min(400).max(599).default(503),
     contentType: z.string().default('text/html; charset=utf-8'),

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
-import { parseHostPort } from './address.js';
+import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
+import { linearRegexProblem } from '../util/linear-regex.js';
+import { redisUrlProblem } from './redis-url.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 import { secret, headerMatch, url } from './secrets.js';
 import { adminTokenProblem } from './loopback.js';
@@ -17,12 +19,14 @@ const hostPort = (what: string, allowZero = false) =>
     message: `expected ${what} as host:port (IPv6 as [::1]:port)`,
   });
 
-const regexString = z.string().refine(
-  (s) => {
-    try { new RegExp(s); return true; } catch { return false; }
-  },
-  { message: 'invalid regular expression' },
-);
+/** A string `problem` finds nothing wrong with; what it finds is the error message, after `prefix`. */
+const checkedString = (problem: (s: string) => string | undefined, prefix = '') => z.string().superRefine((s, ctx) => {
+  const p = problem(s);
+  if (p !== undefined) ctx.addIssue({ code: 'custom', message: `${prefix}${p}` });
+});
+
+/** Route regexes run on RE2 (linear time, see util/linear-regex.ts): what RE2 cannot compile is rejected here. */
+const regexString = checkedString(linearRegexProblem, 'invalid regular expression: ');
 
 const isPrime = (n: number) => {
   if (n < 2) return false;
@@ -63,10 +67,10 @@ export const ListenerSchema = z.strictObject({
   mergeSlashes: z.boolean().default(false)
     .describe('merge repeated slashes in the path before routing (nginx merge_slashes)'),
   timeouts: z.strictObject({
-    header: duration('10s').describe('time to receive the complete request head (slowloris)'),
-    request: duration('5m').describe('time to receive the complete request, body included'),
-    keepAlive: duration('5s').describe('idle time a client keep-alive connection is kept open'),
-    idle: duration('1h').describe('tcp listeners: a connection silent both ways this long is closed'),
+    header: duration('10s', '5m').describe('time to receive the complete request head (slowloris)'),
+    request: duration('5m', '24h').describe('time to receive the complete request, body included'),
+    keepAlive: duration('5s', '1h').describe('idle time a client keep-alive connection is kept open'),
+    idle: duration('1h', '24h', 'off').describe('tcp listeners: a connection silent both ways this long is closed (0 = never)'),
   }).prefault({}),
 });
 
@@ -109,7 +113,7 @@ const BalancerSchema = z.discriminatedUnion('algorithm', [
   z.strictObject({ algorithm: z.literal('random') }),
   z.strictObject({ algorithm: z.literal('least-connections') }),
   z.strictObject({ algorithm: z.literal('p2c') }),
-  z.strictObject({ algorithm: z.literal('ewma'), decay: duration('10s') }),
+  z.strictObject({ algorithm: z.literal('ewma'), decay: duration('10s', '10m') }),
   z.strictObject({ algorithm: z.literal('ring-hash'), virtualNodes: z.number().int().min(1).max(10_000).default(100) }),
   z.strictObject({
     algorithm: z.literal('maglev'),
@@ -147,9 +151,9 @@ export const ServiceSchema = z.strictObject({
   backendProtocol: z.enum(['http/1.1', 'h2c']).default('http/1.1')
     .describe('how backends are spoken to: HTTP/1.1, or cleartext HTTP/2 with prior knowledge (gRPC servers); h2c is served through node-engine listeners'),
   timeouts: z.strictObject({
-    connect: duration('5s').describe('TCP connect to a backend; failure → 502'),
-    request: duration('60s').describe('request sent until response headers arrive; expiry → 504'),
-    idle: duration('60s').describe('longest silence while a response body streams; expiry aborts it'),
+    connect: duration('5s', '5m').describe('TCP connect to a backend; failure → 502'),
+    request: duration('60s', '1h').describe('request sent until response headers arrive; expiry → 504'),
+    idle: duration('60s', '1h').describe('longest silence while a response body streams; expiry aborts it'),
   }).prefault({}),
   healthCheck: HealthCheckSchema.optional(),
   outlierDetection: OutlierSchema.prefault({}),
@@ -160,7 +164,7 @@ export const ServiceSchema = z.strictObject({
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
     .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
   hotspot: HotspotSchema.prefault({}),
-  slowStart: duration('30s').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
+  slowStart: duration('30s', '1h', 'off').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -172,7 +176,7 @@ export const ConfigSchema = z.strictObject({
   accessLog: z.boolean().default(false).describe('log one line per request (info level)'),
   accessLogSample: z.number().gt(0).max(1).default(1).describe('with accessLog on, the share of requests logged (0.01 = one in a hundred)'),
   shutdown: z.strictObject({
-    drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
+    drainTimeout: duration('30s', '1h', 'off').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
   admin: z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
@@ -190,13 +194,17 @@ export const ConfigSchema = z.strictObject({
     const problem = adminTokenProblem(a.address, a.token);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: problem });
   }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
+  metrics: z.strictObject({
+    maxBackendSeries: z.number().int().min(1).max(10_000).default(100)
+      .describe('per service, backends with their own /metrics series; a service with more names its busiest (sticky while configured) and sums the rest as backend="_other"'),
+  }).prefault({}).describe('the Prometheus endpoint of the admin listener'),
   autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
-    redis: secret(z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]'), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
-    ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
-    timeout: duration('75ms').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
+    redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
+    ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
+    timeout: duration('75ms', '10s').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
     keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),
-    ticketKeyRotation: duration('12h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
+    ticketKeyRotation: duration('12h', '168h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
   }).optional().describe('the design\'s L2 cache: TLS sessions and ticket keys shared through Redis, so a client resumes on any node'),
   listeners: z.array(ListenerSchema).min(1),
   routes: z.array(RouteSchema).default([]),
@@ -204,12 +212,13 @@ export const ConfigSchema = z.strictObject({
     .default({}),
 }).superRefine((c, ctx) => {
   const names = new Set<string>();
-  const addrs = new Set<string>();
+  // Compared as bound, not as text: 127.1:80 is 127.0.0.1:80, and 0.0.0.0:80 holds every IPv4 :80.
+  const listens = c.listeners.map((l, i) => ({ where: `listeners[${i}]`, address: l.address, path: ['listeners', i, 'address'] }));
+  if (c.admin !== undefined) listens.push({ where: 'the admin listener', address: c.admin.address, path: ['admin', 'address'] });
+  for (const { index, message } of bindConflicts(listens)) ctx.addIssue({ code: 'custom', path: listens[index].path, message });
   c.listeners.forEach((l, i) => {
     if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
-    if (addrs.has(l.address)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'address'], message: `address ${l.address} used twice` });
     names.add(l.name);
-    addrs.add(l.address);
     if (l.protocol === 'tcp' && l.service === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'a tcp listener needs a service' });
     if (l.protocol === 'tls-passthrough' && l.service === undefined && l.sni.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'a tls-passthrough listener needs `sni` entries or a default `service`' });
     l.sni.forEach((e, j) => {
@@ -234,10 +243,14 @@ export const ConfigSchema = z.strictObject({
     });
   });
   for (const [name, s] of Object.entries(c.services)) {
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     s.backends.forEach((b, i) => {
-      if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: ['services', name, 'backends', i, 'address'], message: `duplicate backend ${b.address}` });
-      seen.add(b.address);
+      const at = parseHostPort(b.address);
+      if (at === undefined) return;
+      const key = `${canonicalHost(at.host)}:${at.port}`;
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['services', name, 'backends', i, 'address'], message: `duplicate backend ${b.address}${first === b.address ? '' : ` (the same as ${first})`}` });
+      else seen.set(key, b.address);
     });
   }
 });

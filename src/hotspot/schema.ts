@@ -14,9 +14,9 @@ export const HotspotSchema = z.strictObject({
     .describe('watch this service for hot spots (report only, unless `mitigate` is set)'),
   skew: z.number().gt(1).max(100).default(2)
     .describe('a backend is hot when its share of requests exceeds this × its share of the weights'),
-  for: duration('1m')
+  for: duration('1m', '1h', 'off')
     .describe('how long a backend must stay skewed (or slow: p99 over 2× its peers\' median) before it is reported'),
-  window: duration('10s').refine((ms) => ms >= 100, 'window must be at least 100ms')
+  window: duration('10s', '10m').refine((ms) => ms >= 100, 'window must be at least 100ms')
     .describe('traffic is summed and judged per window of this length'),
   mitigate: z.enum(['off', 'bounded-load', 'reduce-weight']).default('off')
     .describe('automatic action: off (report only); bounded-load (hashed services spill a hot key\'s overflow to the next backends); reduce-weight (halve a slow backend\'s weight each window down to 10%, restored gradually)'),

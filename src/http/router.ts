@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/schema.js';
+import { compileLinearRegex } from '../util/linear-regex.js';
 
 /*
  * Routes are tried in config order and the first whose every condition holds wins (like
@@ -46,7 +47,7 @@ function compilePath(p: RouteConfig['match']['path']): PathTest | null {
     const exact = p.exact;
     return (path) => path === exact;
   }
-  const re = new RegExp(p.regex);
+  const re = compileLinearRegex(p.regex);
   return (path) => re.test(path);
 }
 
@@ -61,13 +62,13 @@ function compileHeaders(list: RouteConfig['match']['headers']): HeaderTest | nul
     if (h.present !== undefined) return (hs) => (value(hs) !== undefined) === h.present;
     if (h.exact !== undefined) { const e = h.exact; return (hs) => value(hs) === e; }
     if (h.prefix !== undefined) { const p = h.prefix; return (hs) => value(hs)?.startsWith(p) === true; }
-    const re = new RegExp(h.regex!);
+    const re = compileLinearRegex(h.regex!);
     return (hs) => { const v = value(hs); return v !== undefined && re.test(v); };
   });
   return (hs) => tests.every((t) => t(hs));
 }
 
-/** Compiles a validated route; regexes were checked by the schema. */
+/** Compiles a validated route; regexes were checked by the schema and run on RE2 (linear time). */
 export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
   const host = compileHost(r.match.host);
   const path = compilePath(r.match.path);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '../util/random.js';
+import { TIMER_MAX_MS } from '../util/clock.js';
 import {
   DEFAULT_RETRY, IDEMPOTENT_METHODS, NO_RETRY, backoffMs, isRetryableStatus, newRetryState, nextRetry, type RetryPolicy,
 } from './retry.js';
@@ -141,4 +142,17 @@ test('backoff honours the policy numbers', () => {
   assert.deepEqual(nextRetry(s, 'connect', almostOne, p), { retry: true, delayMs: 0 });
   assert.deepEqual(nextRetry(s, 'connect', almostOne, p), { retry: true, delayMs: 0 });
   assert.deepEqual(nextRetry(s, 'status', almostOne, p), { retry: true, delayMs: 120 });
+});
+
+test('timeout: the grown per-try timeout never passes Node\'s timer limit (past it a timer fires after 1 ms)', () => {
+  const policy = { ...DEFAULT_RETRY, timeoutRetries: 10, timeoutGrowth: 10 };
+  const s = newRetryState('GET', false, 3_600_000);
+  let last = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = nextRetry(s, 'timeout', zero, policy);
+    assert.ok(d.retry && d.perTryTimeoutMs !== undefined);
+    last = d.perTryTimeoutMs;
+    assert.ok(last <= TIMER_MAX_MS, `try ${i + 2}: ${last}`);
+  }
+  assert.equal(last, TIMER_MAX_MS);
 });

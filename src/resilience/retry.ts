@@ -11,6 +11,7 @@
  * connect retry), and checks the RetryBudget before sending.
  */
 import type { Random } from '../util/random.js';
+import { TIMER_MAX_MS } from '../util/clock.js';
 
 /** Retry limits and backoff of one route. Counts are retries (not tries): 0 disables that kind. */
 export interface RetryPolicy {
@@ -114,7 +115,7 @@ export function isRetryableStatus(status: number, policy: RetryPolicy = DEFAULT_
  *   the caller classifies with `isRetryableStatus` (this does not re-check the status);
  * - 'timeout': up to `timeoutRetries`, only if `state.idempotent`, `delayMs` = backoffMs(attempt),
  *   and when `state.perTryTimeoutMs` > 0 the next try's timeout, `perTryTimeoutMs` =
- *   round(current × timeoutGrowth), also stored in `state.perTryTimeoutMs`;
+ *   round(current × timeoutGrowth) capped at TIMER_MAX_MS, also stored in `state.perTryTimeoutMs`;
  * - 'other': never.
  * Returns NO_RETRY (shared) or a new small decision object. Failure path only, not the hot path.
  * `random` supplies the jitter. Does not throw.
@@ -135,7 +136,8 @@ export function nextRetry(state: RetryState, kind: FailureKind, random: Random, 
       state.timeout++;
       const delayMs = backoffMs(attempt, random, policy.baseDelayMs, policy.maxDelayMs, policy.jitter);
       if (state.perTryTimeoutMs <= 0) return { retry: true, delayMs };
-      const perTryTimeoutMs = Math.round(state.perTryTimeoutMs * policy.timeoutGrowth);
+      // Capped: growth^retries can pass Node's timer limit, where a timer fires after 1 ms.
+      const perTryTimeoutMs = Math.min(TIMER_MAX_MS, Math.round(state.perTryTimeoutMs * policy.timeoutGrowth));
       state.perTryTimeoutMs = perTryTimeoutMs;
       return { retry: true, delayMs, perTryTimeoutMs };
     }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, SwitchyardError } from '../util/errors.js';
 import { Snapshot } from './snapshot.js';
 import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
@@ -36,6 +36,8 @@ export interface PrimaryOptions {
   log: Logger;
   /** Overrides `workers` from the config. */
   workers?: number;
+  /** How long `start` waits for every worker to apply the first config before it fails (default 30 s). */
+  startTimeoutMs?: number;
   /** Called once every worker applied the first config. */
   onReady?: () => void;
   /** Awaited before the node reports "ready" (e.g. to bind the admin listener first). */
@@ -56,6 +58,8 @@ function backendKey(address: string): string {
 
 /** How long a reload waits for every worker to confirm the new version before reporting it. */
 const RELOAD_CONFIRM_MS = 15_000;
+/** Default for PrimaryOptions.startTimeoutMs. */
+const START_CONFIRM_MS = 30_000;
 
 /** What a reload did. */
 export interface ReloadResult { result: 'applied' | 'partial' | 'rejected' | 'unchanged'; version: number; errors?: readonly string[] }
@@ -121,10 +125,21 @@ export class Primary {
     cluster.schedulingPolicy = d === 'kernel' || (d === 'auto' && this.workerCount() === 1) ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ exec: WORKER_ENTRY });
     const n = this.workerCount();
-    const readyAll = this.awaitReports(this.version, n);
+    const startMs = this.opts.startTimeoutMs ?? START_CONFIRM_MS;
+    let late = false;
+    const readyAll = this.awaitReports(this.version, n, startMs, () => { late = true; });
     for (let i = 0; i < n; i++) this.fork(i + 1);
     const errors = await readyAll;
+    if (late) {
+      // A worker that never answers (stuck, or failing before it could) must not leave a node
+      // with no listener and no admin API that looks alive: stop them all and fail the start.
+      this.shuttingDown = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      throw new SwitchyardError('SWY_START_TIMEOUT', `${errors.join('; ')}; the node did not start (see the log above; --start-timeout sets the wait)`);
+    }
     if (errors.length > 0) throw new ConfigError(this.opts.loader.name, errors);
+    const gone = n - this.liveWorkers().length;
+    if (gone > 0) throw new SwitchyardError('SWY_START_FAILED', `${gone} of ${n} worker(s) exited before applying the config; the node did not start (see the log above)`);
     this.ready = true;
     await this.opts.beforeReady?.();
     this.opts.log.info({ version: this.version, workers: n, listeners: this.config.listeners.map((l) => `${l.name}=${l.address}`) }, 'ready');
@@ -205,7 +220,7 @@ export class Primary {
    * Resolves with the errors once `expected` workers reported on `version` (applied or rejected);
    * a worker that exits before reporting is no longer waited for.
    */
-  private awaitReports(version: number, expected: number, timeoutMs?: number): Promise<string[]> {
+  private awaitReports(version: number, expected: number, timeoutMs?: number, onTimeout?: () => void): Promise<string[]> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const entry: Pending = {
@@ -217,7 +232,8 @@ export class Primary {
       // A worker that never answers must not hold every later reload behind this one.
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          entry.errors.push(`${expected - entry.seen.size} worker(s) did not confirm version ${version} within ${timeoutMs} ms`);
+          entry.errors.push(`${entry.expected - entry.seen.size} worker(s) did not confirm version ${version} within ${timeoutMs} ms`);
+          onTimeout?.();
           entry.done();
         }, timeoutMs);
       }

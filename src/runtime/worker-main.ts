@@ -28,6 +28,8 @@ process.on('message', (msg: ToWorker) => {
     if (msg.type === 'shutdown') setTimeout(() => process.exit(0), 500);
   }, (e: Error) => {
     log.error({ err: e }, 'worker failed to handle a control message');
+    // The primary waits for an answer to every config: a failure is one.
+    if (msg.type === 'config') send({ type: 'rejected', version: msg.version, error: e.message });
   });
 });
 // The primary owns signals; a worker must not die on the terminal's Ctrl-C before draining.

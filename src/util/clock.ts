@@ -13,3 +13,6 @@ export class ManualClock implements Clock {
   now(): number { return this.t; }
   advance(ms: number): void { this.t += ms; }
 }
+
+/** Node's timers hold at most 2^31−1 ms (≈ 24.8 days); a longer delay silently becomes 1 ms. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;

@@ -276,9 +276,9 @@ test('CLI: an unreachable target and a bad value are one line each; capacity pri
   assert.equal(down.code, 1);
   assert.equal(down.stderr, `error: SWY_LOADTEST_TARGET: cannot reach http://127.0.0.1:${port}/: ECONNREFUSED (connect)\n`);
   const bad = await cli(['loadtest', '--target', sy.url, '--rate', 'fast']);
-  assert.deepEqual([bad.code, bad.stderr], [1, 'error: SWY_CLI_USAGE: --rate: expected a positive number, got "fast"\n']);
+  assert.deepEqual([bad.code, bad.stderr], [2, 'error: SWY_CLI_USAGE: --rate: expected a positive number, got "fast"\n']);
   const noKill = await cli(['loadtest', '--target', sy.url, '--scenario', 'all']);
-  assert.deepEqual([noKill.code, noKill.stderr], [1, 'error: SWY_CLI_USAGE: failover needs --kill-cmd (the command that kills an LB node or backend)\n']);
+  assert.deepEqual([noKill.code, noKill.stderr], [2, 'error: SWY_CLI_USAGE: failover needs --kill-cmd (the command that kills an LB node or backend)\n']);
   const cap = await cli(['capacity', '--qps', '100k', '--connections', '2M', '--bandwidth', '10Gbps', '--per-node-qps', '100k', '--per-node-connections', '1.1M', '--per-node-bandwidth', '10Gbps']);
   assert.equal(cap.code, 0, cap.stderr);
   assert.match(cap.stdout, /^Year 3 \(5x\)\s+500,000\s+10,000,000\s+50 Gbps\s+8 \/ 13 \/ 9\s+connections\s+15\s+add 7$/m);

@@ -27,6 +27,7 @@ before(async () => {
     { name: 'posts', match: { methods: ['POST'], path: { regex: '^/items/[0-9]+$' } }, service: 'posts' },
     { name: 'empty', match: { path: { exact: '/nothing-here' } }, service: 'empty' },
     { name: 'secure', match: { path: { prefix: '/secure' } }, service: 'fallback', redirectToHttps: 8443 },
+    { name: 'redos', match: { path: { regex: '^/redos/(a+)+$' }, headers: [{ name: 'x-redos', regex: '^(a|aa)+$' }] }, service: 'fallback' },
     { name: 'rest', match: { path: { prefix: '/app' } }, service: 'fallback' },
   ], { accessLog: true }));
 });
@@ -119,4 +120,18 @@ test('a route with redirectToHttps answers 308 to the https URL, never reaching 
   assert.equal(r.status, 308);
   assert.equal(r.headers.location, 'https://shop.test:8443/secure/x?y=1');
   assert.equal(backends[5].seen.length, before);
+});
+
+test('a catastrophic route regex runs in linear time: a crafted path and header get their answer and the worker keeps serving', async () => {
+  // On a backtracking engine each of these takes ~2^60 steps and the (only) worker never answers again.
+  const evil = `/redos/${'a'.repeat(60)}!`;
+  const r = await request(`${sy.url}${evil}`, { headers: { 'x-redos': 'a'.repeat(60) }, dispatcher: agent, headersTimeout: 10_000 });
+  await r.body.text();
+  assert.equal(r.statusCode, 404);
+  const h = await request(`${sy.url}/redos/aaa`, { headers: { 'x-redos': `${'a'.repeat(60)}!` }, dispatcher: agent, headersTimeout: 10_000 });
+  await h.body.text();
+  assert.equal(h.statusCode, 404);
+  const ok = await request(`${sy.url}/redos/aaa`, { headers: { 'x-redos': 'aaaa' }, dispatcher: agent, headersTimeout: 10_000 });
+  assert.equal(ok.statusCode, 200);
+  assert.equal((JSON.parse(await ok.body.text()) as { backend: string }).backend, 'b5');
 });
