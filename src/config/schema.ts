@@ -171,6 +171,8 @@ export const ConfigSchema = z.strictObject({
   shutdown: z.strictObject({
     drainTimeout: duration('30s').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
+  reloadTimeout: duration('15s').refine((ms) => ms >= 100 && ms <= 600_000, 'reloadTimeout must be between 100ms and 10m')
+    .describe('how long a reload waits for every worker to build and bind the new config; a worker slower than this rejects the reload everywhere'),
   admin: z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
     token: z.string().min(16).optional().describe('when set, every admin request needs `Authorization: Bearer <token>` (the dashboard asks for it once)'),

@@ -1,19 +1,49 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/address.js';
 
 /**
+ * Listening handles the cluster primary sent this worker, by port, while a listen on that port
+ * is under way. In cluster's shared-handle mode (SCHED_NONE, our default with one worker) the
+ * primary binds and sends the handle; libuv reports EADDRINUSE only later, and Node's worker side
+ * then rejects the listen *without closing that handle* — so each failed listen would leave a
+ * socket open here and another in the primary (which closes its own when ours is closed). We
+ * keep the handles to close them on such a failure.
+ */
+const sentHandles = new Map<number, { close(): void }[]>();
+
+if (cluster.isWorker) {
+  // Cluster's own listener (registered when the worker started) has run first: the handle's
+  // close() is already the one that tells the primary.
+  process.on('internalMessage', (m: { cmd?: string; key?: unknown }, handle?: { close?: () => void }) => {
+    if (m?.cmd !== 'NODE_CLUSTER' || typeof m.key !== 'string' || typeof handle?.close !== 'function') return;
+    // key: `${address}:${port}:${addressType}:${fd}:${index}` (the address may hold colons).
+    const port = Number(m.key.split(':').at(-4));
+    sentHandles.get(port)?.push(handle as { close(): void });
+  });
+}
+
+/**
  * Binds `server` to a listener address (through the cluster primary when in a worker). Rejects
- * with the bind error (EADDRINUSE, EACCES…); later server errors are logged, not thrown.
+ * with the bind error (EADDRINUSE, EACCES…), having released every socket the attempt made (here
+ * and in the primary); later server errors are logged, not thrown.
  */
 export function listenOn(server: Server, address: string, log: Logger, listener: string): Promise<void> {
   const { host, port } = parseHostPort(address, true)!;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
+  const sent: { close(): void }[] = [];
+  if (cluster.isWorker && port !== 0) sentHandles.set(port, sent);
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => {
+      // A failure of listen() itself closes the handle; one reported as `bind` leaves it open.
+      if (err.syscall === 'bind') for (const h of sent) h.close();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen({ host, port }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       server.on('error', (err) => log.error({ err, listener }, 'listener error'));
       resolve();
     });
-  });
+  }).finally(() => { if (sentHandles.get(port) === sent) sentHandles.delete(port); });
 }

@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { TlsFront } from '../tls/tls-front.js';
-import { currentResumption } from '../tls/resumption.js';
+import { currentResumption, type FleetResumption } from '../tls/resumption.js';
 import { H2Frontend } from './h2/h2-frontend.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */
@@ -36,7 +36,9 @@ export class HttpListener {
   private maxConnections = 1;
 
   /** `workers` divides the connection cap, since every worker accepts on the shared socket. */
-  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number) {
+  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number,
+    /** The TLS resumption to attach to (a reload passes the one it staged). */
+    resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
     this.address = cfg.address;
     this.server = createServer({
@@ -59,7 +61,7 @@ export class HttpListener {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.server.emit('connection', socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      }, currentResumption(), () => (this.config ?? cfg).timeouts.header);
+      }, resumption, () => (this.config ?? cfg).timeouts.header);
     }
     const proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));
