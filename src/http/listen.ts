@@ -35,9 +35,10 @@ export function listenOn(server: Server, address: string, log: Logger, listener:
   if (cluster.isWorker && port !== 0) sentHandles.set(port, sent);
   return new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => {
-      // A failure of listen() itself closes the handle; one reported as `bind` leaves it open.
-      if (err.syscall === 'bind') for (const h of sent) h.close();
-      reject(err);
+      if (err.syscall !== 'bind') { reject(err); return; } // a failure of listen() itself closes the handle
+      // A `bind` failure leaves it open. It is reported from inside cluster's message listener,
+      // before ours has seen the handle: close it once that message is through.
+      setImmediate(() => { for (const h of sent) h.close(); reject(err); });
     };
     server.once('error', failed);
     server.listen({ host, port }, () => {
