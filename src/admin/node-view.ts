@@ -1,5 +1,6 @@
 import type { WorkerStats } from '../runtime/messages.js';
-import { addTraffic, diffTraffic, emptyTraffic, quantileMs, type CountersSnapshot, type TrafficSnapshot } from '../observe/stats.js';
+import { backendId, type RetiredCounters } from '../runtime/counter-ledger.js';
+import { addCounters, addTraffic, diffTraffic, emptyCounters, emptyTraffic, quantileMs, type CountersSnapshot, type TrafficSnapshot } from '../observe/stats.js';
 
 /** One backend as the admin API shows it (merged over workers). */
 export interface BackendView {
@@ -46,18 +47,22 @@ export class NodeView {
 
   constructor(private readonly windowS = 10) {}
 
-  /** Adds one collection (worker id → stats). */
-  add(at: number, workers: Map<number, WorkerStats>): void {
-    const counters: CountersSnapshot = { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 } };
+  /**
+   * Adds one collection (worker id → stats), plus what exited workers counted (`retired`), so
+   * that every counter of the node only grows.
+   */
+  add(at: number, workers: Map<number, WorkerStats>, retired?: RetiredCounters): void {
+    const counters = emptyCounters();
+    if (retired !== undefined) addCounters(counters, retired.counters);
     const services: Sample['services'] = new Map();
     const own = process.cpuUsage();
     let rssBytes = process.memoryUsage.rss();
-    let cpuMicros = own.user + own.system;
+    let cpuMicros = own.user + own.system + (retired?.cpuMicros ?? 0);
     const topKeys: Sample['topKeys'] = new Map();
     for (const w of workers.values()) {
       rssBytes += w.rssBytes;
       cpuMicros += w.cpuMicros;
-      mergeCounters(counters, w.counters);
+      addCounters(counters, w.counters);
       for (const s of w.services) {
         let svc = services.get(s.name);
         if (svc === undefined) { svc = { algorithm: s.algorithm, traffic: emptyTraffic(), backends: new Map() }; services.set(s.name, svc); }
@@ -82,6 +87,10 @@ export class NodeView {
       }
     }
     for (const [name, svc] of services) {
+      for (const b of svc.backends.values()) {
+        const gone = retired?.backends.get(backendId(name, b.key));
+        if (gone !== undefined) b.traffic = addTraffic(b.traffic, gone);
+      }
       const t = counters.services[name]?.traffic;
       if (t !== undefined) svc.traffic = t;
     }
@@ -138,26 +147,6 @@ export class NodeView {
       };
     });
   }
-}
-
-function mergeCounters(into: CountersSnapshot, c: CountersSnapshot): void {
-  for (const [name, s] of Object.entries(c.services)) {
-    const cur = into.services[name];
-    if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
-    cur.traffic = addTraffic(cur.traffic, s.traffic);
-    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.bulkheadRejected += s.bulkheadRejected;
-    cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
-  }
-  for (const [name, l] of Object.entries(c.listeners)) {
-    const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes } }; continue; }
-    cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
-    for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
-  }
-  for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
-  into.tls.full += c.tls.full;
-  into.tls.resumed += c.tls.resumed;
 }
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;

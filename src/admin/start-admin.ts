@@ -58,9 +58,9 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
   const tick = setInterval(() => {
     if (busy) return;
     busy = true;
-    void primary.collectStats().then((stats) => {
+    void primary.collectStats().then(({ workers, retired }) => {
       const at = Date.now();
-      view.add(at, stats);
+      view.add(at, workers, retired);
       signals.onCollected(view, at);
       server?.publish();
     }).finally(() => { busy = false; });

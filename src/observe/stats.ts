@@ -3,7 +3,9 @@
  * search per request) and collected by the primary once a second over IPC, where they become
  * Prometheus metrics, the admin API and the dashboard. prom-client's own metrics would cost a
  * label lookup per observation in every worker plus an IPC round per scrape (AggregatorRegistry);
- * the primary needs these numbers every second anyway.
+ * the primary needs these numbers every second anyway. AggregatorRegistry would also sum only the
+ * workers alive at the scrape; the primary's runtime/counter-ledger.ts keeps what exited workers
+ * counted, so node totals never fall (workers also push their counters every 100 ms).
  */
 
 /** Upper bounds (ms) of the latency buckets; the last bucket is +Inf. */
@@ -145,3 +147,28 @@ export function countersSnapshot() {
 }
 
 export type CountersSnapshot = ReturnType<typeof countersSnapshot>;
+
+export function emptyCounters(): CountersSnapshot {
+  return { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 } };
+}
+
+/** Adds `c` into `into`, key by key (merging workers; `into` owns no object of `c` afterwards). */
+export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
+  for (const [name, s] of Object.entries(c.services)) {
+    const cur = into.services[name];
+    if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
+    cur.traffic = addTraffic(cur.traffic, s.traffic);
+    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.bulkheadRejected += s.bulkheadRejected;
+    cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
+  }
+  for (const [name, l] of Object.entries(c.listeners)) {
+    const cur = into.listeners[name];
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes } }; continue; }
+    cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
+    for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
+  }
+  for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
+  into.tls.full += c.tls.full;
+  into.tls.resumed += c.tls.resumed;
+}

@@ -23,6 +23,9 @@ export interface WorkerStats {
   cpuMicros: number;
 }
 
+/** One backend's try counters in a worker (absolute values, not deltas). */
+export interface BackendTraffic { service: string; key: string; traffic: TrafficSnapshot }
+
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
 /** Active health states by service and backend key (only backends a checker marked unhealthy need be listed). */
 export type HealthMap = Record<string, Record<string, boolean>>;
@@ -55,4 +58,6 @@ export type FromWorker =
   | { type: 'applied'; txn: number; version: number }
   | { type: 'rejected'; txn: number; version: number; error: string }
   | { type: 'fatal'; error: string }
-  | { type: 'stats'; id: number; stats: WorkerStats };
+  | { type: 'stats'; id: number; stats: WorkerStats }
+  /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */
+  | { type: 'counters'; counters: CountersSnapshot; backends: BackendTraffic[] };

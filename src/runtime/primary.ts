@@ -11,6 +11,7 @@ import type { FromWorker, ToWorker } from './messages.js';
 import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
 import type { DrainMap, HealthMap, Overrides, WorkerStats } from './messages.js';
 import { parseHostPort } from '../config/address.js';
+import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 
 /** Where a node's active health states come from: its own checks, or a fleet checker's. */
@@ -95,6 +96,8 @@ export class Primary {
   /** Hot-spot mitigations in force, likewise re-sent. */
   private readonly mitigations: Record<string, Mitigation> = {};
   private readonly statsWaiters = new Map<number, (worker: number, s: WorkerStats) => void>();
+  /** What every worker counted, exited ones included (metrics never fall). */
+  private readonly ledger = new CounterLedger();
   private statsSeq = 0;
   private readonly startedAt = Date.now();
   /** Reload outcomes since start (metrics). */
@@ -178,7 +181,8 @@ export class Primary {
       if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
       return;
     }
-    if (m.type === 'stats') { this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
+    if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
+    if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); }
     const p = this.pending.get(m.txn);
     if (p === undefined || !p.waiting.delete(w.id)) {
@@ -201,6 +205,7 @@ export class Primary {
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {
     this.greeted.delete(w.id);
+    this.ledger.retire(w.id);
     for (const p of [...this.pending.values()]) {
       if (p.waiting.delete(w.id) && p.waiting.size === 0) p.done();
     }
@@ -370,13 +375,23 @@ export class Primary {
     this.opts.log.info({ replaced }, 'rolling restart done');
   }
 
-  /** Every live worker's stats (a worker that does not answer within `timeoutMs` is left out). */
-  collectStats(timeoutMs = 500): Promise<Map<number, WorkerStats>> {
+  /**
+   * Every worker's stats and what exited workers counted. A worker that does not answer within
+   * `timeoutMs` is represented by its last known stats and pushed counters (never left out).
+   */
+  collectStats(timeoutMs = 500): Promise<Collection> {
     const id = ++this.statsSeq;
     const live = this.liveWorkers();
     const out = new Map<number, WorkerStats>();
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.statsWaiters.delete(id); resolve(out); };
+      const done = () => {
+        clearTimeout(timer);
+        this.statsWaiters.delete(id);
+        // Taken in one go, so a worker that exited since it answered is counted once, as retired.
+        const c = this.ledger.snapshot();
+        for (const [w, s] of out) if (c.workers.has(w)) c.workers.set(w, s);
+        resolve(c);
+      };
       const timer = setTimeout(done, timeoutMs);
       this.statsWaiters.set(id, (worker, s) => { out.set(worker, s); if (out.size >= live.length) done(); });
       if (live.length === 0) done();

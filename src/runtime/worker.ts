@@ -4,6 +4,7 @@ import { stageResumption, type StagedResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
 import { ListenerSet, type PreparedListeners } from './listener-set.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
+import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 
@@ -49,6 +50,8 @@ export class Worker {
   }
 
   private ticker: NodeJS.Timeout | undefined;
+  private pusher: NodeJS.Timeout | undefined;
+  private readonly counterPush = new CounterPush();
 
   async handle(msg: ToWorker): Promise<void> {
     if (msg.type === 'config') await this.applyAtOnce(msg.txn, msg.version, msg.config, msg);
@@ -77,12 +80,20 @@ export class Worker {
     return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
   }
 
-  /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service. */
+  /** Sends the primary this worker's counters if any moved (see CounterPush). */
+  private pushCounters(): void {
+    const m = this.counterPush.next(this.holder?.current.services.values() ?? []);
+    if (m !== null) this.send(m);
+  }
+
+  /** Time-driven resilience transitions (ejections ending, breakers half-opening) of every service; counter pushes. */
   private startTicker(): void {
     this.ticker = setInterval(() => {
       for (const s of this.holder?.current.services.values() ?? []) s.tick();
     }, 250);
     this.ticker.unref();
+    this.pusher = setInterval(() => this.pushCounters(), COUNTERS_PUSH_MS);
+    this.pusher.unref();
   }
 
   /**
@@ -164,5 +175,8 @@ export class Worker {
     if (this.prepared !== undefined) await this.abort(this.prepared.txn);
     await this.listeners.closeAll(drainMs);
     await this.holder?.current.close();
+    // Drained: every request this worker will count is counted; the primary keeps it all.
+    clearInterval(this.pusher);
+    this.pushCounters();
   }
 }
