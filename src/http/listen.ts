@@ -48,3 +48,41 @@ export function listenOn(server: Server, address: string, log: Logger, listener:
     });
   }).finally(() => { if (sentHandles.get(port) === sent) sentHandles.delete(port); });
 }
+
+/** What accepts a listener's connections: net.Server's listening handle (or cluster's round-robin stand-in). */
+interface Acceptor { onconnection: (this: Acceptor, err: number, client?: { close(): void }) => void }
+
+/** Connections held on a listener that is bound but not live yet (see `holdConnections`). */
+export interface HeldConnections {
+  /** Hands every held connection to the listener, in order, and lets later ones through. */
+  release(): void;
+  /** Closes the held connections unanswered (the listener is about to close). */
+  drop(): void;
+}
+
+/**
+ * Holds every connection `server` (listening) accepts from now on, at most `max` — later ones
+ * are closed at once — until `release()` or `drop()`. For a reload's prepare phase: a listener
+ * the new config adds is bound before the config is live, and what connects meanwhile must be
+ * served by the new config or by nothing, not by the old one (which knows no such listener).
+ * Wraps the handle's `onconnection`, so it also holds for listeners that replaced it (fast engines).
+ */
+export function holdConnections(server: Server, max = 1024): HeldConnections {
+  const handle = (server as unknown as { _handle: Acceptor | null })._handle;
+  if (handle === null || typeof handle.onconnection !== 'function') return { release: () => undefined, drop: () => undefined };
+  const deliver = handle.onconnection;
+  const held: [number, { close(): void } | undefined][] = [];
+  handle.onconnection = (err, client) => {
+    if (held.length < max) held.push([err, client]); else client?.close();
+  };
+  return {
+    release() {
+      handle.onconnection = deliver;
+      for (const [err, client] of held.splice(0)) deliver.call(handle, err, client);
+    },
+    drop() {
+      handle.onconnection = deliver;
+      for (const [, client] of held.splice(0)) client?.close();
+    },
+  };
+}

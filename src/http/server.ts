@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { listenerCounters, trackConnection } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
@@ -106,6 +106,9 @@ export class HttpListener {
     this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
+
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): NetServer { return this.tls?.server ?? this.server; }
 
   /** Binds (through the cluster primary when in a worker). */
   listen(): Promise<void> {

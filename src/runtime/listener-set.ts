@@ -9,13 +9,15 @@ import { loadCertificates } from '../tls/certificates.js';
 import type { FleetResumption } from '../tls/resumption.js';
 import type { Clock } from '../util/clock.js';
 import type { SnapshotHolder } from './snapshot.js';
+import { holdConnections, type HeldConnections } from '../http/listen.js';
 
 type AnyListener = HttpListener | FastHttpListener | TcpListener | FastTcpListener;
 
-/** Listeners opened for a config that is not live yet (see ListenerSet.prepare). */
+/** Listeners opened for a config that is not live yet (see ListenerSet.prepare), and the connections they hold. */
 export interface PreparedListeners {
   readonly config: Config;
   readonly opened: ReadonlyMap<string, AnyListener>;
+  readonly held: readonly HeldConnections[];
 }
 
 /** Listeners are keyed by name and address: a moved listener is a new one. */
@@ -28,9 +30,10 @@ function kindOf(open: AnyListener): string {
 /**
  * The listeners of one worker, changed all or nothing: `prepare` opens (binds) every listener a
  * new config adds — or none, closing those it opened when one fails — and checks the new
- * certificates of those it keeps, without changing any open listener; `commit` then applies the
- * new settings to the kept ones and closes the removed ones; `discard` closes what a rejected
- * reload opened. Closing a listener whose bind failed also releases the handle the cluster
+ * certificates of those it keeps, without changing any open listener; what connects to a new
+ * listener meanwhile is held. `commit` then applies the new settings to the kept ones, releases
+ * the held connections to the new config and closes the removed listeners; `discard` closes what
+ * a rejected reload opened, held connections first. Closing a listener whose bind failed also releases the handle the cluster
  * primary made for it (see http/listen.ts).
  */
 export class ListenerSet {
@@ -42,6 +45,7 @@ export class ListenerSet {
   /** Opens the listeners `config` adds; throws (having closed them again) when one cannot be made or bound. */
   async prepare(config: Config, resumption: FleetResumption | null): Promise<PreparedListeners> {
     const opened = new Map<string, AnyListener>();
+    const held: HeldConnections[] = [];
     try {
       for (const l of config.listeners) {
         const open = this.open.get(keyOf(l));
@@ -53,13 +57,14 @@ export class ListenerSet {
         const listener = this.create(l, resumption);
         opened.set(keyOf(l), listener);
         await listener.listen();
+        held.push(holdConnections(listener.acceptor));
         this.log.debug({ listener: l.name, address: l.address }, 'listening (prepared)');
       }
     } catch (e) {
-      await this.discard({ config, opened });
+      await this.discard({ config, opened, held });
       throw e;
     }
-    return { config, opened };
+    return { config, opened, held };
   }
 
   /** Makes prepared listeners live and applies `config`'s settings to the kept ones; closes the ones it drops. */
@@ -76,10 +81,12 @@ export class ListenerSet {
     for (const [key, l] of this.open) {
       if (!wanted.has(key)) { this.open.delete(key); void l.close(p.config.shutdown.drainTimeout); }
     }
+    for (const h of p.held) h.release();
   }
 
   /** Closes what `prepare` opened for a config that will not be committed. */
   async discard(p: PreparedListeners): Promise<void> {
+    for (const h of p.held) h.drop();
     await Promise.all([...p.opened.values()].map((l) => l.close(0)));
   }
 

@@ -186,9 +186,6 @@ export class Service {
     }
   }
 
-  /** True until activate() ran. */
-  get isStaged(): boolean { return this.staged !== null; }
-
   /** Live changes go to the live snapshot; one reaching a staged service would bypass the staging. */
   private assertActive(): void {
     if (this.staged !== null) throw new Error(`service ${this.name}: not active yet (a staged snapshot takes changes through activate())`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { Agent, request } from 'undici';
-import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
+import { startBackends, startSwitchyard, freePort, baseConfig, rawRequest, sleep, type Backend, type Switchyard } from './harness.js';
 
 /*
  * A reload is all or nothing on every worker (issue 15 §2): a config rejected at any stage — a
@@ -225,9 +225,9 @@ test('workers: 1 — a reload rejected for a busy port (21 times, under load) ch
   }
 });
 
-test('workers: 2 — rejected for a certificate only a worker reads, for a busy port, and for a worker that does not answer in time: nothing changes anywhere; saved again, it applies', { timeout: 120_000 }, async () => {
+test('workers: 2 — rejected for a certificate only a worker reads, for a busy port, and for a worker that does not answer in time: nothing changes anywhere; saved again, it applies; a connection to a new listener before the commit is served by the new config', { timeout: 120_000 }, async () => {
   const backends = await backendsWithOneFailing();
-  const [busyPort, extraPort, securePort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [busyPort, extraPort, securePort, latePort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const holder = await holdPort(busyPort);
   let sy: Switchyard | undefined;
   let load: Load | undefined;
@@ -252,7 +252,7 @@ test('workers: 2 — rejected for a certificate only a worker reads, for a busy 
     // 2. A port taken.
     await reject(changed([{ name: 'busy', address: `127.0.0.1:${busyPort}` }]), /EADDRINUSE/);
     // 3. A worker frozen while the others prepare: the deadline passes, every worker aborts.
-    const slow = changed([]);
+    const slow = { ...changed([]), reloadTimeout: '5s' };
     const [frozen] = sy.workerPids();
     process.kill(frozen, 'SIGSTOP');
     try {
@@ -265,6 +265,26 @@ test('workers: 2 — rejected for a certificate only a worker reads, for a busy 
     console.log(`fds (primary, workers) before ${before.fds.join(', ')}; after 3 rejections ${fdCounts(sy).join(', ')}`);
 
     await resaveAndApply(sy, admin, load, slow, before);
+
+    // 4. A listener one worker has opened while another still prepares holds what connects to
+    // it until the commit, then serves it with the new config (the old one has no such listener).
+    const late = { ...slow, listeners: [...(slow.listeners as unknown[]), { name: 'late', address: `127.0.0.1:${latePort}` }] };
+    const mark = sy.output().length;
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      sy.writeConfig(late);
+      const until = Date.now() + 4000;
+      while (!await listening(latePort) && Date.now() < until) await sleep(20);
+      const answer = rawRequest(latePort, 'GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 8000);
+      await sleep(200);
+      process.kill(frozen, 'SIGCONT');
+      const text = await answer;
+      assert.match(text, /^HTTP\/1\.1 200 /, text);
+      assert.match(text, /"backend":"b[01]"/);
+      await sy.waitForLog(/"msg":"config applied"/, 10_000, mark);
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
   } finally {
     holder.close();
     await load?.stop();

@@ -103,6 +103,9 @@ export class FastHttpListener implements ConnectionContext {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): Server { return this.server; }
+
   async listen(): Promise<void> {
     await listenOn(this.server, this.address, this.log, this.name);
     if (this.tls !== null && !this.tls.acceptDirect()) this.log.debug({ listener: this.name }, 'tls: this Node keeps tls.Server\'s own accept path');
