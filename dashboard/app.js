@@ -19,12 +19,23 @@
 
   class Unauthorized extends Error {}
 
-  /** fetch with the token as a Bearer header; a 401 opens the token form and throws Unauthorized. */
-  async function api(path, init = {}) {
+  /**
+   * fetch with the token as a Bearer header (never in the URL); a write goes as JSON, which the
+   * API requires of writes. A 401 opens the token form and throws Unauthorized.
+   */
+  async function send(path, init = {}) {
     const headers = { ...(init.headers ?? {}) };
     if (token !== '') headers.authorization = `Bearer ${token}`;
-    const res = await fetch(path, { ...init, headers, cache: 'no-store' });
+    const write = init.method !== undefined && init.method !== 'GET';
+    if (write) headers['content-type'] = 'application/json';
+    const res = await fetch(path, { ...init, headers, cache: 'no-store', ...(write ? { body: init.body ?? '{}' } : {}) });
     if (res.status === 401) { askForToken(); throw new Unauthorized('unauthorized'); }
+    return res;
+  }
+
+  /** A JSON request: `{ status, ok, body }` (body null when not JSON). */
+  async function api(path, init = {}) {
+    const res = await send(path, init);
     let body = null;
     try { body = await res.json(); } catch { /* not JSON: leave null */ }
     return { status: res.status, ok: res.ok, body };
@@ -56,7 +67,7 @@
 
   /* ---------- the event stream ---------- */
 
-  let source = null;
+  let source = null; // the AbortController of the open stream
   let generation = 0;
   let retryTimer;
   let staleTimer;
@@ -72,32 +83,59 @@
     generation++;
     clearTimeout(retryTimer);
     clearTimeout(staleTimer);
-    if (source !== null) { source.close(); source = null; }
+    if (source !== null) { source.abort(); source = null; }
   }
 
-  /** Opens the stream. EventSource hides why a connect failed, so the API is asked first: a 401 there means "ask for the token". */
+  /**
+   * Opens the event stream with fetch, not EventSource: EventSource cannot send the token in a
+   * header (it would have to go in the URL, into logs and history). A 401 asks for the token; any
+   * other failure or end of stream reconnects with backoff.
+   */
   async function connect() {
     disconnect();
     const gen = generation;
+    const ctrl = new AbortController();
+    source = ctrl;
     setConnection('connecting', 'connecting');
     try {
-      await api('/api/status');
-    } catch (e) {
-      if (gen === generation && !(e instanceof Unauthorized)) scheduleReconnect();
-      return;
-    }
-    if (gen !== generation) return;
-    const es = new EventSource(token === '' ? '/api/events' : `/api/events?token=${encodeURIComponent(token)}`);
-    source = es;
-    es.onopen = () => { retryMs = 1000; setConnection('live'); watchdog(); };
-    es.addEventListener('snapshot', (ev) => {
+      const res = await send('/api/events', { signal: ctrl.signal, headers: { accept: 'text/event-stream' } });
+      if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
+      retryMs = 1000;
+      setConnection('live');
       watchdog();
-      let snap;
-      try { snap = JSON.parse(ev.data); } catch { return; }
-      render(snap);
-    });
-    // Our own retry (not the browser's) so every reconnect goes through the 401 check above.
-    es.onerror = () => { if (source === es) scheduleReconnect(); };
+      await readEvents(res.body, (event, data) => {
+        if (gen !== generation || event !== 'snapshot') return;
+        watchdog();
+        let snap;
+        try { snap = JSON.parse(data); } catch { return; }
+        render(snap);
+      });
+    } catch (e) {
+      if (e instanceof Unauthorized) return;
+    }
+    if (gen === generation) scheduleReconnect();
+  }
+
+  /** Reads server-sent events (`event:`/`data:` lines, a blank line ends one) until the stream ends. */
+  async function readEvents(body, onEvent) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value; // the admin server ends lines with \n only
+      let end;
+      while ((end = buf.indexOf('\n\n')) !== -1) {
+        let event = 'message';
+        const data = [];
+        for (const line of buf.slice(0, end).split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+        }
+        buf = buf.slice(end + 2);
+        if (data.length > 0) onEvent(event, data.join('\n'));
+      }
+    }
   }
 
   function scheduleReconnect() {

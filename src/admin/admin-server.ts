@@ -3,14 +3,15 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { extname, join } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeView } from './node-view.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Config } from '../config/schema.js';
+import { redactConfig } from '../config/redact.js';
 import type { ReloadResult } from '../runtime/primary.js';
 import { listenOn } from '../http/listen.js';
+import { AdminGuard, isPagePath, isWrite, type AdminAccess } from './admin-guard.js';
 
 /** What the admin API needs of the node. */
 export interface AdminNode {
@@ -34,25 +35,36 @@ const ASSETS: Record<string, string> = {
 };
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8' };
 
-/** The config as the API shows it: secrets replaced. */
-export function redactConfig(c: Config): unknown {
-  const copy = JSON.parse(JSON.stringify(c)) as Config & { admin?: { token?: string } };
-  if (copy.admin?.token !== undefined) copy.admin.token = '***';
-  if (copy.tlsSessionCache !== undefined) copy.tlsSessionCache.redis = copy.tlsSessionCache.redis.replace(/\/\/([^@/]*)@/, '//***@');
-  return copy;
-}
+/** On every answer: never framed, never sniffed, no Referer to anywhere, not readable by other origins' pages. */
+const SECURITY_HEADERS = {
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+};
+/** The dashboard loads only its own files (scripts, styles, the event stream); `data:` is its empty favicon. */
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+  + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** API answers are data, never a document. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** Refused writes audited per second at most: a flood from anyone who reaches the port must neither fill the disk nor stall the primary on synchronous appends. */
+const REFUSALS_AUDITED_PER_S = 10;
 
 /**
  * The admin listener (its own port, loopback by default): JSON API, Prometheus /metrics, the
- * dashboard and its server-sent events. With a token, every request must carry it (`Bearer`,
- * or `?token=` for EventSource, which cannot send headers). Every write is audited.
+ * dashboard and its server-sent events. Every request passes the AdminGuard (Host, Origin, JSON
+ * writes, the token — in the Authorization header only); every write is audited.
  */
 export class AdminServer {
   private readonly server: Server;
   private readonly streams = new Set<ServerResponse>();
+  private readonly guard: AdminGuard;
+  private refusals = { second: 0, audited: 0, skipped: 0 };
 
-  constructor(private readonly address: string, private readonly token: string | undefined, private readonly node: AdminNode,
+  constructor(private readonly address: string, access: AdminAccess, private readonly node: AdminNode,
     private readonly view: NodeView, private readonly metrics: Registry, private readonly audit: AuditLog, private readonly log: Logger) {
+    this.guard = new AdminGuard(address, access);
     this.server = createServer((req, res) => { void this.handle(req, res).catch((e: Error) => this.fail(res, 500, e.message)); });
   }
 
@@ -80,31 +92,29 @@ export class AdminServer {
     return { status: this.node.status(), services: this.view.services(), signals: this.node.signals() };
   }
 
-  private authorized(req: IncomingMessage, url: URL): boolean {
-    if (this.token === undefined) return true;
-    const auth = req.headers.authorization;
-    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token') ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
+    const page = req.method === 'GET' && isPagePath(path);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    res.setHeader('content-security-policy', page ? PAGE_CSP : API_CSP);
+    if (!page) res.setHeader('cache-control', 'no-store');
+    const client = req.socket.remoteAddress ?? '?';
+    const refusal = this.guard.check(req.method, path, req.headers);
+    if (refusal !== undefined) {
+      if (isWrite(req.method)) this.auditRefusal({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: refusal.message });
+      if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="switchyard-admin"');
+      // Not worth a keep-alive (nor reading an unbounded body to keep one).
+      res.setHeader('connection', 'close');
+      this.fail(res, refusal.status, refusal.message);
+      return;
+    }
     // The page itself carries no data: it loads without a token and asks for one.
     if (req.method === 'GET' && (path === '/' || path === '/dashboard')) { this.file(res, join(DASHBOARD_DIR, 'index.html')); return; }
     if (req.method === 'GET' && path.startsWith('/assets/')) {
       const f = ASSETS[path.slice(8)];
       if (f === undefined) { this.fail(res, 404, 'no such asset'); return; }
       this.file(res, f);
-      return;
-    }
-    const client = req.socket.remoteAddress ?? '?';
-    if (!this.authorized(req, url)) {
-      if (req.method === 'POST') this.audit.record({ action: path, client, userAgent: req.headers['user-agent'], result: 'refused', detail: 'bad or missing token' });
-      res.writeHead(401, { 'www-authenticate': 'Bearer realm="switchyard-admin"', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'unauthorized: send Authorization: Bearer <admin.token>' }));
       return;
     }
     if (req.method === 'GET') {
@@ -151,9 +161,20 @@ export class AdminServer {
     this.fail(res, 404, `no ${req.method} ${path}`);
   }
 
+  /** Records a refused write, at most REFUSALS_AUDITED_PER_S a second; the next one recorded says how many were not. */
+  private auditRefusal(e: AuditEntry): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.refusals.second) this.refusals = { second, audited: 0, skipped: this.refusals.skipped };
+    if (this.refusals.audited >= REFUSALS_AUDITED_PER_S) { this.refusals.skipped++; return; }
+    this.refusals.audited++;
+    const skipped = this.refusals.skipped;
+    this.refusals.skipped = 0;
+    this.audit.record(skipped === 0 ? e : { ...e, detail: `${e.detail} (${skipped} earlier refusals not recorded: over ${REFUSALS_AUDITED_PER_S}/s)` });
+  }
+
   /** Server-sent events: a snapshot at once, then one per collection; a comment every 15 s keeps proxies from timing out. */
   private events(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
     res.write(`event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
     this.streams.add(res);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);

@@ -6,6 +6,8 @@ import { AuditLog } from './audit-log.js';
 import { createMetrics } from './metrics.js';
 import { NodeView } from './node-view.js';
 import { Signals, type SignalsOptions } from './signals.js';
+import { adminTokenProblem } from '../config/loopback.js';
+import { ConfigError } from '../util/errors.js';
 
 export interface AdminOptions {
   /** Software version, for /api/status. */
@@ -45,14 +47,18 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
   };
   let server: AdminServer | null = null;
   if (cfg !== undefined) {
+    const address = o.address ?? cfg.address;
+    // The config's own address was checked with the schema; an override (`--admin`) is checked here.
+    const problem = adminTokenProblem(address, cfg.token);
+    if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
     const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
     const metrics = createMetrics({ view, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
-    server = new AdminServer(o.address ?? cfg.address, cfg.token, {
+    server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
       signals: () => signals.snapshot(),
     }, view, metrics, audit, log);
     await server.listen();
-    log.info({ address: o.address ?? cfg.address }, `admin listening; dashboard at http://${o.address ?? cfg.address}/`);
+    log.info({ address }, `admin listening; dashboard at http://${address}/`);
   }
   let busy = false;
   const tick = setInterval(() => {

@@ -3,6 +3,8 @@ import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
 import { parseHostPort } from './address.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
+import { secret, headerMatch, url } from './secrets.js';
+import { adminTokenProblem } from './loopback.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -68,7 +70,8 @@ export const ListenerSchema = z.strictObject({
   }).prefault({}),
 });
 
-const HeaderMatchSchema = z.strictObject({
+// A match on a secret-looking header (authorization, x-api-key…) holds the secret: redacted when shown.
+const HeaderMatchSchema = secret(z.strictObject({
   name: z.string().min(1),
   exact: z.string().optional(),
   prefix: z.string().optional(),
@@ -76,7 +79,7 @@ const HeaderMatchSchema = z.strictObject({
   present: z.boolean().optional(),
 }).refine((h) => [h.exact, h.prefix, h.regex, h.present].filter((x) => x !== undefined).length === 1, {
   message: 'give exactly one of exact, prefix, regex, present',
-});
+}), headerMatch);
 
 const PathMatchSchema = z.union([
   z.strictObject({ prefix: z.string().startsWith('/') }),
@@ -175,15 +178,23 @@ export const ConfigSchema = z.strictObject({
     .describe('how long a reload waits for every worker to build and bind the new config; a worker slower than this rejects the reload everywhere'),
   admin: z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
-    token: z.string().min(16).optional().describe('when set, every admin request needs `Authorization: Bearer <token>` (the dashboard asks for it once)'),
+    token: secret(z.string().min(16)).optional()
+      .describe('when set, every admin request needs `Authorization: Bearer <token>` (the dashboard asks for it once); required when `address` is not loopback'),
+    allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a host name or IPv4 address, without port')).default([])
+      .describe('more host names the admin listener answers to (e.g. a reverse proxy\'s); loopback names, IP addresses and the host of `address` always are; any other Host is refused (DNS rebinding)'),
+    publicMetrics: z.boolean().default(false)
+      .describe('serve /metrics without the token (for a Prometheus that scrapes without credentials); everything else still needs it'),
     auditLog: z.strictObject({
       path: z.string().min(1).default('switchyard-audit.log').describe('JSON lines of every admin write; rotated daily to PATH.YYYY-MM-DD'),
       retentionDays: z.number().int().min(1).default(90).describe('rotated audit files older than this are deleted'),
     }).prefault({}),
+  }).superRefine((a, ctx) => {
+    const problem = adminTokenProblem(a.address, a.token);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: problem });
   }).optional().describe('the admin listener: JSON API, Prometheus /metrics and the live dashboard (off unless this block is present)'),
   autoscaling: ScalingSchema.prefault({}),
   tlsSessionCache: z.strictObject({
-    redis: z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]').describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
+    redis: secret(z.string().regex(/^rediss?:\/\/[^/]/, 'expected redis://host:port[/db]'), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
     timeout: duration('75ms').describe('longest a handshake waits for Redis; then a full handshake (counted), never a failure'),
     keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),

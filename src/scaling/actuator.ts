@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
+import { redactUrl } from '../config/secrets.js';
 import type { Decision } from './evaluator.js';
 
 /*
@@ -85,7 +86,7 @@ export function createActuator(cfg: ActuatorConfig): Actuator {
     case 'webhook': {
       checkTimeout(cfg.timeoutMs);
       let url: URL;
-      try { url = new URL(cfg.url); } catch { throw new RangeError(`webhook actuator: invalid url "${cfg.url}"`); }
+      try { url = new URL(cfg.url); } catch { throw new RangeError(`webhook actuator: invalid url "${redactUrl(cfg.url, { path: true })}"`); }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`webhook actuator: url must be http(s), got ${url.protocol}`);
       return { type: 'webhook', run: (d, signal) => runWebhook(cfg, d, signal) };
     }

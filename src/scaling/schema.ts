@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../config/resilience-schema.js';
+import { argv, headers, secret, webhookUrl } from '../config/secrets.js';
 import type { ActuatorConfig } from './actuator.js';
 import type { LatencyRule, ResourceRule, ScalingPolicy } from './evaluator.js';
 
@@ -35,15 +36,15 @@ export const ActuatorSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('exec').describe('run a command'),
-    command: z.array(z.string().min(1)).min(1)
+    command: secret(z.array(z.string().min(1)).min(1), argv)
       .describe('argv, run without a shell; gets the decision as JSON on stdin and SWITCHYARD_SCALE_ACTION/TRIGGER/REASON in its environment; exit 0 = done'),
     timeout: duration('2m').refine((ms) => ms > 0, 'timeout must be positive').describe('then SIGTERM to its process group, SIGKILL 2 s later'),
   }),
   z.strictObject({
     type: z.literal('webhook').describe('POST the decision as JSON'),
-    url: z.string().refine(isHttpUrl, 'expected an http:// or https:// URL').describe('endpoint; a 2xx answer = done'),
+    url: secret(z.string().refine(isHttpUrl, 'expected an http:// or https:// URL'), webhookUrl).describe('endpoint; a 2xx answer = done'),
     timeout: duration('10s').refine((ms) => ms > 0, 'timeout must be positive').describe('longest wait for the answer'),
-    headers: z.record(z.string(), z.string()).optional().describe('extra request headers, e.g. authorization'),
+    headers: secret(z.record(z.string(), z.string()), headers).optional().describe('extra request headers, e.g. authorization'),
   }),
 ]).describe('how a decision is carried out');
 

@@ -25,9 +25,10 @@ let sy: Switchyard | undefined;
 let locked: Switchyard | undefined;
 let browser: TestBrowser | undefined;
 let admin: string;
-/** Page errors and requests that left the admin origin, checked at the end of each test. */
+/** Page errors (Content-Security-Policy violations included), requests that left the admin origin or put the token in a URL, checked at the end of each test. */
 const pageErrors: string[] = [];
 const foreignRequests: string[] = [];
+const tokenInUrl: string[] = [];
 
 before(async () => {
   backends = await Promise.all(['b0', 'b1', 'b2'].map((n) => startControlBackend(n)));
@@ -71,7 +72,12 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 
 function watch(page: Page, origin: string): void {
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('request', (r) => { if (!r.url().startsWith(`${origin}/`)) foreignRequests.push(r.url()); });
+  // The page runs under the admin listener's CSP: anything it would block shows up here.
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text()); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(`${origin}/`)) foreignRequests.push(r.url());
+    if (r.url().includes(TOKEN) || /[?&]token=/.test(r.url())) tokenInUrl.push(r.url());
+  });
 }
 
 const row = (page: Page, key: string) => page.locator(`tr[data-service="app"][data-backend="${key}"]`);
@@ -91,7 +97,9 @@ async function traffic(n: number): Promise<number[]> {
 test('the dashboard shows live backend states; Drain clicked in the page stops traffic and is audited', { timeout: 90_000 }, async () => {
   const page = browser!.page;
   watch(page, admin);
-  await page.goto(`${admin}/`, { timeout: 10_000 });
+  const doc = await page.goto(`${admin}/`, { timeout: 10_000 });
+  assert.match(doc?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/, 'the page is served under a CSP');
+  assert.equal(doc?.headers()['x-frame-options'], 'DENY');
   await until('#connection to be live', () => text(page, '#connection'), (t) => t === 'live');
   await until('3 backend rows', () => page.locator('tr[data-service="app"]').count(), (n) => n === 3);
   const [b0, b1, b2] = backends;
@@ -165,4 +173,5 @@ test('with a token: the API refuses without it, the page asks for it and then sh
   await page.close();
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(tokenInUrl, [], 'the token never goes into a URL');
 });
