@@ -53,3 +53,19 @@ test('without filesystem events the poll alone finds a change, and nothing when 
     stop();
   }
 });
+
+test('one save is reported once, not again by the poll (a rejected config is retried only when saved again)', async () => {
+  const path = tmpFile();
+  let changes = 0;
+  const stop = new FileConfigSource(path, { debounceMs: 20, pollMs: 150 }).watch(() => changes++);
+  try {
+    writeFileSync(path, 'a: 3\n');
+    await sleep(600);
+    assert.equal(changes, 1, 'the filesystem event reported it; the poll must not report the same save');
+    writeFileSync(path, 'a: 3\n'); // saved again, same content
+    await sleep(600);
+    assert.equal(changes, 2);
+  } finally {
+    stop();
+  }
+});

@@ -37,7 +37,11 @@ export class FileConfigSource implements ConfigLoader {
 
   watch(onChange: () => void, onWarn: (msg: string) => void = () => undefined): () => void {
     let timer: NodeJS.Timeout | undefined;
-    const schedule = () => { clearTimeout(timer); timer = setTimeout(onChange, this.debounceMs); };
+    let last = this.identity();
+    // The identity seen when a change is reported: the poll then does not report the same save
+    // again (a rejected config is retried when saved again, so a second report would retry it).
+    const fire = () => { last = this.identity(); onChange(); };
+    const schedule = () => { clearTimeout(timer); timer = setTimeout(fire, this.debounceMs); };
     const file = basename(this.path);
     let watcher: FSWatcher | undefined;
     if (this.fsEvents) {
@@ -50,7 +54,6 @@ export class FileConfigSource implements ConfigLoader {
         onWarn(`config file watch unavailable (${(e as Error).message}); polling every ${this.pollMs} ms`);
       }
     }
-    let last = this.identity();
     const poll = setInterval(() => {
       const now = this.identity();
       if (now !== last) { last = now; schedule(); }

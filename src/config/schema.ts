@@ -178,6 +178,8 @@ export const ConfigSchema = z.strictObject({
   shutdown: z.strictObject({
     drainTimeout: duration('30s', '1h', 'off').describe('on SIGTERM, how long in-flight requests may finish'),
   }).prefault({}),
+  reloadTimeout: duration('15s', '10m').refine((ms) => ms >= 100, 'reloadTimeout must be at least 100ms')
+    .describe('how long a reload waits for every worker to build and bind the new config; a worker slower than this rejects the reload everywhere'),
   admin: z.strictObject({
     address: hostPort('admin address', true).default('127.0.0.1:9901').describe('where the admin API, /metrics and the dashboard listen (keep it on loopback or a management network)'),
     token: secret(z.string().min(16)).optional()

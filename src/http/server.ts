@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { listenerCounters, trackConnection } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { TlsFront } from '../tls/tls-front.js';
-import { currentResumption } from '../tls/resumption.js';
+import { currentResumption, type FleetResumption } from '../tls/resumption.js';
 import { H2Frontend } from './h2/h2-frontend.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */
@@ -36,7 +36,9 @@ export class HttpListener {
   private maxConnections = 1;
 
   /** `workers` divides the connection cap, since every worker accepts on the shared socket. */
-  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number) {
+  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, private readonly log: Logger, private readonly workers: number,
+    /** The TLS resumption to attach to (a reload passes the one it staged). */
+    resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
     this.address = cfg.address;
     this.server = createServer({
@@ -59,7 +61,7 @@ export class HttpListener {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.server.emit('connection', socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      }, currentResumption(), () => (this.config ?? cfg).timeouts.header);
+      }, resumption, () => (this.config ?? cfg).timeouts.header);
     }
     const proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));
@@ -104,6 +106,9 @@ export class HttpListener {
     this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
+
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): NetServer { return this.tls?.server ?? this.server; }
 
   /** Binds (through the cluster primary when in a worker). */
   listen(): Promise<void> {

@@ -30,8 +30,21 @@ export interface BackendTraffic { service: string; key: string; traffic: Traffic
 /** Active health states by service and backend key (only backends a checker marked unhealthy need be listed). */
 export type HealthMap = Record<string, Record<string, boolean>>;
 
+/** What the primary keeps beside the config and hands a worker with every config it commits. */
+export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation> }
+
+/**
+ * A reload is a two-phase commit (see docs/architecture.md, "Reloads"): `prepare` builds the
+ * snapshot and opens the new listeners without changing anything live, answered `prepared` or
+ * `rejected`; once every worker prepared, `commit` makes it live (answered `applied`), else
+ * `abort` disposes of it. `config` is both steps at once: a worker's first config, or one it
+ * missed while it was starting. `txn` pairs each answer with its request.
+ */
 export type ToWorker =
-  | { type: 'config'; version: number; config: Config; health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation> }
+  | ({ type: 'config'; txn: number; version: number; config: Config } & Overrides)
+  | { type: 'prepare'; txn: number; version: number; config: Config }
+  | ({ type: 'commit'; txn: number } & Overrides)
+  | { type: 'abort'; txn: number }
   | { type: 'drain'; service: string; backend: string; draining: boolean }
   | { type: 'mitigate'; service: string; mitigation: Mitigation | null }
   | { type: 'stats'; id: number }
@@ -41,8 +54,9 @@ export type ToWorker =
 /** Worker → primary. */
 export type FromWorker =
   | { type: 'hello' }
-  | { type: 'applied'; version: number }
-  | { type: 'rejected'; version: number; error: string }
+  | { type: 'prepared'; txn: number; version: number }
+  | { type: 'applied'; txn: number; version: number }
+  | { type: 'rejected'; txn: number; version: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'stats'; id: number; stats: WorkerStats }
   /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */

@@ -9,7 +9,7 @@ import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
-import type { DrainMap, HealthMap, WorkerStats } from './messages.js';
+import type { DrainMap, HealthMap, Overrides, WorkerStats } from './messages.js';
 import { parseHostPort } from '../config/address.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
@@ -56,15 +56,16 @@ function backendKey(address: string): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** How long a reload waits for every worker to confirm the new version before reporting it. */
-const RELOAD_CONFIRM_MS = 15_000;
 /** Default for PrimaryOptions.startTimeoutMs. */
 const START_CONFIRM_MS = 30_000;
+/** What a reload did (all or nothing: a config is applied by every worker or by none). */
+export interface ReloadResult { result: 'applied' | 'rejected' | 'unchanged'; version: number; errors?: readonly string[] }
 
-/** What a reload did. */
-export interface ReloadResult { result: 'applied' | 'partial' | 'rejected' | 'unchanged'; version: number; errors?: readonly string[] }
+/** Workers' answers awaited for one step of a config transaction. */
+interface Pending { waiting: Set<number>; errors: string[]; done: () => void }
 
-interface Pending { expected: number; seen: Set<number>; errors: string[]; done: () => void }
+/** The answers to one step: errors, and the workers that did not answer in time. */
+interface Reports { errors: string[]; missing: number[] }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
@@ -78,7 +79,13 @@ export class Primary {
   private version = 0;
   private shuttingDown = false;
   private reloading: Promise<void> = Promise.resolve();
+  /** Pending steps by transaction id (`txn` in messages). */
   private readonly pending = new Map<number, Pending>();
+  private txnSeq = 0;
+  /** The transaction that made `config` current (sent with it to workers that start later). */
+  private configTxn = 0;
+  /** Workers that said hello: they receive messages (earlier ones would be lost). */
+  private readonly greeted = new Set<number>();
   private readonly recentCrashes: number[] = [];
   private stopWatch: () => void = () => undefined;
   private ready = false;
@@ -125,12 +132,10 @@ export class Primary {
     cluster.schedulingPolicy = d === 'kernel' || (d === 'auto' && this.workerCount() === 1) ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ exec: WORKER_ENTRY });
     const n = this.workerCount();
-    const startMs = this.opts.startTimeoutMs ?? START_CONFIRM_MS;
-    let late = false;
-    const readyAll = this.awaitReports(this.version, n, startMs, () => { late = true; });
-    for (let i = 0; i < n; i++) this.fork(i + 1);
-    const errors = await readyAll;
-    if (late) {
+    this.configTxn = ++this.txnSeq;
+    const forked = Array.from({ length: n }, (_, i) => this.fork(i + 1).id);
+    const { errors, missing } = await this.awaitReports(this.configTxn, forked, this.opts.startTimeoutMs ?? START_CONFIRM_MS);
+    if (missing.length > 0) {
       // A worker that never answers (stuck, or failing before it could) must not leave a node
       // with no listener and no admin API that looks alive: stop them all and fail the start.
       this.shuttingDown = true;
@@ -179,29 +184,43 @@ export class Primary {
 
   private onWorkerMessage(w: ClusterWorker, m: FromWorker): void {
     if (m.type === 'hello') {
-      this.sendTo(w, { type: 'config', version: this.version, config: this.config, health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations });
+      this.greeted.add(w.id);
+      this.sendConfig(w);
       return;
     }
     if (m.type === 'fatal') {
       this.opts.log.fatal({ worker: w.id, error: m.error }, 'worker cannot start');
-      const p = this.pending.get(this.version);
+      const p = this.pending.get(this.configTxn);
       if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
       return;
     }
     if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
     if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); }
-    const p = this.pending.get(m.version);
-    if (p === undefined) return;
+    const p = this.pending.get(m.txn);
+    if (p === undefined || !p.waiting.delete(w.id)) {
+      if (m.type === 'rejected') this.opts.log.error({ worker: w.id, version: m.version, error: m.error }, 'a worker could not apply the current config');
+      return;
+    }
     if (m.type === 'rejected') p.errors.push(`(worker ${w.id}): ${m.error}`);
-    p.seen.add(w.id);
-    if (p.seen.size >= p.expected) p.done();
+    if (p.waiting.size === 0) p.done();
+  }
+
+  /** The current config, both phases at once: a worker that starts, or one that missed a reload while starting. */
+  private sendConfig(w: ClusterWorker): void {
+    this.sendTo(w, { type: 'config', txn: this.configTxn, version: this.version, config: this.config, ...this.overrides() });
+  }
+
+  /** What workers apply over the config: health states, admin drains, mitigations. */
+  private overrides(): Overrides {
+    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations };
   }
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {
+    this.greeted.delete(w.id);
     this.ledger.retire(w.id);
     for (const p of [...this.pending.values()]) {
-      if (!p.seen.has(w.id)) { p.expected--; if (p.seen.size >= p.expected) p.done(); }
+      if (p.waiting.delete(w.id) && p.waiting.size === 0) p.done();
     }
     this.firstApplied.get(w.id)?.();
     this.firstApplied.delete(w.id);
@@ -217,23 +236,25 @@ export class Primary {
   }
 
   /**
-   * Resolves with the errors once `expected` workers reported on `version` (applied or rejected);
-   * a worker that exits before reporting is no longer waited for.
+   * Resolves once each of `workers` answered step `txn` (prepared, applied or rejected), with the
+   * errors; a worker that exits is no longer waited for, one that has not answered after
+   * `timeoutMs` is reported missing (an error too).
    */
-  private awaitReports(version: number, expected: number, timeoutMs?: number, onTimeout?: () => void): Promise<string[]> {
+  private awaitReports(txn: number, workers: readonly number[], timeoutMs?: number): Promise<Reports> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
+      const missing: number[] = [];
       const entry: Pending = {
-        expected, seen: new Set(), errors: [],
-        done: () => { clearTimeout(timer); this.pending.delete(version); resolve(entry.errors); },
+        waiting: new Set(workers), errors: [],
+        done: () => { clearTimeout(timer); this.pending.delete(txn); resolve({ errors: entry.errors, missing }); },
       };
-      this.pending.set(version, entry);
-      if (expected === 0) { entry.done(); return; }
+      this.pending.set(txn, entry);
+      if (workers.length === 0) { entry.done(); return; }
       // A worker that never answers must not hold every later reload behind this one.
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          entry.errors.push(`${entry.expected - entry.seen.size} worker(s) did not confirm version ${version} within ${timeoutMs} ms`);
-          onTimeout?.();
+          missing.push(...entry.waiting);
+          entry.errors.push(`worker(s) ${missing.join(', ')} did not answer within ${timeoutMs} ms`);
           entry.done();
         }, timeoutMs);
       }
@@ -246,8 +267,9 @@ export class Primary {
 
   /**
    * Re-reads the source; an invalid config is logged with every `path: reason` and the running
-   * one stays. A valid one is built once here (to catch build errors), then sent to all workers.
-   * Serialized: a reload requested during another runs after it.
+   * one stays. A valid one is built once here (to catch build errors), then applied by every
+   * worker or by none (see `applyEverywhere`). Serialized: a reload requested during another
+   * runs after it.
    */
   reload(): Promise<ReloadResult> {
     const r = this.reloading.then(() => this.reloadNow());
@@ -262,11 +284,9 @@ export class Primary {
       next = await this.opts.loader.load();
       await Snapshot.build(next, this.version + 1, { clock: systemClock, random: systemRandom }).close();
     } catch (e) {
-      const errors = e instanceof ConfigError ? e.errors : [(e as Error).message];
-      this.opts.log.error({ source: this.opts.loader.name, errors, keptVersion: this.version }, `config rejected, keeping version ${this.version}: ${errors.join('; ')}`);
-      this.reloads.rejected++;
-      return { result: 'rejected', version: this.version, errors };
+      return this.rejected(e instanceof ConfigError ? e.errors : [(e as Error).message]);
     }
+    // Compared with the config in force: one rejected earlier is tried again when saved again.
     if (JSON.stringify(next) === JSON.stringify(this.config)) {
       this.opts.log.debug('config unchanged');
       this.reloads.unchanged++;
@@ -275,18 +295,59 @@ export class Primary {
     if ((this.opts.workers ?? next.workers) !== (this.opts.workers ?? this.config.workers)) {
       this.opts.log.warn({ workers: next.workers }, 'a change of `workers` takes effect on restart');
     }
-    this.version++;
-    this.config = next;
-    this.health.apply(next);
-    const live = this.liveWorkers();
-    const wait = this.awaitReports(this.version, live.length, RELOAD_CONFIRM_MS);
-    for (const w of live) this.sendTo(w, { type: 'config', version: this.version, config: next, health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations });
-    const errors = await wait;
-    if (errors.length > 0) this.opts.log.error({ version: this.version, errors }, 'config partly rejected by workers');
-    else this.opts.log.info({ version: this.version, workers: live.length }, 'config applied');
+    const errors = await this.applyEverywhere(next);
+    if (errors.length > 0) return this.rejected(errors);
+    this.opts.log.info({ version: this.version, workers: this.liveWorkers().length }, 'config applied');
     this.opts.onApplied?.(next);
     this.reloads.applied++;
-    return errors.length > 0 ? { result: 'partial', version: this.version, errors } : { result: 'applied', version: this.version };
+    return { result: 'applied', version: this.version };
+  }
+
+  private rejected(errors: readonly string[]): ReloadResult {
+    this.opts.log.error({ source: this.opts.loader.name, errors, keptVersion: this.version }, `config rejected, keeping version ${this.version}: ${errors.join('; ')}`);
+    this.reloads.rejected++;
+    return { result: 'rejected', version: this.version, errors };
+  }
+
+  /**
+   * Two-phase commit over the workers: each prepares `next` (builds its snapshot, opens the new
+   * listeners, changes nothing live) and answers; only when all did within `reloadTimeout` is it
+   * adopted here and committed everywhere, else every worker aborts (disposes of what it
+   * prepared; a slow one does so once its prepare ends, messages being handled in order) and
+   * the errors are returned. A commit cannot fail; a worker that does not confirm it in time is
+   * restarted, and comes back with the adopted config, as does one that started meanwhile.
+   */
+  private async applyEverywhere(next: Config): Promise<string[]> {
+    const txn = ++this.txnSeq;
+    const version = this.version + 1;
+    const timeoutMs = this.config.reloadTimeout;
+    const live = this.liveWorkers().filter((w) => this.greeted.has(w.id));
+    const prepared = this.awaitReports(txn, live.map((w) => w.id), timeoutMs);
+    for (const w of live) this.sendTo(w, { type: 'prepare', txn, version, config: next });
+    const { errors } = await prepared;
+    if (errors.length > 0) {
+      for (const w of this.liveWorkers()) this.sendTo(w, { type: 'abort', txn });
+      return errors;
+    }
+    this.version = version;
+    this.config = next;
+    this.configTxn = txn;
+    this.health.apply(next);
+    const overrides = this.overrides();
+    const members = new Set(live.map((w) => w.id));
+    const inTime = live.filter((w) => w.isConnected());
+    const committed = this.awaitReports(txn, inTime.map((w) => w.id), timeoutMs);
+    for (const w of this.liveWorkers()) {
+      if (members.has(w.id)) this.sendTo(w, { type: 'commit', txn, ...overrides });
+      else if (this.greeted.has(w.id)) this.sendConfig(w);
+    }
+    const { missing } = await committed;
+    for (const w of inTime) {
+      if (!missing.includes(w.id) || w.isDead()) continue;
+      this.opts.log.error({ worker: w.id, version }, 'a worker did not confirm the commit in time: restarting it');
+      w.process.kill('SIGKILL');
+    }
+    return [];
   }
 
   /**

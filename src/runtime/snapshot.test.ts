@@ -136,3 +136,72 @@ test('a hot-spot mitigation scales listed weights and can switch hashed picking 
   assert.equal(spread().size, 1, 'plain ring-hash again');
   await s.close();
 });
+
+/** Everything a reload may change on an endpoint, as one comparable value. */
+const endpointState = (s: Snapshot) => s.services.get('app')!.endpoints.map((e) => ({
+  key: e.key, weight: e.weight, zone: e.zone, draining: e.draining, healthy: e.healthy, ejected: e.ejected, available: e.available,
+  breaker: e.breaker, breakerState: e.breaker?.state, topKeys: e.topKeys, observer: e.observer,
+}));
+
+test('preparing a snapshot (and dropping it, as a rejected reload does) leaves the live one\'s endpoints and picks untouched', async () => {
+  const clock = new ManualClock(1000);
+  const d = { clock, random: seededRandom(4) };
+  const service = (over: Record<string, unknown>, backends: Record<string, unknown>[]) => validateConfig({
+    listeners: [{ name: 'web', address: '127.0.0.1:1' }],
+    routes: [{ service: 'app' }],
+    services: { app: { balancer: { algorithm: 'least-connections' }, backends, ...over } },
+  });
+  const live = Snapshot.build(service({}, [
+    { address: '127.0.0.1:9001', weight: 1, zone: 'a' }, { address: '127.0.0.1:9002', weight: 1, zone: 'a' }, { address: '127.0.0.1:9003', weight: 1 },
+  ]), 1, d);
+  const holder = new SnapshotHolder(live);
+  const svc = live.services.get('app')!;
+  const [a, b, c] = svc.endpoints;
+  for (let i = 0; i < 5; i++) svc.recordOutcome(c, false); // c: ejected by outlier detection
+  assert.equal(c.state, 'ejected');
+  const before = endpointState(live);
+  const picks = () => { const n = new Map<string, number>(); for (let i = 0; i < 300; i++) { const ep = svc.pick({ attempt: 0 })!; n.set(ep.key, (n.get(ep.key) ?? 0) + 1); } return [...n].sort(); };
+  const split = picks();
+  // Every per-endpoint setting changes: weights, zones, a drain, hashing (top keys), other breaker
+  // settings, outlier detection off (which would return c), a different balancer.
+  const nextConfig = service({
+    balancer: { algorithm: 'ring-hash' }, circuitBreaker: { requestVolumeThreshold: 3 }, outlierDetection: { enabled: false },
+  }, [
+    { address: '127.0.0.1:9001', weight: 9, zone: 'b' }, { address: '127.0.0.1:9002', weight: 1, draining: true }, { address: '127.0.0.1:9003', weight: 1 },
+  ]);
+  const staged = Snapshot.prepare(nextConfig, 2, d, live);
+  const staged2 = Snapshot.prepare(nextConfig, 3, d, live);
+  assert.equal(staged.services.get('app')!.endpoints[0], a, 'endpoints are carried (shared), not copied');
+  assert.deepEqual(endpointState(live), before, 'nothing live changed while two snapshots were prepared');
+  assert.deepEqual(picks(), split, 'the live split is the same');
+  svc.tick();
+  assert.deepEqual(picks(), split, 'and stays so after the next balancer refresh');
+  // The rejected one is dropped; a later one commits.
+  holder.commit(staged2, { drains: { app: { '127.0.0.1:9001': true } } });
+  assert.equal(holder.current, staged2);
+  assert.deepEqual([a.weight, a.zone, a.draining, b.draining, c.ejected, c.available], [9, 'b', true, true, false, true], 'commit applies config and overrides');
+  assert.notEqual(a.breaker, before[0].breaker, 'new breaker settings, new breaker');
+  assert.ok(a.topKeys !== null, 'hashed now: top keys tracked');
+  await staged2.close();
+});
+
+test('a staged service refuses live changes until activated', async () => {
+  const live = Snapshot.build(config(['127.0.0.1:9001']), 1, deps);
+  const staged = Snapshot.prepare(config(['127.0.0.1:9001']), 2, deps, live);
+  assert.throws(() => staged.services.get('app')!.setDraining('127.0.0.1:9001', true), /not active/);
+  assert.equal(live.services.get('app')!.endpoints[0].draining, false);
+  await live.close();
+});
+
+test('a config whose balancer cannot be built is refused at prepare, before anything is touched', async () => {
+  const live = Snapshot.build(config(['127.0.0.1:9001', '127.0.0.1:9002', '127.0.0.1:9003']), 1, deps);
+  const before = endpointState(live);
+  const bad = validateConfig({
+    listeners: [{ name: 'web', address: '127.0.0.1:1' }],
+    routes: [{ service: 'app' }],
+    services: { app: { balancer: { algorithm: 'maglev', tableSize: 2 }, backends: [{ address: '127.0.0.1:9001', weight: 7, draining: true }, { address: '127.0.0.1:9002' }, { address: '127.0.0.1:9003' }] } },
+  });
+  assert.throws(() => Snapshot.prepare(bad, 2, deps, live), /maglev/);
+  assert.deepEqual(endpointState(live), before);
+  await live.close();
+});

@@ -1,6 +1,13 @@
 import type { Config, ListenerConfig } from '../config/schema.js';
 import { compileRoute, Router, type CompiledRoute } from '../http/router.js';
-import { Service, type RuntimeDeps } from '../upstream/service.js';
+import { Service, type Mitigation, type RuntimeDeps } from '../upstream/service.js';
+
+/** What the primary keeps beside the config, by service then backend key (see runtime/messages.ts). */
+export interface SnapshotOverrides {
+  health?: Readonly<Record<string, Readonly<Record<string, boolean>>>>;
+  drains?: Readonly<Record<string, Readonly<Record<string, boolean>>>>;
+  mitigations?: Readonly<Record<string, Mitigation>>;
+}
 
 /** One listener as a snapshot sees it: its config and its compiled routes. */
 export interface ListenerView {
@@ -10,8 +17,9 @@ export interface ListenerView {
 
 /**
  * An immutable, fully built configuration: compiled routes per listener and services with their
- * endpoints and pools. Workers read the current snapshot once per request; a reload builds a new
- * one completely and swaps the reference (never a half-applied config).
+ * endpoints and pools. Workers read the current snapshot once per request; a reload prepares a
+ * new one completely (touching nothing live), and only when every worker prepared its own does
+ * each activate it and swap the reference (never a half-applied config).
  */
 export class Snapshot {
   readonly version: number;
@@ -29,18 +37,40 @@ export class Snapshot {
   }
 
   /**
-   * Builds a snapshot from a validated config. Endpoints (live state) and upstream pools of
-   * `previous` are carried over for services and addresses that remain. Throws on a config the
-   * schema accepted but that cannot be built (e.g. an algorithm's own check); `previous` is then
-   * untouched.
+   * Builds an active snapshot from a validated config: `prepare` then `activate` at once (the
+   * first snapshot of a process, trial builds, tests). A reload uses the two steps apart.
    */
   static build(config: Config, version: number, deps: RuntimeDeps, previous?: Snapshot): Snapshot {
+    const s = Snapshot.prepare(config, version, deps, previous);
+    s.activate();
+    return s;
+  }
+
+  /**
+   * Provisions a snapshot from a validated config without touching anything live: routes are
+   * compiled and services staged (see `Service`), carrying over the endpoints and upstream pools
+   * of `previous` for services and addresses that remain, but none of their state changes until
+   * `activate()`. Throws on a config the schema accepted but that cannot be built (e.g. an
+   * algorithm's own check); nothing is to be undone then, nor when a prepared snapshot is dropped.
+   */
+  static prepare(config: Config, version: number, deps: RuntimeDeps, previous?: Snapshot): Snapshot {
     const routes = config.routes.map((r, i) => compileRoute(r, i));
     const services = new Map<string, Service>();
     for (const [name, cfg] of Object.entries(config.services)) {
       services.set(name, new Service(name, cfg, deps, previous?.services.get(name)));
     }
     return new Snapshot(version, config, routes, services);
+  }
+
+  /**
+   * The commit of a prepared snapshot: every service applies its staged endpoint settings and
+   * the primary's overrides (health, drains, mitigations) and builds its balancer. Call it with
+   * the previous snapshot still current and make this one current right after (SnapshotHolder.commit).
+   */
+  activate(overrides: SnapshotOverrides = {}): void {
+    for (const [name, svc] of this.services) {
+      svc.activate({ health: overrides.health?.[name], drains: overrides.drains?.[name], mitigation: overrides.mitigations?.[name] });
+    }
   }
 
   /** Called once `next` is current: releases pools and observers that `next` does not reuse. */
@@ -58,7 +88,13 @@ export class Snapshot {
 export class SnapshotHolder {
   constructor(public current: Snapshot) {}
 
-  /** Makes `next` current and retires the previous snapshot. */
+  /** Activates a prepared `next` with the primary's overrides, makes it current and retires the previous one. */
+  commit(next: Snapshot, overrides: SnapshotOverrides = {}): void {
+    next.activate(overrides);
+    this.swap(next);
+  }
+
+  /** Makes `next` (active) current and retires the previous snapshot. */
   swap(next: Snapshot): void {
     const prev = this.current;
     this.current = next;

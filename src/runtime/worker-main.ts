@@ -29,7 +29,7 @@ process.on('message', (msg: ToWorker) => {
   }, (e: Error) => {
     log.error({ err: e }, 'worker failed to handle a control message');
     // The primary waits for an answer to every config: a failure is one.
-    if (msg.type === 'config') send({ type: 'rejected', version: msg.version, error: e.message });
+    if (msg.type === 'config' || msg.type === 'prepare') send({ type: 'rejected', txn: msg.txn, version: msg.version, error: e.message });
   });
 });
 // The primary owns signals; a worker must not die on the terminal's Ctrl-C before draining.

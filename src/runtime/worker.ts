@@ -1,13 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { HttpListener } from '../http/server.js';
-import { FastHttpListener } from '../http/h1/fast-listener.js';
-import { TcpListener } from '../tcp/tcp-listener.js';
-import { FastTcpListener } from '../tcp/fast-tcp-listener.js';
-import { uv } from '../tcp/uv.js';
-import { configureResumption } from '../tls/resumption.js';
+import { stageResumption, type StagedResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from './snapshot.js';
-import type { DrainMap, FromWorker, HealthMap, ToWorker, WorkerStats } from './messages.js';
+import { ListenerSet, type PreparedListeners } from './listener-set.js';
+import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
@@ -19,27 +15,49 @@ function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | unde
   t.reset();
   return top;
 }
+
+/** A prepare failure as the primary reports it (a bind error names its address). */
+function describe(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.syscall === 'bind' || err.syscall === 'listen' ? `cannot listen: ${err.code ?? ''} ${err.message}` : err.message;
+}
 import type { Mitigation, RuntimeDeps } from '../upstream/service.js';
 
+/** A config built and bound by `prepare`, waiting for the primary's commit or abort. */
+interface Prepared {
+  txn: number;
+  version: number;
+  snapshot: Snapshot;
+  listeners: PreparedListeners;
+  resumption: StagedResumption;
+}
+
 /**
- * The data plane of one worker process: applies config snapshots pushed by the primary
- * (build completely, open new listeners, then swap; keep the old snapshot on any failure),
- * and drains on shutdown.
+ * The data plane of one worker process: applies config snapshots pushed by the primary, all or
+ * nothing — `prepare` builds the snapshot and opens the new listeners while nothing live
+ * changes, `commit` (once every worker prepared) makes them live in one step, `abort` disposes
+ * of them — and drains on shutdown.
  */
 export class Worker {
   private holder: SnapshotHolder | undefined;
-  private readonly listeners = new Map<string, HttpListener | FastHttpListener | TcpListener | FastTcpListener>();
+  private readonly listeners: ListenerSet;
+  private prepared: Prepared | undefined;
   private shuttingDown = false;
 
-  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
-    private readonly send: (m: FromWorker) => void) {}
+  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, workers: number,
+    private readonly send: (m: FromWorker) => void) {
+    this.listeners = new ListenerSet(() => this.holder!, deps.clock, log, workers);
+  }
 
   private ticker: NodeJS.Timeout | undefined;
   private pusher: NodeJS.Timeout | undefined;
   private readonly counterPush = new CounterPush();
 
   async handle(msg: ToWorker): Promise<void> {
-    if (msg.type === 'config') await this.apply(msg.version, msg.config, msg.health, msg.drains, msg.mitigations);
+    if (msg.type === 'config') await this.applyAtOnce(msg.txn, msg.version, msg.config, msg);
+    else if (msg.type === 'prepare') await this.prepareAndAnswer(msg.txn, msg.version, msg.config);
+    else if (msg.type === 'commit') this.commit(msg.txn, msg);
+    else if (msg.type === 'abort') await this.abort(msg.txn);
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
@@ -78,67 +96,84 @@ export class Worker {
     this.pusher.unref();
   }
 
-  private async apply(version: number, config: Config, health: HealthMap = {}, drains: DrainMap = {}, mitigations: Record<string, Mitigation> = {}): Promise<void> {
+  /**
+   * Builds the snapshot and opens the listeners of `config` without changing anything live;
+   * throws (having disposed of what it made) when any of it fails.
+   */
+  private async prepare(txn: number, version: number, config: Config, built?: Snapshot): Promise<Prepared> {
+    if (this.prepared !== undefined) await this.abort(this.prepared.txn); // never left over by the primary; be safe
+    const snapshot = built ?? Snapshot.prepare(config, version, this.deps, this.holder?.current);
+    const resumption = stageResumption(config.tlsSessionCache, this.log);
+    try {
+      return { txn, version, snapshot, resumption, listeners: await this.listeners.prepare(config, resumption.resumption) };
+    } catch (e) {
+      resumption.discard();
+      throw e;
+    }
+  }
+
+  private async prepareAndAnswer(txn: number, version: number, config: Config): Promise<void> {
+    if (this.shuttingDown || this.holder === undefined) { this.send({ type: 'rejected', txn, version, error: 'worker not serving' }); return; }
+    try {
+      this.prepared = await this.prepare(txn, version, config);
+      this.send({ type: 'prepared', txn, version });
+    } catch (e) {
+      this.send({ type: 'rejected', txn, version, error: describe(e) });
+    }
+  }
+
+  /** Makes the prepared config live: resumption, listeners, then the snapshot swap. Cannot fail. */
+  private commit(txn: number, overrides: Overrides): void {
+    const p = this.prepared;
+    if (p === undefined || p.txn !== txn) { this.log.error({ txn }, 'commit of a config this worker did not prepare'); return; }
+    this.prepared = undefined;
+    // Before the listeners' apply(): they attach to the process's current resumption.
+    p.resumption.install();
+    if (this.holder!.current !== p.snapshot) this.holder!.commit(p.snapshot, overrides);
+    this.listeners.commit(p.listeners);
+    this.send({ type: 'applied', txn, version: p.version });
+  }
+
+  private async abort(txn: number): Promise<void> {
+    const p = this.prepared;
+    if (p === undefined || p.txn !== txn) return;
+    this.prepared = undefined;
+    p.resumption.discard();
+    await this.listeners.discard(p.listeners);
+    this.log.info({ version: p.version }, 'prepared config discarded');
+  }
+
+  /** The first config, or one this worker missed while starting: both phases at once. */
+  private async applyAtOnce(txn: number, version: number, config: Config, overrides: Overrides): Promise<void> {
     if (this.shuttingDown) return;
-    let next: Snapshot;
-    try {
-      next = Snapshot.build(config, version, this.deps, this.holder?.current);
-      for (const [service, states] of Object.entries(health)) {
-        for (const [backend, healthy] of Object.entries(states)) next.services.get(service)?.setHealth(backend, healthy);
-      }
-      for (const [service, states] of Object.entries(drains)) {
-        for (const [backend, draining] of Object.entries(states)) next.services.get(service)?.setDraining(backend, draining);
-      }
-      for (const [service, m] of Object.entries(mitigations)) next.services.get(service)?.setMitigation(m);
-    } catch (e) {
-      this.send({ type: 'rejected', version, error: (e as Error).message });
-      return;
-    }
     const first = this.holder === undefined;
-    // Before listeners are (re)applied: they attach to the process's current resumption.
-    configureResumption(config.tlsSessionCache, this.log);
-    if (first) { this.holder = new SnapshotHolder(next); this.startTicker(); }
-    const holder = this.holder!;
-    // Listeners keyed by name+address: a moved listener is a new one.
-    const wanted = new Map(config.listeners.map((l) => [`${l.name}@${l.address}`, l]));
-    try {
-      for (const [key, l] of wanted) {
-        const open = this.listeners.get(key);
-        if (open !== undefined) {
-          const kind = open instanceof TcpListener ? 'tcp-node' : open instanceof FastTcpListener ? 'tcp-fast' : open instanceof FastHttpListener ? 'fast' : 'node';
-          if (kind !== (l.protocol === 'http' || l.protocol === 'https' ? l.engine : `tcp-${uv === null ? 'node' : l.engine}`)) {
-            this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
-          }
-          open.apply(l);
-          continue;
-        }
-        const l4 = l.protocol === 'tcp' || l.protocol === 'tls-passthrough';
-        if (l4 && l.engine === 'fast' && uv === null) this.log.warn({ listener: l.name }, 'this Node lacks the libuv bindings of the fast L4 engine: serving with engine: node');
-        const listener = l4 ? (l.engine === 'fast' && uv !== null ? new FastTcpListener(l, holder, this.deps.clock, this.log, this.workers, uv) : new TcpListener(l, holder, this.deps.clock, this.log, this.workers))
-          : l.engine === 'node' ? new HttpListener(l, holder, this.deps.clock, this.log, this.workers)
-            : new FastHttpListener(l, holder, this.deps.clock, this.log, this.workers);
-        await listener.listen();
-        this.listeners.set(key, listener);
-        this.log.debug({ listener: l.name, address: l.address }, 'listening');
+    if (first) {
+      // The first snapshot goes live at once: the listeners opened next serve from it.
+      try {
+        const snapshot = Snapshot.prepare(config, version, this.deps);
+        snapshot.activate(overrides);
+        this.holder = new SnapshotHolder(snapshot);
+      } catch (e) {
+        this.send({ type: 'fatal', error: describe(e) });
+        return;
       }
+      this.startTicker();
+    }
+    try {
+      this.prepared = await this.prepare(txn, version, config, first ? this.holder!.current : undefined);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (first) { this.send({ type: 'fatal', error: `cannot listen: ${err.code ?? ''} ${err.message}` }); return; }
-      this.send({ type: 'rejected', version, error: `cannot listen: ${err.message}` });
+      this.send(first ? { type: 'fatal', error: describe(e) } : { type: 'rejected', txn, version, error: describe(e) });
       return;
     }
-    if (!first) holder.swap(next);
-    for (const [key, l] of this.listeners) {
-      if (!wanted.has(key)) { this.listeners.delete(key); void l.close(config.shutdown.drainTimeout); }
-    }
-    this.send({ type: 'applied', version });
+    this.commit(txn, overrides);
   }
 
   private async shutdown(drainMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     clearInterval(this.ticker);
-    await Promise.all([...this.listeners.values()].map((l) => l.close(drainMs)));
+    if (this.prepared !== undefined) await this.abort(this.prepared.txn);
+    await this.listeners.closeAll(drainMs);
     await this.holder?.current.close();
     // Drained: every request this worker will count is counted; the primary keeps it all.
     clearInterval(this.pusher);

@@ -65,6 +65,9 @@ export class FastTcpListener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): Server { return this.server; }
+
   async listen(): Promise<void> {
     await listenOn(this.server, this.address, this.log, this.name);
     const handle = (this.server as unknown as { _handle: ServerHandle | null })._handle;

@@ -44,6 +44,9 @@ export class TcpListener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): Server { return this.server; }
+
   listen(): Promise<void> {
     return listenOn(this.server, this.address, this.log, this.name);
   }

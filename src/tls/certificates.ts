@@ -29,6 +29,16 @@ export function certificateNames(pem: Buffer): string[] {
   return cn === undefined ? [] : [cn.toLowerCase()];
 }
 
+/** Reads and parses every certificate/key pair of `s`; throws on the first that cannot be used. */
+export function loadCertificates(s: TlsSettings): Loaded[] {
+  return s.certificates.map((c) => {
+    const cert = readFileSync(c.cert);
+    const key = readFileSync(c.key);
+    const context = createSecureContext({ cert, key, minVersion: s.minVersion, ciphers: s.ciphers, sessionIdContext: s.sessionIdContext });
+    return { names: certificateNames(cert), context };
+  });
+}
+
 /**
  * The certificates of one https listener, chosen by SNI: an exact name match first, then a
  * wildcard (`*.example.com` covers one label, as browsers do), else the first certificate (the
@@ -48,12 +58,7 @@ export class CertificateStore {
   }
 
   private load(s: TlsSettings): Loaded[] {
-    return s.certificates.map((c) => {
-      const cert = readFileSync(c.cert);
-      const key = readFileSync(c.key);
-      const context = createSecureContext({ cert, key, minVersion: s.minVersion, ciphers: s.ciphers, sessionIdContext: s.sessionIdContext });
-      return { names: certificateNames(cert), context };
-    });
+    return loadCertificates(s);
   }
 
   /** The context for a server name (SNICallback); never undefined while one certificate is loaded. */

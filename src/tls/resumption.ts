@@ -70,14 +70,30 @@ export class FleetResumption {
 
 let current: FleetResumption | null = null;
 
-/** Makes `settings` the process's resumption (undefined: none); returns it. Called on every config apply. */
-export function configureResumption(settings: ResumptionSettings | undefined, log: Logger): FleetResumption | null {
-  if (current !== null && settings !== undefined && JSON.stringify(current.settings) === JSON.stringify(settings)) return current;
-  const old = current;
-  current = settings === undefined ? null : new FleetResumption(settings, log);
-  // Listeners re-attach to the new one in their apply(); the old one closes after they moved.
-  if (old !== null) setTimeout(() => old.close(), 1000).unref();
-  return current;
+/** A resumption set up for a config, not yet the process's: a reload installs it at commit or discards it. */
+export interface StagedResumption {
+  /** What listeners of the new config attach to (null: none). */
+  readonly resumption: FleetResumption | null;
+  /** Makes it the process's (listeners re-attach in their apply()); the previous one closes after they moved. */
+  install(): void;
+  /** Drops it (a rejected reload): closes it unless it is the one in use. */
+  discard(): void;
+}
+
+/** Stages `settings` (undefined: none): the current resumption when they did not change, else a new one. */
+export function stageResumption(settings: ResumptionSettings | undefined, log: Logger): StagedResumption {
+  const same = settings === undefined ? current === null : current !== null && JSON.stringify(current.settings) === JSON.stringify(settings);
+  if (same) return { resumption: current, install: () => undefined, discard: () => undefined };
+  const next = settings === undefined ? null : new FleetResumption(settings, log);
+  return {
+    resumption: next,
+    install() {
+      const old = current;
+      current = next;
+      if (old !== null && old !== next) setTimeout(() => old.close(), 1000).unref();
+    },
+    discard() { if (next !== current) next?.close(); },
+  };
 }
 
 export function currentResumption(): FleetResumption | null {

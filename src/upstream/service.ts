@@ -8,7 +8,7 @@ import type { Balancer, BalancerOptions, PickContext } from './balancers/types.j
 import type { Clock } from '../util/clock.js';
 import type { Random } from '../util/random.js';
 import { CircuitBreaker } from '../resilience/breaker.js';
-import { OutlierDetector } from './health/outlier.js';
+import { OutlierDetector, type OutlierOptions } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
 import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
@@ -66,10 +66,42 @@ function createPool(ep: Endpoint, cfg: ServiceConfig): Pool {
   });
 }
 
+/** What a staged service will set on one endpoint when it is activated (see `Service.activate`). */
+interface EndpointPlan {
+  weight: number;
+  zone: string | undefined;
+  draining: boolean;
+  topKeys: TopKeys | null;
+  /** The breaker to install; `keep`: the endpoint's current one (same settings). */
+  breaker: CircuitBreaker | null | 'keep';
+}
+
+/** Overrides the primary holds beside the config (health checks, admin drains, hot-spot mitigation). */
+export interface ServiceOverrides {
+  health?: Readonly<Record<string, boolean>>;
+  drains?: Readonly<Record<string, boolean>>;
+  mitigation?: Mitigation | null;
+}
+
+function outlierOptions(cfg: ServiceConfig): OutlierOptions {
+  const o = cfg.outlierDetection;
+  return {
+    consecutiveFailures: o.consecutiveFailures, baseEjectionMs: o.baseEjectionTime, maxEjectionMs: o.maxEjectionTime,
+    maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: o.successRateThreshold,
+    successRateRequestVolume: o.successRateRequestVolume, intervalMs: o.interval,
+  };
+}
+
 /**
  * A named pool of backends as one snapshot sees it: its endpoints (carried over from the previous
  * snapshot by address, so in-flight counts and later health survive a reload), one undici Pool per
  * endpoint, and a balancer built over the endpoints that are currently available.
+ *
+ * Two steps, so that a reload is all or nothing: the constructor *stages* the service — it
+ * validates everything that can fail (balancer and outlier options, breaker settings) and decides
+ * what each endpoint will get, but writes nothing to the endpoints it shares with the live
+ * snapshot; `activate()` then applies those settings and builds the balancer, and cannot fail on
+ * a config the constructor accepted. A staged service that is never activated is simply dropped.
  */
 export class Service {
   readonly name: string;
@@ -77,14 +109,17 @@ export class Service {
   readonly endpoints: readonly Endpoint[];
   /** Hash-key source; hash-based algorithms default to the client IP. */
   readonly hashKey: ServiceConfig['hashKey'];
-  private balancer: Balancer;
+  /** Built by activate(); a staged service is never picked from. */
+  private balancer!: Balancer;
   private readonly deps: RuntimeDeps;
   private readonly pools = new Map<Endpoint, Pool>();
   /** Fast-path pools, created on first use (a node-engine-only config never opens one). */
   private readonly h1Pools = new Map<Endpoint, H1Pool>();
   private readonly poolKey: string;
-  private readonly outlier: OutlierDetector<Endpoint> | null;
+  private outlier: OutlierDetector<Endpoint> | null = null;
   private panicking = false;
+  /** Until activate(): the endpoint settings to apply and the service whose live state carries over. */
+  private staged: { plan: EndpointPlan[]; previous: Service | undefined } | null;
   /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
   readonly retryBudget: RetryBudget;
   readonly retryPolicy: RetryPolicy;
@@ -94,8 +129,9 @@ export class Service {
   readonly counters: ServiceCounters;
 
   /**
-   * Builds the service; `previous` is the same-named service of the last snapshot, whose endpoints
-   * and pools are reused where the address (and pool options) are unchanged.
+   * Stages the service (call `activate()` before use); `previous` is the same-named service of
+   * the live snapshot, whose endpoints and pools are reused where the address (and pool options)
+   * are unchanged. Throws on settings that cannot be built, having changed nothing.
    */
   constructor(name: string, cfg: ServiceConfig, deps: RuntimeDeps, previous?: Service) {
     this.name = name;
@@ -105,23 +141,27 @@ export class Service {
     this.poolKey = poolKey(cfg);
     this.hashKey = cfg.hashKey ?? (HASHED.has(cfg.balancer.algorithm) ? { source: 'client-ip' } : undefined);
     const old = new Map(previous?.endpoints.map((e) => [e.key, e]));
-    this.endpoints = cfg.backends.map((b) => {
+    // Fresh endpoints with the new settings: the dry run of what can fail, and what new addresses get.
+    const fresh = cfg.backends.map((b) => {
       const { host, port } = parseHostPort(b.address)!;
-      const probe = new Endpoint(host, port, b.weight, b.zone);
-      const carried = old.get(probe.key);
-      if (carried === undefined) return probe;
-      carried.weight = b.weight;
-      carried.zone = b.zone;
-      return carried;
+      return new Endpoint(host, port, b.weight, b.zone);
     });
-    this.endpoints.forEach((ep, i) => { ep.draining = cfg.backends[i].draining; });
+    createBalancer(cfg.balancer.algorithm, fresh, balancerOptions(cfg, deps)).close?.();
+    if (cfg.outlierDetection.enabled) OutlierDetector.carry(undefined, fresh, outlierOptions(cfg), deps.clock);
+    this.endpoints = fresh.map((ep) => old.get(ep.key) ?? ep);
+    const breakers = this.stageBreakers(previous);
     // Hot-spot detection needs the heaviest hash keys per backend (sampled, bounded memory).
     const hs = cfg.hotspot;
-    for (const ep of this.endpoints) {
-      ep.topKeys = hs.enabled && this.hashKey !== undefined
+    const plan = this.endpoints.map((ep, i): EndpointPlan => ({
+      weight: cfg.backends[i].weight,
+      zone: cfg.backends[i].zone,
+      draining: cfg.backends[i].draining,
+      topKeys: hs.enabled && this.hashKey !== undefined
         ? (ep.topKeys !== null && ep.topKeys.sampleEvery === hs.sampleEvery ? ep.topKeys : new TopKeys({ sampleEvery: hs.sampleEvery }))
-        : null;
-    }
+        : null,
+      breaker: breakers[i],
+    }));
+    this.staged = { plan, previous };
     const bh = cfg.bulkhead;
     const share = (n: number) => Math.max(1, Math.ceil(n / (deps.workers ?? 1)));
     // A new snapshot starts a new bulkhead: requests admitted by the old one release the old one.
@@ -133,20 +173,9 @@ export class Service {
       connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
       retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,
     };
-    this.setUpBreakers(previous);
-    const o = cfg.outlierDetection;
-    this.outlier = !o.enabled ? null : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, {
-      consecutiveFailures: o.consecutiveFailures, baseEjectionMs: o.baseEjectionTime, maxEjectionMs: o.maxEjectionTime,
-      maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: o.successRateThreshold,
-      successRateRequestVolume: o.successRateRequestVolume, intervalMs: o.interval,
-    }, deps.clock, (ep, ejected, reason, forMs) => {
-      ep.ejected = ejected;
-      deps.events?.({ kind: 'outlier', service: name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
-    });
-    if (!o.enabled) for (const ep of this.endpoints) ep.ejected = false;
-    for (const ep of this.endpoints) ep.updateAvailability(); // initial state: no slow start
     // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
-    // remain are carried over when the pool options did not change.
+    // remain are carried over when the pool options did not change (shared, not owned, until the
+    // old snapshot retires: see retire()).
     if (previous !== undefined && previous.poolKey === this.poolKey) {
       for (const ep of this.endpoints) {
         const pool = previous.pools.get(ep);
@@ -155,6 +184,42 @@ export class Service {
         if (h1 !== undefined) this.h1Pools.set(ep, h1);
       }
     }
+  }
+
+  /** Live changes go to the live snapshot; one reaching a staged service would bypass the staging. */
+  private assertActive(): void {
+    if (this.staged !== null) throw new Error(`service ${this.name}: not active yet (a staged snapshot takes changes through activate())`);
+  }
+
+  /**
+   * Makes the staged service live (the commit of a reload): writes the staged settings to its
+   * endpoints — shared with the previous snapshot, which stops being used at the same moment —
+   * applies the primary's overrides, carries the outlier detector's state over as it is *now*,
+   * and builds the balancer. Runs once; later calls do nothing.
+   */
+  activate(overrides: ServiceOverrides = {}): void {
+    if (this.staged === null) return;
+    const { plan, previous } = this.staged;
+    this.staged = null;
+    const cfg = this.config;
+    this.endpoints.forEach((ep, i) => {
+      const p = plan[i];
+      ep.weight = p.weight;
+      ep.zone = p.zone;
+      ep.draining = overrides.drains?.[ep.key] ?? p.draining;
+      ep.topKeys = p.topKeys;
+      if (p.breaker !== 'keep') ep.breaker = p.breaker;
+      const healthy = overrides.health?.[ep.key];
+      if (healthy !== undefined) ep.healthy = healthy;
+    });
+    if (overrides.mitigation != null) this.applyMitigation(overrides.mitigation);
+    this.outlier = !cfg.outlierDetection.enabled ? null
+      : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, outlierOptions(cfg), this.deps.clock, (ep, ejected, reason, forMs) => {
+        ep.ejected = ejected;
+        this.deps.events?.({ kind: 'outlier', service: this.name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
+      });
+    if (this.outlier === null) for (const ep of this.endpoints) ep.ejected = false;
+    for (const ep of this.endpoints) ep.updateAvailability(); // initial state: no slow start
     this.balancer = this.buildBalancer();
   }
 
@@ -178,18 +243,18 @@ export class Service {
     return this.deps.random() >= slowStartFactor(since, this.config.slowStart);
   }
 
-  /** One breaker per endpoint; kept across reloads unless the breaker settings changed. */
-  private setUpBreakers(previous: Service | undefined): void {
+  /** One breaker per endpoint, decided at staging: kept across reloads unless the breaker settings changed. */
+  private stageBreakers(previous: Service | undefined): EndpointPlan['breaker'][] {
     const b = this.config.circuitBreaker;
     const same = previous !== undefined && JSON.stringify(previous.config.circuitBreaker) === JSON.stringify(b);
-    for (const ep of this.endpoints) {
-      if (!b.enabled) { ep.breaker = null; continue; }
-      if (same && ep.breaker !== null) continue;
-      ep.breaker = new CircuitBreaker({
+    return this.endpoints.map((ep) => {
+      if (!b.enabled) return null;
+      if (same && ep.breaker !== null) return 'keep';
+      return new CircuitBreaker({
         errorThresholdPercentage: b.errorThresholdPercentage, requestVolumeThreshold: b.requestVolumeThreshold,
         sleepWindowMs: b.sleepWindow, halfOpenRequests: b.halfOpenRequests, windowMs: b.window,
       }, this.deps.clock, (from, to) => this.deps.events?.({ kind: 'breaker', service: this.name, backend: ep.key, from, to }));
-    }
+    });
   }
 
   /**
@@ -216,6 +281,7 @@ export class Service {
 
   /** An operator's drain (admin API) of backend `key`, over what the config says; false when unknown. */
   setDraining(key: string, draining: boolean): boolean {
+    this.assertActive();
     const ep = this.endpoints.find((e) => e.key === key);
     if (ep === undefined) return false;
     ep.draining = draining;
@@ -225,6 +291,7 @@ export class Service {
 
   /** Applies an active health-check result for backend `key`; returns false when the backend is unknown. */
   setHealth(key: string, healthy: boolean): boolean {
+    this.assertActive();
     const ep = this.endpoints.find((e) => e.key === key);
     if (ep === undefined) return false;
     ep.healthy = healthy;
@@ -241,12 +308,17 @@ export class Service {
    * bounded-load while `boundedLoad` is set. Null restores the configured behaviour.
    */
   setMitigation(m: Mitigation | null): void {
+    this.assertActive();
+    this.applyMitigation(m);
+    this.refresh();
+  }
+
+  private applyMitigation(m: Mitigation | null): void {
     this.mitigation = m;
     this.config.backends.forEach((b, i) => {
       const f = m?.weightFactors.find((w) => w.backend === this.endpoints[i].key)?.factor ?? 1;
       this.endpoints[i].weight = b.weight * f;
     });
-    this.refresh();
   }
 
   private buildBalancer(): Balancer {
@@ -333,7 +405,7 @@ export class Service {
    * their in-flight requests finish) and this balancer's observers.
    */
   retire(next: Service | undefined): void {
-    this.balancer.close?.(); // detaches only the observers it still owns; `next` keeps its own
+    this.balancer?.close?.(); // detaches only the observers it still owns; `next` keeps its own
     for (const [ep, pool] of this.pools) {
       if (next !== undefined && next.pools.get(ep) === pool) continue;
       void pool.close().catch(() => undefined);
@@ -346,7 +418,7 @@ export class Service {
 
   /** Closes every pool, letting queued requests finish (process shutdown). */
   async retireAll(): Promise<void> {
-    this.balancer.close?.();
+    this.balancer?.close?.();
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
     await Promise.all([...this.h1Pools.values()].map((p) => p.close()));
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { TlsFront } from '../../tls/tls-front.js';
-import { currentResumption } from '../../tls/resumption.js';
+import { currentResumption, type FleetResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
 import { listenerCounters, trackConnection } from '../../observe/stats.js';
@@ -35,7 +35,9 @@ export class FastHttpListener implements ConnectionContext {
   private open = 0;
   private drained: (() => void) | null = null;
 
-  constructor(cfg: ListenerConfig, readonly holder: SnapshotHolder, readonly clock: Clock, readonly log: Logger, private readonly workers: number) {
+  constructor(cfg: ListenerConfig, readonly holder: SnapshotHolder, readonly clock: Clock, readonly log: Logger, private readonly workers: number,
+    /** The TLS resumption to attach to (a reload passes the one it staged). */
+    resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
     this.listener = cfg.name;
     this.address = cfg.address;
@@ -48,7 +50,7 @@ export class FastHttpListener implements ConnectionContext {
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.accept(socket),
         http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
-      }, currentResumption(), () => this.config.timeouts.header);
+      }, resumption, () => this.config.timeouts.header);
       this.server = this.tls.server;
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -100,6 +102,9 @@ export class FastHttpListener implements ConnectionContext {
     this.config = cfg;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
+
+  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  get acceptor(): Server { return this.server; }
 
   async listen(): Promise<void> {
     await listenOn(this.server, this.address, this.log, this.name);
