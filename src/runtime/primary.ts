@@ -254,7 +254,7 @@ export class Primary {
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           missing.push(...entry.waiting);
-          entry.errors.push(`worker(s) ${missing.join(', ')} did not answer within ${timeoutMs} ms`);
+          entry.errors.push(`${missing.length} worker(s) (#${missing.join(', #')}) did not answer within ${timeoutMs} ms`);
           entry.done();
         }, timeoutMs);
       }

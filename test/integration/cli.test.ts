@@ -139,7 +139,7 @@ test('start fails with one clear line and exit 1 when a worker never comes up, a
   const r = cliBounded(30_000, ['--import', hang], 'start', '-c', f, '--start-timeout', '2');
   assert.equal(r.timedOut, false, `start hung:\n${r.stdout}${r.stderr}`);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /^error: SWY_START_TIMEOUT: 2 worker\(s\) did not confirm version 1 within 2000 ms; the node did not start/m);
+  assert.match(r.stderr, /^error: SWY_START_TIMEOUT: 2 worker\(s\) \(#1, #2\) did not answer within 2000 ms; the node did not start/m);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   const { readFileSync } = await import('node:fs');
   const workers = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
