@@ -18,6 +18,8 @@ export interface CompiledRoute {
   readonly listeners: ReadonlySet<string> | null;
   readonly idempotent: boolean;
   readonly redirectToHttps: boolean | number;
+  /** Protocols an `Upgrade` request may switch to on this route (lower-case). */
+  readonly upgrades: ReadonlySet<string>;
   matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
 }
 
@@ -79,6 +81,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     listeners: r.listeners ? new Set(r.listeners) : null,
     idempotent: r.idempotent,
     redirectToHttps: r.redirectToHttps,
+    upgrades: new Set(r.upgrades),
     matches(h, p, m, hs) {
       return (host === null || host(h)) && (path === null || path(p)) &&
         (methods === null || methods.has(m)) && (headers === null || headers(hs));
