@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startSwitchyard, freePort, type Switchyard } from './harness.js';
 import { startRawBackend, type RawBackend } from '../smuggling/raw-backend.js';
 import { CORPUS } from '../smuggling/corpus.js';
-import { runVector } from '../smuggling/client.js';
+import { runVector, sendH1 } from '../smuggling/client.js';
 import { meetsExpectation } from '../smuggling/verdict.js';
 
 /*
@@ -39,6 +39,7 @@ before(async () => {
     ],
     routes: [
       { name: 'protected', match: { path: { prefix: '/admin' } }, service: 'denied' },
+      { name: 'no-upgrades', match: { path: { prefix: '/ws-ok-plain' } }, service: 'app', upgrades: [] },
       { name: 'app', match: { path: { prefix: '/' } }, service: 'app' },
     ],
     services: { denied: { backends: [], ...quiet }, app: { backends: [{ address: backend.address }], ...quiet } },
@@ -58,6 +59,19 @@ for (const v of CORPUS) {
       `expected ${v.expect}, got statuses ${JSON.stringify(r.outcome!.statuses)}, closed ${r.outcome!.closed}, backend saw ${JSON.stringify(r.fromVector.map((s) => `${s.method} ${s.url}`))}`);
   });
 }
+
+test('a route with upgrades: [] serves a WebSocket upgrade as a plain request (the backend never sees Upgrade)', async () => {
+  const start = backend.seen.length;
+  const r = await sendH1(sy.port, ['GET /ws-ok-plain HTTP/1.1\r\nHost: h.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n']);
+  assert.deepEqual(r.statuses, [200]);
+  const seen = backend.seen.slice(start);
+  assert.equal(seen.length, 1);
+  const h = seen[0].headers;
+  for (let i = 0; i < h.length; i += 2) {
+    assert.ok(!/^upgrade$/i.test(h[i]) && !/upgrade/i.test(h[i + 1]), `forwarded ${h[i]}: ${h[i + 1]}`);
+  }
+});
 
 test('the corpus has at least 60 vectors in every family it names', () => {
   assert.ok(CORPUS.length >= 60, `${CORPUS.length} vectors`);

@@ -10,8 +10,10 @@ import { createRequire } from 'node:module';
  *     (recorded, never parsed: they are WebSocket frames by then);
  *   - `/ws-wrong`: a 101 naming another protocol (`Upgrade: x-other`), then it goes on reading
  *     HTTP/1.1 — a backend that did not really switch (0ang3el's scenario 2);
- *   - any other upgrade (wrong version, other protocols, `h2c`): 426, and it goes on reading
- *     HTTP/1.1, as a backend that refused (0ang3el's scenario 1, Bishop Fox's h2c backends);
+ *   - `h2c`: 101 (an h2c-capable backend, Bishop Fox), then it goes on reading HTTP/1.1 so that
+ *     anything a proxy tunnels shows up;
+ *   - any other upgrade (wrong version, other protocols): 426, and it goes on reading HTTP/1.1,
+ *     as a backend that refused (0ang3el's scenario 1);
  *   - everything else: 200 `ok <method> <url>` with keep-alive.
  */
 
@@ -88,6 +90,9 @@ export async function startRawBackend(): Promise<RawBackend> {
           raw = true;
           return;
         }
+        // A backend that speaks h2c accepts the upgrade (what Bishop Fox's attack needs); this one
+        // then goes on reading HTTP/1.1, so that whatever a proxy tunnels to it shows up.
+        if (/(^|,)\s*h2c\s*(,|$)/i.test(upgrade)) { socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'); return; }
         if (req.url.startsWith('/ws-wrong')) { socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-other\r\nConnection: Upgrade\r\n\r\n'); return; }
         const body = 'upgrade refused\n';
         socket.write(`HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
