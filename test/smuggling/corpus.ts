@@ -191,6 +191,9 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
   ch('chunk-trailer-invalid', '0\r\nX Bad: y\r\n\r\n', 'reject', 'an invalid trailer field');
   add('chunked', 'chunk-ext-valid', 'a valid chunk extension; the request behind the body is routed on its own', 'forward',
     req([HOST, 'Transfer-Encoding: chunked'], `3;name=value\r\nabc\r\n0\r\n\r\n${smuggled('chunk-ext-valid')}`));
+  add('chunked', 'chunk-trailer-leak', 'a trailer field must not become a header of the next request on the connection', 'forward',
+    req([HOST, 'Transfer-Encoding: chunked'], `3\r\nabc\r\n0\r\nX-Injected: 1\r\n\r\nGET /next HTTP/1.1\r\n${HOST}\r\n\r\n`),
+    { forbid: { name: 'x-injected', value: /./ } });
   add('chunked', 'chunk-trailer-cl', 'a Content-Length trailer after the last chunk', 'reject',
     req([HOST, 'Transfer-Encoding: chunked'], `3\r\nabc\r\n0\r\nContent-Length: 50\r\n\r\n${smuggled('chunk-trailer-cl')}`));
 }

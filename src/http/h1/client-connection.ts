@@ -223,6 +223,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   messageComplete(): void {
+    // Trailer fields arrive through headersPartial at the end of a chunked body: they are not
+    // forwarded, and must not become headers (or a URL prefix) of the next request.
+    this.partialHeaders = [];
+    this.partialUrl = '';
     if (this.detached) return;
     const r = this.reading;
     this.reading = null;
