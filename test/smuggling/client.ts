@@ -21,8 +21,10 @@ const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
   HTTPParser: { new (): ParserLike; RESPONSE: number; kOnHeadersComplete: number; kLenientAll: number };
 };
 
+/** Silence that ends a vector once something was received; before any answer, a loaded machine gets longer. */
 const QUIET_MS = 250;
-const MAX_MS = 2500;
+const FIRST_ANSWER_MS = 1000;
+const MAX_MS = 3000;
 
 /** Sends an HTTP/1.x vector's parts; statuses of the final responses, and whether the proxy closed. */
 export function sendH1(port: number, parts: readonly string[]): Promise<{ statuses: number[]; closed: boolean }> {
@@ -37,6 +39,7 @@ export function sendH1(port: number, parts: readonly string[]): Promise<{ status
     let next = 1;
     let closed = false;
     let quiet: NodeJS.Timeout | undefined;
+    let received = false;
     const s: Socket = tcpConnect(port, '127.0.0.1');
     const finish = () => { clearTimeout(quiet); clearTimeout(cap); s.destroy(); resolve({ statuses, closed }); };
     const cap = setTimeout(finish, MAX_MS);
@@ -44,9 +47,9 @@ export function sendH1(port: number, parts: readonly string[]): Promise<{ status
       clearTimeout(quiet);
       quiet = setTimeout(() => {
         if (next < parts.length && !closed) { s.write(Buffer.from(parts[next++], 'latin1')); settle(); } else finish();
-      }, QUIET_MS);
+      }, received ? QUIET_MS : FIRST_ANSWER_MS);
     };
-    s.on('data', (d: Buffer) => { if (statuses[statuses.length - 1] !== 101) parser.execute(d); settle(); });
+    s.on('data', (d: Buffer) => { received = true; if (statuses[statuses.length - 1] !== 101) parser.execute(d); settle(); });
     s.on('error', () => undefined);
     s.on('close', () => { closed = true; finish(); });
     s.on('connect', () => { s.write(Buffer.from(parts[0], 'latin1')); settle(); });
