@@ -17,6 +17,7 @@ export const REFERENCES = {
   watchfire: 'C. Linhart, A. Klein, R. Heled, S. Orrin, "HTTP Request Smuggling", Watchfire, 2005 — https://www.cgisecurity.com/lib/HTTP-Request-Smuggling.pdf',
   kettle2019: 'J. Kettle, "HTTP Desync Attacks: Request Smuggling Reborn", PortSwigger Research, 2019 — https://portswigger.net/research/http-desync-attacks-request-smuggling-reborn',
   kettle2021: 'J. Kettle, "HTTP/2: The Sequel is Always Worse", PortSwigger Research, 2021 — https://portswigger.net/research/http2',
+  kettle2025: 'J. Kettle, "HTTP/1.1 Must Die: The Desync Endgame", PortSwigger Research, 2025 (Expect-based and 0.CL desyncs) — https://portswigger.net/research/http1-must-die',
   regilero: 'R. Leroy (regilero), "Hiding Wookiees in HTTP: HTTP smuggling", DEF CON 24, 2016 — https://www.youtube.com/watch?v=dVU9i5PsMPY',
   garden: 'B. Kallus, P. Anantharaman et al., "HTTP Garden" (differential fuzzing of HTTP processors; its anomaly list) — https://github.com/narfindustries/http-garden',
   bishopfox: 'J. Miller, "h2c Smuggling: Request Smuggling Via HTTP/2 Cleartext (h2c)", Bishop Fox, 2020 — https://bishopfox.com/blog/h2c-smuggling-request',
@@ -34,7 +35,7 @@ export const FAMILIES = {
   'CL.TE': ['kettle2019', 'watchfire', 'rfc9112'],
   'TE.CL': ['kettle2019', 'rfc9112'],
   'TE.TE': ['kettle2019', 'regilero', 'rfc9112'],
-  'CL': ['rfc9112', 'regilero', 'garden'],
+  'CL': ['rfc9112', 'regilero', 'garden', 'kettle2025'],
   'chunked': ['rfc9112', 'garden', 'kettle2019'],
   'header-syntax': ['rfc9112syntax', 'garden', 'kettle2019'],
   'request-line': ['rfc9112syntax', 'garden', 'kettle2019'],
@@ -136,6 +137,7 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
     ['tete-nul', 'a NUL after chunked', ['Transfer-Encoding: chunked\x00']],
     ['tete-quoted', 'Transfer-Encoding: "chunked"', ['Transfer-Encoding: "chunked"'], false],
     ['tete-empty-element', 'Transfer-Encoding: , chunked', ['Transfer-Encoding: , chunked'], false],
+    ['tete-trailing-space', 'Transfer-Encoding: chunked followed by a space, with Content-Length', ['Transfer-Encoding: chunked ']],
     ['tete-name-suffix', 'Transfer-Encoding-X: chunked (a different header; Content-Length frames)', ['Transfer-Encoding-X: chunked']],
     ['tete-underscore', 'Transfer_Encoding: chunked (some servers fold _ into -)', ['Transfer_Encoding: chunked']],
   ];
@@ -167,6 +169,11 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
   cl('cl-empty', '', 'reject', 'empty value');
   cl('cl-trailing-junk', '0a', 'reject', 'a digit followed by junk');
   cl('cl-space-inside', '0 0', 'reject', 'two numbers separated by a space');
+  cl('cl-nul', `${n('cl-nul')}\x00`, 'reject', 'a NUL after the number');
+  add('CL', 'cl-expect-continue', 'Expect: 100-continue with a request as the body (forwarded as a body)', 'forward',
+    req([HOST, 'Expect: 100-continue', `Content-Length: ${n('cl-expect-continue')}`], smuggled('cl-expect-continue')));
+  add('CL', 'cl-expect-obfuscated', 'Expect: y 100-continue with a request as the body (Kettle 2025: Expect-based desync)', 'forward',
+    req([HOST, 'Expect: y 100-continue', `Content-Length: ${n('cl-expect-obfuscated')}`], smuggled('cl-expect-obfuscated')));
   cl('cl-leading-zeros', `000${n('cl-leading-zeros')}`, 'forward', 'leading zeros (valid: the body is the request text, never parsed as one)');
   add('CL', 'cl-zero-then-request', 'Content-Length: 0 and a request behind it (pipelined, must be routed on its own)', 'forward',
     req([HOST, 'Content-Length: 0'], smuggled('cl-zero-then-request')));
@@ -223,6 +230,7 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
   rl('rl-host-missing', 'GET / HTTP/1.1', ['X: y'], 'reject', 'no Host on HTTP/1.1');
   rl('rl-absolute-form-admin', 'GET http://h.test/admin HTTP/1.1', ['Host: other.test'], 'reject', 'absolute-form /admin with another Host');
   rl('rl-absolute-form-authority', 'GET http://admin.test/ HTTP/1.1', [HOST], 'reject', 'absolute-form naming another authority');
+  rl('rl-absolute-form-userinfo', 'GET http://x@h.test/admin HTTP/1.1', [HOST], 'reject', 'absolute-form with userinfo');
   rl('rl-double-space', 'GET  /admin HTTP/1.1', [HOST], 'deny', 'two spaces after the method (read on word boundaries, RFC 9112 §3)');
   rl('rl-http09', 'GET /admin', [HOST], 'deny', 'HTTP/0.9 request line (read as GET /admin, then closed)');
   rl('rl-version-12', 'GET /admin HTTP/1.2', [HOST], 'reject', 'HTTP/1.2');
@@ -244,6 +252,8 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
     [ws('/chat'), smuggled('ws-refused-other-path')]);
   add('websocket', 'ws-101-wrong-protocol', 'the backend answers 101 for another protocol and keeps reading HTTP', 'bad-gateway',
     [ws('/ws-wrong'), smuggled('ws-101-wrong-protocol')]);
+  add('websocket', 'ws-101-no-upgrade-header', 'the backend answers 101 without Upgrade and keeps reading HTTP', 'bad-gateway',
+    [ws('/ws-noheader'), smuggled('ws-101-no-upgrade-header')]);
   add('websocket', 'ws-disallowed-protocol', 'Upgrade: x-tunnel (not allowed by the route) with a request behind it', 'forward',
     `GET / HTTP/1.1\r\n${HOST}\r\nConnection: Upgrade\r\nUpgrade: x-tunnel\r\n\r\n${smuggled('ws-disallowed-protocol')}`,
     { forbid: { name: 'upgrade', value: /x-tunnel/i } });
@@ -324,6 +334,9 @@ function add(family: Family, id: string, title: string, expect: Expect, send: st
     [[':method', 'GET /admin/h2-method-injection HTTP/1.1'], [':scheme', 'https'], [':authority', 'h.test'], [':path', '/']]);
   h2('h2-path-encoded', ':path /%61dmin', 'deny', [[':method', 'GET'], [':scheme', 'https'], [':authority', 'h.test'], [':path', '/%61dmin']]);
   h2('h2-connection-header', 'a connection header in HTTP/2', 'reject', [...base, ['connection', 'keep-alive']]);
+  h2('h2-pseudo-after-regular', ':path after a regular field (RFC 9113 §8.3)', 'reject',
+    [[':method', 'GET'], [':scheme', 'https'], [':authority', 'h.test'], ['x-a', 'b'], [':path', '/admin/h2-pseudo-after-regular']]);
+  h2('h2-uppercase-name', 'an upper-case field name (malformed in HTTP/2)', 'reject', [...base, ['Transfer-Encoding', 'chunked']], `0\r\n\r\n${smuggled('h2-uppercase-name')}`);
 }
 
 /** Every vector of the corpus. */

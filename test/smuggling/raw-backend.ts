@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
  * the published upgrade attacks rely on:
  *   - `/ws-ok` with `Upgrade: websocket` and `Sec-WebSocket-Version: 13`: 101, then raw bytes
  *     (recorded, never parsed: they are WebSocket frames by then);
- *   - `/ws-wrong`: a 101 naming another protocol (`Upgrade: x-other`), then it goes on reading
- *     HTTP/1.1 — a backend that did not really switch (0ang3el's scenario 2);
+ *   - `/ws-wrong`: a 101 naming another protocol (`Upgrade: x-other`), `/ws-noheader`: a 101
+ *     without `Upgrade`; then it goes on reading HTTP/1.1 — a backend that did not really switch
+ *     (0ang3el's scenario 2);
  *   - `h2c`: 101 (an h2c-capable backend, Bishop Fox), then it goes on reading HTTP/1.1 so that
  *     anything a proxy tunnels shows up;
  *   - any other upgrade (wrong version, other protocols): 426, and it goes on reading HTTP/1.1,
@@ -93,6 +94,7 @@ export async function startRawBackend(): Promise<RawBackend> {
         // A backend that speaks h2c accepts the upgrade (what Bishop Fox's attack needs); this one
         // then goes on reading HTTP/1.1, so that whatever a proxy tunnels to it shows up.
         if (/(^|,)\s*h2c\s*(,|$)/i.test(upgrade)) { socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'); return; }
+        if (req.url.startsWith('/ws-noheader')) { socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n'); return; }
         if (req.url.startsWith('/ws-wrong')) { socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-other\r\nConnection: Upgrade\r\n\r\n'); return; }
         const body = 'upgrade refused\n';
         socket.write(`HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
