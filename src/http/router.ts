@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/schema.js';
+import { routingPath } from './normalize-path.js';
 
 /*
  * Routes are tried in config order and the first whose every condition holds wins (like
@@ -37,15 +38,16 @@ function compileHost(hosts: string | string[] | undefined): ((host: string) => b
 
 function compilePath(p: RouteConfig['match']['path']): PathTest | null {
   if (p === undefined) return null;
+  // Requests are matched on their routing path (normalize-path.ts); a configured path is read the same way.
   if ('prefix' in p) {
-    const prefix = p.prefix;
+    const prefix = routingPath(p.prefix) ?? p.prefix;
     // "/api" matches "/api", "/api/x" and "/api?…" but not "/apix"; "/api/" matches below it.
     if (prefix === '/') return () => true;
     if (prefix.endsWith('/')) return (path) => path.startsWith(prefix);
     return (path) => path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47);
   }
   if ('exact' in p) {
-    const exact = p.exact;
+    const exact = routingPath(p.exact) ?? p.exact;
     return (path) => path === exact;
   }
   const re = new RegExp(p.regex);
