@@ -105,6 +105,10 @@ export const RouteSchema = z.strictObject({
   redirectToHttps: z.union([z.boolean(), z.number().int().min(1).max(65535)]).default(false)
     .describe('on http listeners, answer 308 to the same URL over https (true: port 443; a number: that port)'),
   idempotent: z.boolean().default(false).describe('treat every method on this route as safe to retry (e.g. a POST API with idempotency keys)'),
+  upgrades: z.array(z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'an upgrade protocol is a lower-case token, e.g. websocket')
+    .refine((p) => p !== 'h2c', 'h2c upgrades are never forwarded: cleartext HTTP/2 on a tunnel would bypass routing and checks'))
+    .default(['websocket'])
+    .describe('protocols a client may switch to with `Upgrade` on this route (tunnelled only after the backend answers 101 with the same protocol); [] = none'),
 });
 
 const BalancerSchema = z.discriminatedUnion('algorithm', [

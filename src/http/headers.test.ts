@@ -20,7 +20,7 @@ test('scanRequestHeaders: ordinary headers are forwarded in order with original 
 
 test('scanRequestHeaders: hop-by-hop headers are removed, any case', () => {
   const hop = ['Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Proxy-Connection', 'keep-alive', 'TE', 'trailers',
-    'Trailer', 'X-Checksum', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Expect', '100-continue'];
+    'Trailer', 'X-Checksum', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Expect', '100-continue', 'HTTP2-Settings', 'AAMAAABk'];
   const h = scan(['Host', 'a.test', ...hop, 'x-keep', '1']);
   assert.deepEqual(h.forward, ['Host', 'a.test', 'x-keep', '1']);
   const lower = scan(hop.map((s, i) => (i % 2 === 0 ? s.toUpperCase() : s)));
@@ -121,6 +121,7 @@ test('ambiguity: Content-Length and Transfer-Encoding', () => {
     assert.equal(ambiguity(scan([...H, 'Transfer-Encoding', te]), 1), notChunked, te);
   }
   assert.equal(ambiguity(scan([...H, 'Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'chunked']), 1), notChunked);
+  assert.equal(ambiguity(scan([...H, 'Transfer-Encoding', 'chunked']), 0), 'Transfer-Encoding in an HTTP/1.0 request');
 });
 
 test('ambiguity: checks are ordered (Host first)', () => {

@@ -8,9 +8,12 @@
 /** Lengths of every header name this module looks at (see `interesting`). */
 const INTERESTING_LENGTHS = new Set([2, 3, 4, 6, 7, 10, 12, 14, 15, 16, 17]);
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) plus `expect`, which the server already answered. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) plus `expect`, which the server already answered, and
+ * `http2-settings`, which only means something on an h2c upgrade (never forwarded).
+ */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
 ]);
 
 /** What one pass over a request's headers found. Reused per call: read it before the next call. */
@@ -106,6 +109,8 @@ export function ambiguity(h: RequestHead, httpVersionMinor: number): string | un
   if (h.contentLengthCount > 1) return 'more than one Content-Length header';
   if (h.transferEncodingCount > 0) {
     if (h.contentLengthCount > 0) return 'both Content-Length and Transfer-Encoding';
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+    if (httpVersionMinor === 0) return 'Transfer-Encoding in an HTTP/1.0 request';
     if (h.transferEncodingCount > 1 || h.transferEncoding!.trim().toLowerCase() !== 'chunked') {
       return 'Transfer-Encoding other than a single "chunked"';
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizePath } from './normalize-path.js';
+import { normalizePath, routingPath } from './normalize-path.js';
 
 const n = (p: string, merge = false) => normalizePath(p, merge);
 
@@ -128,4 +128,23 @@ test('normalizePath: idempotent on its own output', () => {
       assert.equal(n(once!, merge), once, `${p} merge=${merge}`);
     }
   }
+});
+
+test('routingPath: plain normalized paths are returned as they are (fast path)', () => {
+  for (const p of ['/', '/admin', '/a/b/', '/a.b']) assert.equal(routingPath(p), p);
+});
+
+test('routingPath: every spelling a lenient backend reads as /admin routes as /admin', () => {
+  for (const p of ['//admin', '/%2Fadmin', '/public%2F..%2Fadmin', '/admin;jsessionid=1', '/public/..;/admin', '/;x/admin',
+    '/\\admin', '/public\\..\\admin', '/public%5C..%5Cadmin', '/a/.%2E/admin']) {
+    assert.equal(routingPath(p), '/admin', p);
+  }
+  assert.equal(routingPath('/admin;x/y'), '/admin/y');
+  assert.equal(routingPath('/caf%C3%A9'), '/café');
+  assert.equal(routingPath('/a%25b'), '/a%b', 'decoded once only');
+});
+
+test('routingPath: escaped overlong UTF-8 bytes are refused', () => {
+  assert.equal(routingPath('/public%C0%AF..%C0%AFadmin'), undefined);
+  assert.equal(routingPath('/%c1%9cadmin'), undefined);
 });

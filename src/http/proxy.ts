@@ -5,7 +5,7 @@ import type { Endpoint } from '../upstream/endpoint.js';
 import type { Service } from '../upstream/service.js';
 import type { PickContext } from '../upstream/balancers/types.js';
 import { scanRequestHeaders, ambiguity, type RequestHead } from './headers.js';
-import { normalizePath } from './normalize-path.js';
+import { normalizePath, routingPath } from './normalize-path.js';
 import type { ProxyErrorCode } from './error-response.js';
 import { hashKeyOf } from './hash-key.js';
 import { staleKey } from './degrade.js';
@@ -30,6 +30,8 @@ export interface RoutedRequest {
   staleKey: string;
   /** Name of the route that matched (access log). */
   route: string;
+  /** Protocols the route lets an `Upgrade` request switch to. */
+  upgrades: ReadonlySet<string>;
 }
 
 /** Why routing did not produce a request to send. */
@@ -70,12 +72,14 @@ function routeOnce(
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? '' : url.slice(q + 1);
-  const path = normalizePath(rawPath, view.config.mergeSlashes);
-  if (path === undefined) return { code: 'SWY_BAD_REQUEST', detail: 'invalid request path', requestId };
+  // A fragment is never part of a request target (RFC 9112 §3.2); it could hide dot segments.
+  const path = rawPath.indexOf('#') === -1 ? normalizePath(rawPath, view.config.mergeSlashes) : undefined;
+  const matchPath = path === undefined ? undefined : routingPath(path);
+  if (path === undefined || matchPath === undefined) return { code: 'SWY_BAD_REQUEST', detail: 'invalid request path', requestId };
 
   const hostHeader = h.host ?? '';
   const host = hostOnly(hostHeader);
-  const route = view.router.match(host, path, req.method!, req.headers);
+  const route = view.router.match(host, matchPath, req.method!, req.headers);
   if (route === undefined) return { code: 'SWY_NO_ROUTE', detail: `no route for ${host}${path}`, requestId };
   counters.routes.set(route.name, (counters.routes.get(route.name) ?? 0) + 1);
   if (route.redirectToHttps !== false && proto === 'http') {
@@ -101,7 +105,7 @@ function routeOnce(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, route: route.name, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
+  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
     staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
 }
 

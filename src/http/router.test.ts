@@ -98,6 +98,12 @@ test('path exact', () => {
   assert.equal(m(undefined, '/Healthz'), false);
 });
 
+test('path prefix and exact values are read as the routing path is (escapes decoded, ;params dropped)', () => {
+  assert.equal(only({ path: { prefix: '/a%2Fb' } })(undefined, '/a/b/c'), true);
+  assert.equal(only({ path: { exact: '/%61dmin' } })(undefined, '/admin'), true);
+  assert.equal(only({ path: { prefix: '/x;v=1' } })(undefined, '/x/y'), true);
+});
+
 test('path regex (unanchored unless the pattern anchors)', () => {
   const m = only({ path: { regex: '^/v[0-9]+/users$' } });
   assert.equal(m(undefined, '/v1/users'), true);

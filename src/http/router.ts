@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/schema.js';
 import { compileLinearRegex } from '../util/linear-regex.js';
+import { routingPath } from './normalize-path.js';
 
 /*
  * Routes are tried in config order and the first whose every condition holds wins (like
@@ -19,6 +20,8 @@ export interface CompiledRoute {
   readonly listeners: ReadonlySet<string> | null;
   readonly idempotent: boolean;
   readonly redirectToHttps: boolean | number;
+  /** Protocols an `Upgrade` request may switch to on this route (lower-case). */
+  readonly upgrades: ReadonlySet<string>;
   matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
 }
 
@@ -36,15 +39,16 @@ function compileHost(hosts: string | string[] | undefined): ((host: string) => b
 
 function compilePath(p: RouteConfig['match']['path']): PathTest | null {
   if (p === undefined) return null;
+  // Requests are matched on their routing path (normalize-path.ts); a configured path is read the same way.
   if ('prefix' in p) {
-    const prefix = p.prefix;
+    const prefix = routingPath(p.prefix) ?? p.prefix;
     // "/api" matches "/api", "/api/x" and "/api?…" but not "/apix"; "/api/" matches below it.
     if (prefix === '/') return () => true;
     if (prefix.endsWith('/')) return (path) => path.startsWith(prefix);
     return (path) => path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47);
   }
   if ('exact' in p) {
-    const exact = p.exact;
+    const exact = routingPath(p.exact) ?? p.exact;
     return (path) => path === exact;
   }
   const re = compileLinearRegex(p.regex);
@@ -80,6 +84,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     listeners: r.listeners ? new Set(r.listeners) : null,
     idempotent: r.idempotent,
     redirectToHttps: r.redirectToHttps,
+    upgrades: new Set(r.upgrades),
     matches(h, p, m, hs) {
       return (host === null || host(h)) && (path === null || path(p)) &&
         (methods === null || methods.has(m)) && (headers === null || headers(hs));

@@ -7,7 +7,11 @@ import { listenOn } from './listen.js';
 import type { SnapshotHolder } from '../runtime/snapshot.js';
 import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
-import { createUpgradeHandler } from './upgrade.js';
+import { proxyUpgrade } from './upgrade.js';
+import { allowedOffer, upgradeOffer, withoutUpgrade } from './upgrade-offer.js';
+import { routeRequest } from './proxy.js';
+import { sendRawError } from './error-response.js';
+import type { IncomingMessage } from 'node:http';
 import { TlsFront } from '../tls/tls-front.js';
 import { currentResumption, type FleetResumption } from '../tls/resumption.js';
 import { H2Frontend } from './h2/h2-frontend.js';
@@ -20,6 +24,20 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
     [400, 'Bad Request'];
   const body = `${status} ${text}: ${err.code ?? 'malformed request'}\n`;
   return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Gives an upgrade request that will not become a tunnel back to node:http as a plain request:
+ * its head is re-serialized without the upgrade headers and put back in front of the unread
+ * bytes (its body, anything pipelined), and node:http's own connection handler parses the socket
+ * again from there, with the same strict parser and checks as any request.
+ */
+function servePlain(req: IncomingMessage, socket: Socket, head: Buffer, reattach: (socket: Socket) => void): void {
+  const raw = withoutUpgrade(req.rawHeaders);
+  let text = `${req.method} ${req.url} HTTP/1.${req.httpVersionMinor}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  socket.unshift(head.length > 0 ? Buffer.concat([Buffer.from(`${text}\r\n`, 'latin1'), head]) : Buffer.from(`${text}\r\n`, 'latin1'));
+  reattach(socket);
 }
 
 /**
@@ -65,7 +83,18 @@ export class HttpListener {
     }
     const proto = cfg.protocol === 'https' ? 'https' : 'http';
     this.server.on('request', createHttpHandler(holder, cfg.name, proto, clock, log, () => this.draining));
-    this.server.on('upgrade', createUpgradeHandler(holder, cfg.name, proto, clock, log));
+    // node:http hands every request carrying `Connection: upgrade` over here with its body unread.
+    const httpConnection = this.server.listeners('connection')[0] as (socket: Socket) => void;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const offered = upgradeOffer(req.method!, req.rawHeaders);
+      if (offered !== undefined) {
+        const routed = routeRequest(holder, cfg.name, proto, req, false);
+        if ('code' in routed) { sendRawError(socket, routed.code, routed.detail, routed.requestId); return; }
+        const protocols = allowedOffer(offered, routed.upgrades);
+        if (protocols.length > 0) { proxyUpgrade({ method: req.method!, routed, protocols }, socket, head, clock, log); return; }
+      }
+      servePlain(req, socket, head, (s) => httpConnection.call(this.server, s));
+    });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       log.debug({ code: err.code, listener: this.name }, 'client error');
       if (socket.writable && (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true) {

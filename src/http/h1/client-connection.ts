@@ -14,6 +14,8 @@ import { tick, track, untrack, type Timed } from '../../util/deadlines.js';
 import type { H1Pool } from './h1-pool.js';
 import type { RoutedRequest } from '../proxy.js';
 import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';
+import type { UpgradeRequest } from '../upgrade.js';
+import { allowedOffer, upgradeOffer } from '../upgrade-offer.js';
 
 /** What a client connection needs from its listener. */
 export interface ConnectionContext {
@@ -26,8 +28,8 @@ export interface ConnectionContext {
   config: ListenerConfig;
   draining: boolean;
   poolFor(routed: { service: { name: string }; endpoint: { key: string } }): H1Pool;
-  /** A `Connection: upgrade` request: the socket and the bytes after the head are handed over. */
-  upgrade(req: H1Request, socket: Socket, head: Buffer): void;
+  /** An upgrade the route allows: the socket and the bytes after the request are handed over. */
+  upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void;
   closed(conn: ClientConnection): void;
 }
 
@@ -53,7 +55,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   private readonly queue: QueuedRequest[] = [];
   private partialHeaders: string[] = [];
   private partialUrl = '';
-  private upgradeReq: H1Request | null = null;
+  private upgradeReq: UpgradeRequest | null = null;
   private closing = false;
   private detached = false;
   /** Waiting for a bulkhead slot (counts as busy: pipelined requests queue behind it). */
@@ -99,19 +101,28 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
   }
 
-  private readonly onData = (d: Buffer): void => {
+  private readonly onData = (data: Buffer): void => {
+    let d = data;
     if (this.phase === 'idle') {
       this.phase = 'head';
       this.deadline = tick() + this.ctx.config.timeouts.header;
     }
     this.parser ??= createParser('request', this.ctx.config.maxHeaderSize, this);
-    const r = this.parser.execute(d);
-    if (r instanceof Error) { this.parseError(r.code); return; }
-    if (this.upgradeReq !== null) {
-      const req = this.upgradeReq;
-      this.upgradeReq = null;
-      this.detach();
-      this.ctx.upgrade(req, this.socket, d.subarray(r));
+    for (;;) {
+      const r = this.parser.execute(d);
+      if (r instanceof Error) { this.parseError(r.code); return; }
+      if (this.upgradeReq !== null) {
+        const up = this.upgradeReq;
+        this.upgradeReq = null;
+        this.socket.pause();
+        this.detach();
+        this.ctx.upgrade(up, this.socket, d.subarray(r));
+        return;
+      }
+      // The parser stops after any request that carried `Upgrade`; one served as a plain request
+      // leaves the connection in HTTP/1.1 framing: parse on.
+      if (r >= d.length || r <= 0 || this.detached) return;
+      d = d.subarray(r);
     }
   };
 
@@ -176,12 +187,21 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     const req = new H1Request(METHODS[method], fullUrl, minor, raw, keepAlive, this.socket);
     this.phase = 'body';
     this.deadline = tick() + this.ctx.config.timeouts.request;
+    const busy = this.active !== null || this.waitingSlot || this.queue.length > 0;
     if (upgrade) {
       if (req.method === 'CONNECT') { this.reply('SWY_BAD_REQUEST', 'CONNECT is not supported', true, 405); return 0; }
-      this.upgradeReq = req;
-      return 0;
+      // A tunnel only for a clean offer of a protocol the route allows, never behind a pipelined
+      // request; anything else is served as a plain request without its upgrade headers.
+      const offered = busy ? undefined : upgradeOffer(req.method, req.rawHeaders);
+      if (offered !== undefined) {
+        const routed = routeRequest(this.ctx.holder, this.ctx.listener, this.ctx.proto, req, false);
+        const protocols = 'code' in routed ? [] : allowedOffer(offered, routed.upgrades);
+        if (protocols.length > 0 && !('code' in routed)) { this.upgradeReq = { method: req.method, routed, protocols }; return 0; }
+        this.start(req, null, routed);
+        return 0;
+      }
     }
-    if (this.active !== null || this.waitingSlot || this.queue.length > 0) {
+    if (busy) {
       // Pipelined: answer in order once the current exchange finishes.
       const q: QueuedRequest = { req, body: [], ended: false, size: 0 };
       this.queue.push(q);
@@ -203,6 +223,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   messageComplete(): void {
+    // Trailer fields arrive through headersPartial at the end of a chunked body: they are not
+    // forwarded, and must not become headers (or a URL prefix) of the next request.
+    this.partialHeaders = [];
+    this.partialUrl = '';
     if (this.detached) return;
     const r = this.reading;
     this.reading = null;
@@ -215,11 +239,12 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   // ---- proxying ----
 
-  private start(req: H1Request, queued: QueuedRequest | null): void {
+  /** `pre`: the request was already routed (an upgrade request served as a plain one). */
+  private start(req: H1Request, queued: QueuedRequest | null, pre?: ReturnType<typeof routeRequest>): void {
     const ctx = this.ctx;
     const te = req.header('transfer-encoding');
     const kind = te !== undefined ? 'chunked' : (req.header('content-length') ?? '0') !== '0' ? 'length' : 'none';
-    const routed = routeRequest(ctx.holder, ctx.listener, ctx.proto, req, false);
+    const routed = pre ?? routeRequest(ctx.holder, ctx.listener, ctx.proto, req, false);
     if ('code' in routed) {
       const ambiguous = routed.code === 'SWY_BAD_REQUEST';
       if (ambiguous) { this.closing = true; this.reading = null; }

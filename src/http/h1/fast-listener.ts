@@ -10,11 +10,10 @@ import type { SnapshotHolder } from '../../runtime/snapshot.js';
 import type { Service } from '../../upstream/service.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Clock } from '../../util/clock.js';
-import { createUpgradeHandler } from '../upgrade.js';
+import { proxyUpgrade, type UpgradeRequest } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
 import { H1Pool } from './h1-pool.js';
 import { SlotList } from '../../util/slot-list.js';
-import type { H1Request } from './h1-request.js';
 
 /**
  * An HTTP/1.1 listener on the fast path (`engine: fast`, the default): raw `net` sockets with
@@ -30,7 +29,6 @@ export class FastHttpListener implements ConnectionContext {
   private readonly server: Server;
   /** A SlotList, not a Set: one member per connection (see slot-list.ts). */
   private readonly conns = new SlotList<'listSlot', ClientConnection>('listSlot');
-  private readonly upgradeHandler: ReturnType<typeof createUpgradeHandler>;
   private maxConnections = 1;
   private open = 0;
   private drained: (() => void) | null = null;
@@ -43,7 +41,6 @@ export class FastHttpListener implements ConnectionContext {
     this.address = cfg.address;
     this.config = cfg;
     this.proto = cfg.protocol === 'https' ? 'https' : 'http';
-    this.upgradeHandler = createUpgradeHandler(holder, cfg.name, this.proto, clock, log);
     if (cfg.protocol === 'https' && cfg.tls !== undefined) {
       const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log) : null;
       this.h2 = h2;
@@ -87,8 +84,8 @@ export class FastHttpListener implements ConnectionContext {
     return routed.service.h1PoolOf(routed.endpoint);
   }
 
-  upgrade(req: H1Request, socket: Socket, head: Buffer): void {
-    this.upgradeHandler(req, socket, head);
+  upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void {
+    proxyUpgrade(up, socket, head, this.clock, this.log);
   }
 
   closed(conn: ClientConnection): void {
