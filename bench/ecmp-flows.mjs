@@ -3,6 +3,9 @@
 // anycast membership changes, with Linux's plain multipath route (what BIRD installs) vs the
 // `switchyard route-agent` resilient nexthop group. Needs root, bird2 and a built tree (npm run build).
 //
+// Modes: plain (BIRD's route, no agent); resilient (agent, idle_timer 0: buckets move at once);
+// resilient-idle (agent, --idle-timer 30: only buckets idle for 30 s move to a new node; the flow map
+// itself keeps every bucket busy, like steady traffic would).
 // Each run builds a fresh lab (src/lab/ecmp-lab.ts: client, router BIRD with BFD 100 ms x 3, 5 node
 // BIRDs announcing the VIP), per mode:
 //   scale-out 3→5   nodes 1-3 announce; flow map; nodes 4,5 start; flow map
@@ -49,7 +52,10 @@ function monitor(lab) {
   return { events, stop: () => p.kill() };
 }
 
+const MODES = { plain: undefined, resilient: ['--idle-timer', '0'], 'resilient-idle': ['--idle-timer', '30'] };
+
 async function runMode(mode, seed) {
+  const agentArgs = MODES[mode];
   const lab = await EcmpLab.create(5);
   try {
     const tuples = makeTuples(TUPLES, CLIENT_ADDR, VIP, 80, seed);
@@ -57,11 +63,11 @@ async function runMode(mode, seed) {
     const devs = (n) => Array.from({ length: n }, (_, i) => `rl${i + 1}`);
     const settle = async (want) => {
       await waitFor(`BIRD route via ${want}`, async () => same(await lab.routeDevs('bird'), want), 20000);
-      if (mode === 'resilient') await waitFor(`agent group via ${want}`, async () => same(await lab.routeDevs('250'), want), 5000);
+      if (agentArgs) await waitFor(`agent group via ${want}`, async () => same(await lab.routeDevs('250'), want), 5000);
     };
     for (const i of [1, 2, 3]) lab.startNode(i);
-    if (mode === 'resilient') {
-      const agent = lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--log-level', 'warn'], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
+    if (agentArgs) {
+      const agent = lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--log-level', 'warn', ...agentArgs], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
       agent.stdout.pipe(process.stderr);
       agent.stderr.pipe(process.stderr);
     }
@@ -100,9 +106,9 @@ const stats = (xs) => {
   return `${r(v[0])} / ${r(v[Math.floor(v.length / 2)])} / ${r(v[v.length - 1])}`;
 };
 
-const results = { plain: [], resilient: [] };
+const results = Object.fromEntries(Object.keys(MODES).map((m) => [m, []]));
 for (let run = 1; run <= RUNS; run++) {
-  for (const mode of ['plain', 'resilient']) {
+  for (const mode of Object.keys(MODES)) {
     const r = await runMode(mode, run);
     results[mode].push(r);
     console.error(`run ${run} ${mode}: 3→5 moved ${r.scaleOut.movedPct}% (needless ${r.scaleOut.needlessPct}%), 5→4 moved ${r.withdrawal.movedPct}% (other nodes' flows moved ${r.withdrawal.needlessPct}%), kill→BIRD ${r.killToBirdMs?.toFixed(1)} ms, BIRD→agent ${r.birdToAgentMs?.toFixed(1) ?? '-'} ms, split5 ${JSON.stringify(r.split5)}`);
@@ -110,10 +116,10 @@ for (let run = 1; run <= RUNS; run++) {
 }
 
 console.log(`\n${TUPLES} TCP flows, ${RUNS} runs, min / median / max\n`);
-console.log('| | plain multipath (BIRD) | resilient group (route-agent) | ideal |');
-console.log('|---|---|---|---|');
-const row = (label, f, ideal) => console.log(`| ${label} | ${stats(results.plain.map(f))} | ${stats(results.resilient.map(f))} | ${ideal} |`);
-row('3→5: flows moved %', (r) => r.scaleOut.movedPct, '40');
+console.log('| | plain multipath (BIRD) | resilient group, idle_timer 0 | resilient group, idle_timer 30 | ideal |');
+console.log('|---|---|---|---|---|');
+const row = (label, f, ideal) => console.log(`| ${label} | ${Object.keys(MODES).map((m) => stats(results[m].map(f))).join(' | ')} | ${ideal} |`);
+row('3→5: flows moved %', (r) => r.scaleOut.movedPct, '40 (to the new nodes only)');
 row('3→5: flows moved between the 3 old nodes % (needless)', (r) => r.scaleOut.needlessPct, '0');
 row('3→5: flows moved to the 2 new nodes %', (r) => (100 * r.scaleOut.toAdded) / r.scaleOut.total, '40');
 row('5→4: flows moved %', (r) => r.withdrawal.movedPct, '= share of the node that left (~20)');

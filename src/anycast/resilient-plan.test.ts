@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { birdNexthops, installedState, planGroup, teardown, type GroupSpec, type GroupState } from './resilient-plan.js';
+import { birdNexthops, concernsAgent, installedState, planGroup, teardown, type GroupSpec, type GroupState } from './resilient-plan.js';
 
 const spec: GroupSpec = { prefix: '198.51.100.10/32', groupId: 1000, maxMembers: 64, buckets: 128, idleTimer: 0, unbalancedTimer: 0, metric: 16, proto: 250 };
 const nh = (i: number) => ({ gateway: `10.20.${i}.2`, dev: `rl${i}` });
@@ -73,4 +73,13 @@ test('installedState rebuilds the members of the agent\'s group from ip -json ne
   assert.equal(installedState('[]', spec).members.size, 0);
   // carrying on from it keeps ids: adding rl2 takes a free id, not one of the kept ones
   assert.equal(planGroup(s, [nh(1), nh(2), nh(3)], spec).commands[0], 'nexthop replace id 1002 via 10.20.2.2 dev rl2');
+});
+
+test('concernsAgent wakes the agent for its prefixes and nexthop objects only', () => {
+  const v6 = { ...spec, prefix: '2001:db8::10/128' };
+  assert.equal(concernsAgent('198.51.100.10 proto bird metric 32 \n\tnexthop via 10.20.1.2 dev rl1 weight 1\n', [spec]), true);
+  assert.equal(concernsAgent('Deleted 198.51.100.10 proto bird metric 32 \n', [spec]), true);
+  assert.equal(concernsAgent('[2026-12-07T00:59:02.181278] id 10003 via 10.20.3.2 dev rl3 scope link\n', [spec]), true);
+  assert.equal(concernsAgent('198.51.100.100 proto bird metric 32\n203.0.113.0/24 via 10.0.0.1 dev eth0 proto bird\n', [spec]), false);
+  assert.equal(concernsAgent('2001:db8::10 proto bird metric 32 pref medium\n', [spec, v6]), true);
 });

@@ -148,6 +148,19 @@ export function routeCommand(spec: GroupSpec): string {
   return routeLine('replace', spec);
 }
 
+/**
+ * Whether an `ip monitor route nexthop` chunk may change what the agent installs: a line about one of
+ * the prefixes (added, replaced or `Deleted`) or about a nexthop object (`id N ...`). Routes of a full
+ * table churn all day; they must not each cost a pass.
+ */
+export function concernsAgent(events: string, specs: readonly GroupSpec[]): boolean {
+  const addrs = specs.map((s) => s.prefix.replace(/\/(32|128)$/, ''));
+  return events.split('\n').some((line) => {
+    const l = line.replace(/^\[[^\]]*\]\s*/, '').replace(/^Deleted /, '');
+    return /^id \d+ /.test(l) || addrs.some((a) => l.startsWith(`${a} `));
+  });
+}
+
 /** The commands that remove everything the agent installed (on a clean exit: BIRD's own route takes over). */
 export function teardown(current: GroupState, spec: GroupSpec): string[] {
   return planGroup(current, [], spec).commands;

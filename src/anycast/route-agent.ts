@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { birdNexthops, installedState, planGroup, routeCommand, teardown, type GroupSpec, type Nexthop } from './resilient-plan.js';
+import { birdNexthops, concernsAgent, installedState, planGroup, routeCommand, teardown, type GroupSpec, type Nexthop } from './resilient-plan.js';
 
 /*
  * The route agent runs on a router next to BIRD and keeps, for each VIP prefix, a kernel *resilient*
@@ -79,10 +79,7 @@ export class RouteAgent {
   }
 
   private async pass(reason: string): Promise<void> {
-    const [routes, installed] = await Promise.all([
-      this.ipJson(['route', 'show', 'table', this.o.sourceTable]),
-      this.ipJson(['nexthop', 'show']),
-    ]);
+    const [routes, installed] = await Promise.all([this.sourceRoutes(), this.ipJson(['nexthop', 'show'])]);
     const lines: string[] = [];
     const changes: { prefix: string; nexthops: Nexthop[] }[] = [];
     for (const spec of this.o.specs) {
@@ -101,16 +98,31 @@ export class RouteAgent {
     }
   }
 
-  /** `ip monitor route nexthop`: any event (BIRD's route write, a flushed nexthop) triggers a pass. */
+  /** `ip monitor route nexthop`: an event about a VIP route or a nexthop object triggers a pass; other routes do not. */
   private watch(): void {
     const m = spawn('ip', ['monitor', 'route', 'nexthop'], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.monitor = m;
-    m.stdout.on('data', () => this.trigger('netlink'));
+    let partial = '';
+    m.stdout.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const end = text.lastIndexOf('\n') + 1; // judge whole lines only; keep the rest for the next chunk
+      partial = text.slice(end);
+      if (concernsAgent(text.slice(0, end), this.o.specs)) this.trigger('netlink');
+    });
     m.on('exit', (code) => {
       if (this.stopped) return;
       this.o.log.warn({ code }, 'ip monitor exited; restarting in 1 s (the resync timer covers the gap)');
       setTimeout(() => { if (!this.stopped) this.watch(); }, 1000).unref();
     });
+  }
+
+  /**
+   * The source table's routes for exactly the agent's prefixes, as one JSON array. Asked per prefix
+   * (`exact`): a router may carry a full table, which a pass must not dump.
+   */
+  private async sourceRoutes(): Promise<string> {
+    const lists = await Promise.all(this.o.specs.map((s) => this.ipJson([s.prefix.includes(':') ? '-6' : '-4', 'route', 'show', 'table', this.o.sourceTable, 'exact', s.prefix])));
+    return JSON.stringify(lists.flatMap((l) => JSON.parse(l) as unknown[]));
   }
 
   private async ipJson(args: string[]): Promise<string> {
