@@ -83,3 +83,10 @@ test('concernsAgent wakes the agent for its prefixes and nexthop objects only', 
   assert.equal(concernsAgent('198.51.100.100 proto bird metric 32\n203.0.113.0/24 via 10.0.0.1 dev eth0 proto bird\n', [spec]), false);
   assert.equal(concernsAgent('2001:db8::10 proto bird metric 32 pref medium\n', [spec, v6]), true);
 });
+
+test('birdNexthops drops paths whose gateway or device could not be a safe ip -batch word', () => {
+  const json = JSON.stringify([{ dst: '198.51.100.10', protocol: 'bird', nexthops: [
+    { gateway: '10.20.1.2', dev: 'rl1' }, { gateway: '10.20.2.2 dev x', dev: 'rl2' }, { gateway: '10.20.3.2', dev: 'a\nroute del 0/0' },
+    { gateway: 'fe80::1', dev: 'eth0.100' }] }]);
+  assert.deepEqual(birdNexthops(json, '198.51.100.10/32'), [nh(1), { gateway: 'fe80::1', dev: 'eth0.100' }]);
+});

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /*
  * Pure decision logic of the route agent (no I/O): what nexthops BIRD's route has, what resilient
  * nexthop group the agent has installed, and the `ip -batch` lines that turn the one into the other.
@@ -43,6 +45,9 @@ export interface Plan {
   next: GroupState;
 }
 
+/** Linux interface names: up to 15 characters, none of them space, '/' or ':'; we also refuse '#' and ';'. */
+const DEV_NAME = /^[A-Za-z0-9_.@+-]{1,15}$/;
+
 export const keyOf = (n: Nexthop): string => `${n.gateway}@${n.dev}`;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -50,7 +55,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * The nexthops of the BIRD route for `prefix` in `ip -json route show` output: routes whose protocol is
  * `proto` (default "bird"), multipath (`nexthops`) or single path (`gateway`), without dead/linkdown
- * paths. Returns them sorted by key, deduplicated; [] when there is no such route. Throws on non-JSON.
+ * paths and paths whose gateway or device name is malformed. Returns them sorted by key, deduplicated; [] when there is no such route. Throws on non-JSON.
  */
 export function birdNexthops(json: string, prefix: string, proto = 'bird'): Nexthop[] {
   const dst = prefix.replace(/\/(32|128)$/, '');
@@ -59,7 +64,9 @@ export function birdNexthops(json: string, prefix: string, proto = 'bird'): Next
   const out = new Map<string, Nexthop>();
   const usable = (p: Record<string, unknown>): boolean => {
     const flags = Array.isArray(p.flags) ? p.flags : [];
-    return typeof p.gateway === 'string' && typeof p.dev === 'string' && !flags.includes('dead') && !flags.includes('linkdown');
+    // only well-formed values reach an `ip -batch` line (no spaces, newlines or comment marks)
+    return typeof p.gateway === 'string' && isIP(p.gateway) !== 0 && typeof p.dev === 'string' && DEV_NAME.test(p.dev) &&
+      !flags.includes('dead') && !flags.includes('linkdown');
   };
   for (const r of routes) {
     if (!isObject(r) || (r.dst !== dst && r.dst !== prefix) || r.protocol !== proto || 'nhid' in r) continue;

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { RouteAgent } from '../anycast/route-agent.js';
 import type { GroupSpec } from '../anycast/resilient-plan.js';
 import { createLogger } from '../observe/log.js';
+import { SwitchyardError } from '../util/errors.js';
 import { positiveInt } from './args.js';
 
 /* `switchyard route-agent`: on a router next to BIRD, turns BIRD's ECMP route for each VIP into a resilient nexthop group. */
@@ -13,7 +14,7 @@ type Run = (body: () => Promise<void>) => Promise<void>;
 const MAX_MEMBERS = 99;
 
 /** Parses a host prefix (IPv4 /32, IPv6 /128); anything else is a usage error naming the value. */
-function hostPrefix(v: string, all: string[]): string[] {
+export function hostPrefix(v: string, all: string[]): string[] {
   const [addr, len, extra] = v.split('/');
   const family = isIP(addr ?? '');
   if (extra !== undefined || family === 0 || len !== (family === 4 ? '32' : '128')) {
@@ -37,7 +38,7 @@ interface Options { prefix: string[]; sourceTable: string; groupId: number; buck
 export function registerRouteAgentCommand(program: Command, run: Run): void {
   program.command('route-agent')
     .description('on a router running BIRD: install a kernel resilient nexthop group per VIP from BIRD\'s ECMP route (flows of unchanged nodes stay put)')
-    .requiredOption('--prefix <prefix>', 'VIP prefix, /32 or /128 (repeatable)', hostPrefix, [] as string[])
+    .option('--prefix <prefix>', 'VIP prefix, /32 or /128 (repeatable, at least one)', hostPrefix, [] as string[])
     .option('--source-table <table>', 'kernel table BIRD\'s kernel protocol exports to', table, 'main')
     .option('--group-id <id>', 'nexthop id of the first prefix\'s group; members and further prefixes take the ids after it', positiveInt, 10000)
     .option('--buckets <n>', 'buckets per resilient group (more = finer shares)', positiveInt, 128)
@@ -48,6 +49,11 @@ export function registerRouteAgentCommand(program: Command, run: Run): void {
     .option('--keep-on-exit', 'leave the group and route installed on exit (a restart then moves no flow)')
     .option('--log-level <level>', 'log level', 'info')
     .action((o: Options) => run(async () => {
+      if (o.prefix.length === 0) throw new SwitchyardError('SWY_CLI_USAGE', 'give at least one --prefix');
+      if (o.groupId + o.prefix.length * (MAX_MEMBERS + 1) > 0xffffffff) {
+        throw new SwitchyardError('SWY_CLI_USAGE', `--group-id ${o.groupId}: ${o.prefix.length} prefixes need ids up to ${o.groupId + o.prefix.length * (MAX_MEMBERS + 1) - 1}, above 2^32-1`);
+      }
+      if (o.buckets > 65535) throw new SwitchyardError('SWY_CLI_USAGE', `--buckets ${o.buckets}: at most 65535`);
       const log = createLogger(o.logLevel, { role: 'route-agent' });
       const specs: GroupSpec[] = o.prefix.map((prefix, i) => ({
         prefix, groupId: o.groupId + i * (MAX_MEMBERS + 1), maxMembers: MAX_MEMBERS, buckets: o.buckets,
