@@ -19,11 +19,23 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces)'
 
 const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-interface Outcome { withdrawal: MoveReport; scaleOut: MoveReport; withdrawMs: number }
+interface Outcome { withdrawal: MoveReport; scaleOut: MoveReport; withdrawMs: number; restartMoved: number }
+
+/** Starts `switchyard route-agent` in the router namespace; resolves once its first pass is done. */
+async function startAgent(lab: EcmpLab, extra: string[]): Promise<void> {
+  const p = lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--buckets', '64', ...extra], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
+  let out = '';
+  p.stderr!.resume();
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('route agent running')) resolve(); });
+    p.once('exit', (code) => reject(new Error(`route agent exited (${code}) before running: ${out}`)));
+  });
+}
 
 /**
- * Nodes 1-4 announce; node 1's BIRD is killed (4→3); node 5 starts (3→4). `check` sees the lab once
- * the first route is up. Flow maps of 200 tuples before and after each change.
+ * Nodes 1-4 announce; node 1's BIRD is killed (4→3); node 5 starts (3→4); with the agent, it is
+ * restarted (--keep-on-exit) and stopped. `check` sees the lab once the first route is up. Flow maps
+ * of 200 tuples before and after each change.
  */
 async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<void>): Promise<Outcome> {
   const lab = await EcmpLab.create(5);
@@ -35,9 +47,7 @@ async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<voi
       return ms;
     };
     for (const i of [1, 2, 3, 4]) lab.startNode(i);
-    if (withAgent) {
-      lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--buckets', '64'], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
-    }
+    if (withAgent) await startAgent(lab, ['--keep-on-exit']);
     await settled(['rl1', 'rl2', 'rl3', 'rl4']);
     await check(lab);
     const tuples = makeTuples(200, CLIENT_ADDR, VIP, 80, 42);
@@ -48,8 +58,14 @@ async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<voi
     lab.startNode(5);
     await settled(['rl2', 'rl3', 'rl4', 'rl5']);
     const m4b = await flowMap(lab.router, ROUTER_IIF, tuples);
+    let restartMoved = 0;
     if (withAgent) {
-      // a clean stop removes the agent's route and group; BIRD's multipath route carries on
+      // --keep-on-exit: the group stays; a new agent takes it over without moving a flow
+      await lab.stopProc('agent');
+      assert.deepEqual(await lab.routeDevs('250'), ['rl2', 'rl3', 'rl4', 'rl5']);
+      await startAgent(lab, []);
+      restartMoved = compareMaps(m4b, await flowMap(lab.router, ROUTER_IIF, tuples), new Set(), new Set()).moved;
+      // a clean stop (without --keep-on-exit) removes the agent's route and group; BIRD's multipath route carries on
       await lab.stopProc('agent');
       assert.deepEqual(await lab.routeDevs('250'), []);
       assert.deepEqual(await lab.routeDevs('bird'), ['rl2', 'rl3', 'rl4', 'rl5']);
@@ -59,13 +75,14 @@ async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<voi
       withdrawal: compareMaps(m4, m3, new Set(['rl1']), new Set()),
       scaleOut: compareMaps(m3, m4b, new Set(), new Set(['rl5'])),
       withdrawMs,
+      restartMoved,
     };
   } finally {
     await lab.destroy();
   }
 }
 
-test('route agent: resilient group with every announced nexthop; a withdrawal and an addition move no flow of the other nodes', { skip, timeout: 90_000 }, async (t) => {
+test('route agent: resilient group with every announced nexthop; a withdrawal, an addition and an agent restart move no flow of the other nodes', { skip, timeout: 90_000 }, async (t) => {
   const r = await scenario(true, async (lab) => {
     const [group] = JSON.parse(execFileSync('ip', ['-n', lab.router, '-json', 'nexthop', 'show', 'id', String(GROUP_ID)]).toString()) as
       { type: string; group: { id: number }[]; resilient_args: { buckets: number } }[];
@@ -79,6 +96,7 @@ test('route agent: resilient group with every announced nexthop; a withdrawal an
   assert.equal(r.withdrawal.needless, 0);
   assert.equal(r.scaleOut.needless, 0, 'on the addition, flows moved only to the new node');
   assert.ok(r.scaleOut.toAdded > 0, 'the new node got flows');
+  assert.equal(r.restartMoved, 0, 'an agent restarted over a kept group moved no flow');
 });
 
 test('control, no agent: BIRD\'s plain multipath route moves flows of nodes that did not change', { skip, timeout: 90_000 }, async (t) => {
