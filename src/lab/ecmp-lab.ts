@@ -122,7 +122,12 @@ export class EcmpLab {
 
   /** Starts a process inside the router namespace, stopped by destroy() if still running. */
   spawnInRouter(name: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-    const p = spawn('ip', ['netns', 'exec', this.router, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    return this.spawnIn(this.router, name, argv, env);
+  }
+
+  /** Starts a process inside namespace `ns` (stdin, stdout, stderr piped), stopped by destroy() if still running. */
+  spawnIn(ns: string, name: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.procs.set(name, p);
     return p;
   }
