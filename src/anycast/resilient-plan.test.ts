@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { birdNexthops, concernsAgent, installedState, planGroup, teardown, type GroupSpec, type GroupState } from './resilient-plan.js';
+import { agentRouteInstalled, birdNexthops, concernsAgent, installedState, planGroup, teardown, type GroupSpec, type GroupState } from './resilient-plan.js';
 
 const spec: GroupSpec = { prefix: '198.51.100.10/32', groupId: 1000, maxMembers: 64, buckets: 128, idleTimer: 0, unbalancedTimer: 0, metric: 16, proto: 250 };
 const nh = (i: number) => ({ gateway: `10.20.${i}.2`, dev: `rl${i}` });
@@ -89,4 +89,11 @@ test('birdNexthops drops paths whose gateway or device could not be a safe ip -b
     { gateway: '10.20.1.2', dev: 'rl1' }, { gateway: '10.20.2.2 dev x', dev: 'rl2' }, { gateway: '10.20.3.2', dev: 'a\nroute del 0/0' },
     { gateway: 'fe80::1', dev: 'eth0.100' }] }]);
   assert.deepEqual(birdNexthops(json, '198.51.100.10/32'), [nh(1), { gateway: 'fe80::1', dev: 'eth0.100' }]);
+});
+
+test('agentRouteInstalled sees the agent\'s route by its group id', () => {
+  const bird = { dst: '198.51.100.10', protocol: 'bird', metric: 32, nexthops: [nh(1)] };
+  assert.equal(agentRouteInstalled(JSON.stringify([bird]), spec), false);
+  assert.equal(agentRouteInstalled(JSON.stringify([bird, { dst: '198.51.100.10', nhid: 1000, protocol: '250', metric: 16 }]), spec), true);
+  assert.equal(agentRouteInstalled(JSON.stringify([{ dst: '198.51.100.10', nhid: 7 }]), spec), false);
 });

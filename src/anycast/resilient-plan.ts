@@ -150,7 +150,14 @@ export function planGroup(current: GroupState, desired: readonly Nexthop[], spec
   };
 }
 
-/** The idempotent line that (re)points the agent's route at its group; run on every resync while the group exists. */
+/** Whether `ip -json route show` output holds the agent's route for `spec` (its prefix, pointing at its group). */
+export function agentRouteInstalled(json: string, spec: GroupSpec): boolean {
+  const dst = spec.prefix.replace(/\/(32|128)$/, '');
+  const routes: unknown = JSON.parse(json);
+  return Array.isArray(routes) && routes.some((r) => isObject(r) && (r.dst === dst || r.dst === spec.prefix) && r.nhid === spec.groupId);
+}
+
+/** The idempotent line that (re)points the agent's route at its group, for when the group is right but the route is gone. */
 export function routeCommand(spec: GroupSpec): string {
   return routeLine('replace', spec);
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { birdNexthops, concernsAgent, installedState, planGroup, routeCommand, teardown, type GroupSpec, type Nexthop } from './resilient-plan.js';
+import { agentRouteInstalled, birdNexthops, concernsAgent, installedState, planGroup, routeCommand, teardown, type GroupSpec, type Nexthop } from './resilient-plan.js';
 
 /*
  * The route agent runs on a router next to BIRD and keeps, for each VIP prefix, a kernel *resilient*
@@ -78,6 +78,7 @@ export class RouteAgent {
       });
   }
 
+  /** One reconcile: BIRD's route and the installed group from the kernel, the difference applied. */
   private async pass(reason: string): Promise<void> {
     const [routes, installed] = await Promise.all([this.sourceRoutes(), this.ipJson(['nexthop', 'show'])]);
     const lines: string[] = [];
@@ -86,8 +87,10 @@ export class RouteAgent {
       const desired = birdNexthops(routes, spec.prefix);
       const plan = planGroup(installedState(installed, spec), desired, spec);
       if (plan.commands.length > 0) changes.push({ prefix: spec.prefix, nexthops: desired });
-      // a periodic resync also re-points a route someone removed (idempotent, buckets untouched)
-      lines.push(...(plan.commands.length === 0 && reason === 'resync' && desired.length > 0 ? [routeCommand(spec)] : plan.commands));
+      // a group that is right but whose route someone removed only needs the route back (buckets untouched)
+      const repair = plan.commands.length === 0 && desired.length > 0 && !agentRouteInstalled(routes, spec);
+      if (repair) changes.push({ prefix: spec.prefix, nexthops: desired });
+      lines.push(...(repair ? [routeCommand(spec)] : plan.commands));
     }
     await this.apply(lines);
     if (changes.length > 0) {
@@ -102,6 +105,7 @@ export class RouteAgent {
   private watch(): void {
     const m = spawn('ip', ['monitor', 'route', 'nexthop'], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.monitor = m;
+    m.on('error', (e) => this.o.log.error({ err: e.message }, 'cannot run ip monitor'));
     let partial = '';
     m.stdout.on('data', (d: Buffer) => {
       const text = partial + d.toString();
