@@ -8,6 +8,7 @@ import { NodeView } from './node-view.js';
 import { Signals, type SignalsOptions } from './signals.js';
 import { adminTokenProblem } from '../config/loopback.js';
 import { ConfigError } from '../util/errors.js';
+import type { AnnouncementState } from '../anycast/announcer.js';
 
 export interface AdminOptions {
   /** Software version, for /api/status. */
@@ -21,6 +22,8 @@ export interface AdminOptions {
   /** Fleet view and actuation gate for auto-scaling (see Signals). */
   fleet?: SignalsOptions['fleet'];
   mayActuate?: SignalsOptions['mayActuate'];
+  /** The anycast announcement (see anycast/start-anycast.ts). */
+  anycast?: () => AnnouncementState | undefined;
 }
 
 export interface AdminHandle { server: AdminServer | null; view: NodeView; signals: Signals; stop(): Promise<void> }
@@ -42,6 +45,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     return {
       node: o.nodeId ?? hostname(), version: o.version, pid: process.pid, role: o.role ?? 'both', startedAt: s.startedAt, uptimeS: s.uptimeS,
       configVersion: s.version, workers: s.workers, listeners: s.config.listeners.map((l) => ({ name: l.name, address: l.address, protocol: l.protocol })),
+      readiness: primary.readiness(), anycast: o.anycast?.() ?? null,
       ...o.statusExtra?.(),
     };
   };
@@ -55,7 +59,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
-      signals: () => signals.snapshot(),
+      signals: () => signals.snapshot(), readiness: () => primary.readiness(), anycast: () => o.anycast?.(),
     }, view, metrics, audit, log);
     await server.listen();
     log.info({ address }, `admin listening; dashboard at http://${address}/`);
