@@ -108,6 +108,17 @@ test('anycast: announce while ready, withdraw on backend loss, hold-down, BFD on
     await lab.unblackhole(n3.ns);
   });
 
+  await t.test('process death (kill -9 of Switchyard, its BIRD alive): the watchdog withdraws the VIP', async () => {
+    const n2 = nodes[1];
+    assert.ok((await ac.nexthops()).includes('n2'));
+    const t0 = performance.now();
+    n2.sy.proc.kill('SIGKILL');
+    await waitFor(async () => without(await ac.nexthops(), 'n2'), 5000, 5, 'n2 withdrawn after kill -9');
+    t.diagnostic(`kill -9 → n2 out of the route: ${(performance.now() - t0).toFixed(0)} ms`);
+    const protocols = await lab.birdc(ac.nodes.get(2)!.bird.socket, 'show protocols');
+    assert.match(protocols.lines.map((l) => l.text).join('\n'), /^vip\s+Static\s+\S+\s+down/m, 'the VIP protocol is disabled in the node\'s BIRD');
+  });
+
   await t.test('drain (SIGTERM): the VIP is withdrawn first, the listener keeps serving until routers moved, then the node exits 0', async () => {
     const n1 = nodes[0];
     assert.ok((await ac.nexthops()).includes('n1'));
