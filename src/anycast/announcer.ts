@@ -43,8 +43,8 @@ export interface AnnouncerDeps {
 /**
  * Keeps the local BIRD's VIP protocol enabled exactly while the node is ready and past the
  * hold-down: reconciles on every `kick()` (readiness may have changed) and every
- * `anycast.pollInterval` (re-asserting what BIRD has, and reading BGP/BFD state). `withdraw()`
- * (drain) disables it for good. Commands are serialized; a BIRD error leaves the state to retry.
+ * `anycast.pollInterval` (re-asserting what BIRD has, and reading BGP/BFD state). A node that
+ * starts draining stays as it is until `withdraw()` (the drain's step), which disables it for good. Commands are serialized; a BIRD error leaves the state to retry.
  */
 export class Announcer {
   private readonly gate: AnnounceGate;
@@ -106,7 +106,11 @@ export class Announcer {
     if (cfg === undefined) return;
     this.gate.setHoldDown(cfg.holdDown);
     const r = this.deps.readiness();
-    const d = this.draining ? { announce: false, reason: 'draining' } : this.gate.update(r.ready, r.reason);
+    // A drain owns the withdrawal's timing (clients are told to go first, see start-anycast.ts):
+    // until it calls withdraw(), an announced VIP stays announced.
+    const d = this.draining ? { announce: false, reason: 'draining' }
+      : r.code === 'draining' ? { announce: this.applied === true, reason: 'draining: clients told to go, withdrawal next' }
+        : this.gate.update(r.ready, r.reason);
     clearTimeout(this.recheck);
     if (d.recheckInMs !== undefined && !this.stopped) { this.recheck = setTimeout(() => void this.kick(), d.recheckInMs + 5); this.recheck.unref(); }
     let told: Partial<AnnouncementState['bird']> | undefined;

@@ -38,6 +38,8 @@ export const AnycastSchema = z.strictObject({
   })).default([]).describe('services this node must be able to serve; empty: readiness is config loaded + listeners bound + not draining'),
   holdDown: duration('5s', '10m', 'off')
     .describe('flap damping: a node announces only after it has been ready this long without a break (withdrawal is immediate)'),
+  goAwayBeforeWithdraw: duration('1s', '5m', 'off')
+    .describe('on drain, how long clients are told to go (Connection: close, GOAWAY; listeners still accept) before the withdrawal: a router that hashes flows without state moves every established flow of a withdrawn node, so they should be gone first (0 = withdraw first)'),
   withdrawWait: duration('1s', '5m', 'off')
     .describe('on drain, how long to keep serving after the withdrawal before clients are told to go (time for routers to move new flows; ≥ 2× BFD detection)'),
   pollInterval: duration('1s', '1m')

@@ -46,6 +46,13 @@ export function startAnycast(primary: Primary, log: Logger, onChange?: (s: Annou
     beforeDrain: async () => {
       const c = config();
       if (c === undefined) return;
+      if (c.goAwayBeforeWithdraw > 0) {
+        // Still announced: keep-alive clients reconnect through the VIP (a few land here again and
+        // are served once more with Connection: close) instead of being cut by the route change.
+        primary.goAway();
+        log.info({ waitMs: c.goAwayBeforeWithdraw }, 'anycast: drain: clients told to go; withdrawing after the wait');
+        await new Promise((r) => setTimeout(r, c.goAwayBeforeWithdraw));
+      }
       await announcer.withdraw();
       log.info({ waitMs: c.withdrawWait, state: announcer.state().state }, 'anycast: withdrawn for drain; waiting for routers to move new flows');
       await new Promise((r) => setTimeout(r, c.withdrawWait));

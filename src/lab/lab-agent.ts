@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { startDemoBackends } from '../demo/backends.js';
 
 /*
  * Helper process run inside a lab namespace (`ip netns exec NS node lab-agent.js MODE …`):
  *   backend PORT…  demo HTTP backends on 127.0.0.1:PORT (in that namespace's loopback)
- *   probe          reads one JSON request a line on stdin ({"id", "url", "timeoutMs"}) and
- *                  answers one JSON line on stdout ({"id", "status", "connection"} or {"id", "error"})
+ *   probe          reads one JSON request a line on stdin ({"id", "url", "timeoutMs", "keepAlive"})
+ *                  and answers one JSON line on stdout ({"id", "status", "connection"} or {"id", "error"});
+ *                  keepAlive: reuse one kept-alive connection (per URL host) across probes
+ *   load URL CONNS SECONDS keepalive|new
+ *                  CONNS loops of sequential GETs for SECONDS (each loop on one kept-alive
+ *                  connection, or a new connection per request); prints one JSON summary:
+ *                  {"ok", "failed", "errors": {code: n}, "closes"} (closes: responses with Connection: close)
  * A test process cannot enter a namespace itself; this is its hands inside one.
  */
 
@@ -17,13 +22,14 @@ if (mode === 'backend') {
   await startDemoBackends(args.map(Number));
   process.stdout.write('listening\n');
 } else if (mode === 'probe') {
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
-    let q: { id: number; url: string; timeoutMs?: number };
+    let q: { id: number; url: string; timeoutMs?: number; keepAlive?: boolean };
     try { q = JSON.parse(line) as typeof q; } catch { return; }
     const answer = (a: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ id: q.id, ...a })}\n`);
     // A new connection per probe (agent: false): each one is a new flow the router hashes anew.
-    const req = request(q.url, { agent: false, timeout: q.timeoutMs ?? 1000 }, (res) => {
+    const req = request(q.url, { agent: q.keepAlive ? keepAlive : false, timeout: q.timeoutMs ?? 1000 }, (res) => {
       res.resume();
       res.on('end', () => answer({ status: res.statusCode, connection: res.headers.connection ?? null }));
     });
@@ -32,7 +38,35 @@ if (mode === 'backend') {
     req.end();
   });
   rl.on('close', () => process.exit(0));
+} else if (mode === 'load') {
+  process.stdout.write(`${JSON.stringify(await load(args[0], Number(args[1]), Number(args[2]), args[3] === 'keepalive'))}\n`);
 } else {
   process.stderr.write('usage: lab-agent.js backend PORT… | probe\n');
   process.exit(2);
+}
+
+/** The `load` mode: bounded in time and in requests (at most 100,000 per loop). */
+async function load(url: string, conns: number, seconds: number, keepAlive: boolean) {
+  const out = { ok: 0, failed: 0, errors: {} as Record<string, number>, closes: 0 };
+  const until = Date.now() + seconds * 1000;
+  const one = (agent: Agent | false) => new Promise<void>((resolve) => {
+    const req = request(url, { agent, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 200) out.ok++; else { out.failed++; out.errors[`http ${res.statusCode}`] = (out.errors[`http ${res.statusCode}`] ?? 0) + 1; }
+        if (res.headers.connection === 'close') out.closes++;
+        resolve();
+      });
+      res.on('error', () => resolve());
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (e: NodeJS.ErrnoException) => { out.failed++; const k = e.code ?? e.message; out.errors[k] = (out.errors[k] ?? 0) + 1; resolve(); });
+    req.end();
+  });
+  await Promise.all(Array.from({ length: conns }, async () => {
+    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    for (let i = 0; i < 100_000 && Date.now() < until; i++) await one(agent);
+    if (agent) agent.destroy();
+  }));
+  return out;
 }

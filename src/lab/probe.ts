@@ -9,7 +9,11 @@ export const LAB_AGENT = fileURLToPath(new URL('./lab-agent.js', import.meta.url
 export interface ProbeAnswer { status?: number; connection?: string | null; error?: string }
 
 /** HTTP GETs made from inside a namespace, through one long-lived lab-agent (no process per request). */
-export interface Prober { get(url: string, timeoutMs?: number): Promise<ProbeAnswer>; process: LabProcess }
+export interface Prober {
+  /** One GET; keepAlive: on the prober's kept-alive connection (else a new connection). */
+  get(url: string, timeoutMs?: number, keepAlive?: boolean): Promise<ProbeAnswer>;
+  process: LabProcess;
+}
 
 /** Starts a prober in `ns`. */
 export function startProber(lab: NetnsLab, ns: string, name = `probe-${ns}`): Prober {
@@ -26,10 +30,10 @@ export function startProber(lab: NetnsLab, ns: string, name = `probe-${ns}`): Pr
   void p.exited.then(() => { for (const w of waiting.values()) w({ error: 'prober exited' }); waiting.clear(); });
   return {
     process: p,
-    get: (url, timeoutMs = 1000) => new Promise((resolve) => {
+    get: (url, timeoutMs = 1000, keepAlive = false) => new Promise((resolve) => {
       const id = ++seq;
       waiting.set(id, resolve);
-      p.proc.stdin!.write(`${JSON.stringify({ id, url, timeoutMs })}\n`);
+      p.proc.stdin!.write(`${JSON.stringify({ id, url, timeoutMs, keepAlive })}\n`);
     }),
   };
 }

@@ -464,6 +464,11 @@ export class Primary {
     return true;
   }
 
+  /** Every worker tells its HTTP clients to go (Connection: close, GOAWAY) while its listeners keep accepting. */
+  goAway(): void {
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'go-away' });
+  }
+
   /** What the admin API reports about this node's control plane. */
   status(): { version: number; workers: number; uptimeS: number; startedAt: string; config: Config } {
     return { version: this.version, workers: this.liveWorkers().length, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), startedAt: new Date(this.startedAt).toISOString(), config: this.config };

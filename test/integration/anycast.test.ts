@@ -4,7 +4,8 @@
  * and a real Switchyard process announcing the VIP through its BIRD's control socket. Checks the
  * router's route: every node's nexthop while all are ready; a node whose backends die withdraws;
  * it comes back only after the hold-down; a silently failed node (nftables drop-all) is gone at
- * BFD speed; a drained node withdraws before its listener closes. Traffic stays in the lab.
+ * BFD speed; a killed one is withdrawn by its watchdog; a drained node tells clients to go, then
+ * withdraws, then closes its listener. Traffic stays in the lab.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import { CLI, withTestEngine } from './harness.js';
 const unavailable = labUnavailable(['ip', 'bird', 'nft']);
 const HOLD_DOWN_MS = 1500;
 const WITHDRAW_WAIT_MS = 1500;
+const GO_AWAY_MS = 700;
 
 interface Node { i: number; ns: string; sy: LabProcess; backends: LabProcess; probe: Prober }
 
@@ -38,7 +40,7 @@ function nodeConfig(socket: string): Record<string, unknown> {
     admin: { address: '127.0.0.1:9901' },
     anycast: {
       vips: ['198.51.100.10/32'], bird: { socket, protocol: 'vip' }, policy: [{ service: 'app', minHealthy: 0.5 }],
-      holdDown: `${HOLD_DOWN_MS}ms`, withdrawWait: `${WITHDRAW_WAIT_MS}ms`, pollInterval: '500ms',
+      holdDown: `${HOLD_DOWN_MS}ms`, goAwayBeforeWithdraw: `${GO_AWAY_MS}ms`, withdrawWait: `${WITHDRAW_WAIT_MS}ms`, pollInterval: '500ms',
     },
   });
 }
@@ -119,15 +121,28 @@ test('anycast: announce while ready, withdraw on backend loss, hold-down, BFD on
     assert.match(protocols.lines.map((l) => l.text).join('\n'), /^vip\s+Static\s+\S+\s+down/m, 'the VIP protocol is disabled in the node\'s BIRD');
   });
 
-  await t.test('drain (SIGTERM): the VIP is withdrawn first, the listener keeps serving until routers moved, then the node exits 0', async () => {
+  await t.test('drain (SIGTERM): clients told to go while announced, then the VIP withdrawn, the listener open until routers moved, exit 0', async () => {
     const n1 = nodes[0];
     assert.ok((await ac.nexthops()).includes('n1'));
     const direct = 'http://10.20.1.2:8080/';
-    assert.equal((await router.get(direct)).status, 200);
+    const before = await router.get(direct, 1000, true);
+    assert.equal(before.status, 200);
+    assert.notEqual(before.connection, 'close', 'a kept-alive connection before the drain');
     const t0 = performance.now();
     n1.sy.proc.kill('SIGTERM');
+    // A kept-alive client is told to go (Connection: close) while the VIP is still announced.
+    let goAwayMs = 0;
+    await waitFor(async () => {
+      const a = await router.get(direct, 1000, true);
+      if (a.connection !== 'close') return false;
+      goAwayMs = performance.now() - t0;
+      assert.equal(a.status, 200);
+      return true;
+    }, 5000, 20, 'Connection: close from n1');
+    assert.ok((await ac.nexthops()).includes('n1'), 'still announced while clients are told to go');
     await waitFor(async () => without(await ac.nexthops(), 'n1'), 5000, 5, 'n1 withdrawn on drain');
     const withdrawnMs = performance.now() - t0;
+    assert.ok(withdrawnMs >= GO_AWAY_MS - 50, `withdrawn ${withdrawnMs.toFixed(0)} ms after SIGTERM, after the go-away wait`);
     const after = await router.get(direct);
     assert.equal(after.status, 200, `the listener still serves after the withdrawal (${JSON.stringify(after)})`);
     let closedMs = 0;
@@ -137,7 +152,7 @@ test('anycast: announce while ready, withdraw on backend loss, hold-down, BFD on
       closedMs = performance.now() - t0;
       return true;
     }, 15_000, 20, 'n1 listener to close');
-    t.diagnostic(`SIGTERM → withdrawn ${withdrawnMs.toFixed(0)} ms, listener closed ${closedMs.toFixed(0)} ms (withdrawWait ${WITHDRAW_WAIT_MS} ms)`);
+    t.diagnostic(`SIGTERM → Connection: close ${goAwayMs.toFixed(0)} ms, withdrawn ${withdrawnMs.toFixed(0)} ms, listener closed ${closedMs.toFixed(0)} ms (goAwayBeforeWithdraw ${GO_AWAY_MS} ms, withdrawWait ${WITHDRAW_WAIT_MS} ms)`);
     assert.ok(withdrawnMs < closedMs, 'withdrawn before the listener closed');
     assert.equal(await n1.sy.exited, 0);
     assert.deepEqual((await ac.nexthops()).includes('n1'), false);
