@@ -38,6 +38,12 @@ function writePidFile(path: string): void {
   process.on('exit', () => { try { rmSync(path); } catch { /* already gone */ } });
 }
 
+/** Whether `pid` still runs (a zombie, exited but not yet reaped by its parent, does not). */
+function running(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
+}
+
 function readPidFile(path: string): number {
   let text: string;
   try {
@@ -129,7 +135,7 @@ program.command('drain')
     if (o.wait === 0) return;
     const until = Date.now() + o.wait * 1000;
     while (Date.now() < until) {
-      try { process.kill(pid, 0); } catch { process.stdout.write(`${pid} exited\n`); return; }
+      if (!running(pid)) { process.stdout.write(`${pid} exited\n`); return; }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new SwitchyardError('SWY_DRAIN_TIMEOUT', `${pid} still running after ${o.wait} s`);

@@ -14,8 +14,11 @@ import type { LabBird, NetnsLab } from './netns.js';
 export const ROUTER_AS = 65000;
 export const NODE_AS = 65100;
 
-/** The lab's BGP/BFD timers: BFD 100 ms × 3, connect delay 1 s, error wait 1–5 s (BIRD's defaults take a minute to bring a node back). */
-export const LAB_TIMERS: BgpTimers = { bfd: { intervalMs: 100, multiplier: 3 }, connectDelayS: 1, errorWaitS: [1, 5] };
+/**
+ * The lab's BGP/BFD timers: BFD 100 ms × 3, connect delay 1 s, error wait 1–5 s, connect retry
+ * 2 s (BIRD's defaults take a minute or two to bring back a node that was cut off).
+ */
+export const LAB_TIMERS: BgpTimers = { bfd: { intervalMs: 100, multiplier: 3 }, connectDelayS: 1, errorWaitS: [1, 5], connectRetryS: 2 };
 
 export interface AnycastLabOptions {
   /** The anycast VIP (IPv4 /32). Default 198.51.100.10/32. */

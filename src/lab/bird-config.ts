@@ -18,6 +18,11 @@ export interface BgpTimers {
   errorWaitS?: [number, number];
   /** `hold time` in s (keepalive = hold/3). */
   holdS?: number;
+  /**
+   * `connect retry time` in s (BIRD default 120): a connect attempted while the peer was
+   * unreachable hangs in SYN back-off; this bounds how long before BIRD tries afresh.
+   */
+  connectRetryS?: number;
 }
 
 export interface RouterBirdOptions extends BgpTimers {
@@ -66,6 +71,7 @@ function sessionOptions(t: BgpTimers): string {
   const lines: string[] = [];
   if (t.bfd !== undefined) lines.push('  bfd on;');
   if (t.holdS !== undefined) { int(t.holdS, 'hold time'); lines.push(`  hold time ${t.holdS}; keepalive time ${Math.max(1, Math.floor(t.holdS / 3))};`); }
+  if (t.connectRetryS !== undefined) { int(t.connectRetryS, 'connect retry'); lines.push(`  connect retry time ${t.connectRetryS};`); }
   if (t.connectDelayS !== undefined) { int(t.connectDelayS, 'connect delay'); lines.push(`  connect delay time ${t.connectDelayS};`); }
   if (t.errorWaitS !== undefined) { t.errorWaitS.forEach((v) => int(v, 'error wait')); lines.push(`  error wait time ${t.errorWaitS[0]},${t.errorWaitS[1]};`); }
   return lines.join('\n');
