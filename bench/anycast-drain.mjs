@@ -23,6 +23,7 @@ const SPEC = {
   runs: { env: 'ANYCAST_RUNS', def: '3', help: 'labs built per drain order' },
   conns: { env: 'ANYCAST_CONNS', def: '8', help: 'client loops (sequential GETs each)' },
   seconds: { env: 'ANYCAST_SECONDS', def: '6', help: 'load duration; node 1 is drained 2 s in' },
+  'go-away': { env: 'ANYCAST_GO_AWAY', def: '1s,0ms', help: 'goAwayBeforeWithdraw values to compare' },
 };
 const opts = parseSpec(process.argv.slice(2), SPEC, specUsage('bench/anycast-drain.mjs', SPEC));
 const why = labUnavailable(['ip', 'bird', 'nft']);
@@ -52,7 +53,12 @@ async function run(goAway) {
       writeFileSync(file, stringify(config(n.bird.socket, goAway)));
       sy.push(lab.spawn(n.ns, `switchyard-n${i}`, process.execPath, [CLI, 'start', '-c', file]));
     }
-    await waitFor(async () => (await ac.nexthops()).length === 3, 30_000, 50, '3 nexthops');
+    await waitFor(async () => (await ac.nexthops()).length === 3, 60_000, 50, '3 nexthops').catch(async (e) => {
+      const show = async (socket) => (await lab.birdc(socket, 'show protocols')).lines.map((l) => l.text).join('\n');
+      console.error(`${e.message}; route: ${await ac.nexthops()}\nrouter:\n${await show(ac.router.bird.socket)}`);
+      for (const [i, n] of ac.nodes) console.error(`node ${i}:\n${await show(n.bird.socket)}\n${sy[i - 1].output().slice(-2000)}`);
+      throw e;
+    });
     const result = {};
     // First a silent failure of node 3 under new-connection load; node 3 is restored, then node 1
     // is drained under kept-alive load.
@@ -79,7 +85,7 @@ async function run(goAway) {
 }
 
 const stats = (xs) => { const s = [...xs].sort((a, b) => a - b); return `${s[0]} / ${s[Math.floor(s.length / 2)]} / ${s[s.length - 1]}`; };
-for (const goAway of ['1s', '0ms']) {
+for (const goAway of opts['go-away'].split(',')) {
   const rows = [];
   for (let i = 0; i < Number(opts.runs); i++) rows.push(await run(goAway));
   const ka = rows.map((r) => r.keepalive);
