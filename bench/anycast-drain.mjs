@@ -1,12 +1,12 @@
 // Anycast node side, measured in a network-namespace lab (root, bird2, nftables): a router with
 // BIRD (ECMP, L4 hash, BFD 100 ms × 3) and 3 nodes, each with its BIRD, a real Switchyard and demo
-// backends. Per run: (1) a drain of node 1 (SIGTERM) under load from the client namespace through
-// the VIP — failed requests, with kept-alive clients and with a new connection per request — once
-// with clients told to go before the withdrawal (goAwayBeforeWithdraw 1s, the default) and once
-// withdrawing first (0); (2) silent failure of node 3 (nftables drop-all) — time until the router's
-// route loses it. Plain Linux multipath (no route agent).
+// backends. Per run: (1) silent failure of node 3 (nftables drop-all) under new-connection load —
+// time until the router's route loses it, failed requests, time until it is back once lifted;
+// (2) a drain of node 1 (SIGTERM) under kept-alive load from the client namespace through the VIP —
+// failed requests — for each goAwayBeforeWithdraw value (1s: clients told to go before the
+// withdrawal, the default; 0ms: withdraw first). Plain Linux multipath (no route agent).
 //
-//   npm run build && node bench/anycast-drain.mjs [--runs 3] [--conns 8] [--seconds 6]
+//   npm run build && node bench/anycast-drain.mjs [--runs 3] [--conns 8] [--seconds 6] [--pause 200]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ const SPEC = {
   conns: { env: 'ANYCAST_CONNS', def: '8', help: 'client loops (sequential GETs each)' },
   seconds: { env: 'ANYCAST_SECONDS', def: '6', help: 'load duration; node 1 is drained 2 s in' },
   'go-away': { env: 'ANYCAST_GO_AWAY', def: '1s,0ms', help: 'goAwayBeforeWithdraw values to compare' },
+  pause: { env: 'ANYCAST_PAUSE', def: '0', help: 'ms each kept-alive client waits between requests (its connection idle meanwhile)' },
 };
 const opts = parseSpec(process.argv.slice(2), SPEC, specUsage('bench/anycast-drain.mjs', SPEC));
 const why = labUnavailable(['ip', 'bird', 'nft']);
@@ -66,7 +67,7 @@ async function run(goAway) {
       const t = performance.now();
       await waitFor(async () => (await ac.nexthops()).length === 3, 60_000, 20, '3 nexthops');
       if (mode === 'keepalive') result.restoreMs = Math.round(performance.now() - t);
-      const load = lab.spawn(ac.client, `load-${mode}`, process.execPath, [LAB_AGENT, 'load', `http://${ac.vipAddress}:8080/`, String(opts.conns), String(opts.seconds), mode]);
+      const load = lab.spawn(ac.client, `load-${mode}`, process.execPath, [LAB_AGENT, 'load', `http://${ac.vipAddress}:8080/`, String(opts.conns), String(opts.seconds), mode, mode === 'keepalive' ? opts.pause : '0']);
       await new Promise((r) => setTimeout(r, 2000));
       const gone = mode === 'keepalive' ? 'n1' : 'n3';
       const t0 = performance.now();
@@ -90,7 +91,7 @@ for (const goAway of opts['go-away'].split(',')) {
   for (let i = 0; i < Number(opts.runs); i++) rows.push(await run(goAway));
   const ka = rows.map((r) => r.keepalive);
   const nw = rows.map((r) => r.new);
-  console.log(`\ngoAwayBeforeWithdraw ${goAway}: drain of node 1 under ${opts.conns} kept-alive client loops (${opts.runs} runs, min / median / max)`);
+  console.log(`\ngoAwayBeforeWithdraw ${goAway}: drain of node 1 under ${opts.conns} kept-alive client loops, ${opts.pause} ms between requests (${opts.runs} runs, min / median / max)`);
   console.log(`  requests ok        ${stats(ka.map((r) => r.ok))}`);
   console.log(`  requests failed    ${stats(ka.map((r) => r.failed))}   ${ka.map((r) => JSON.stringify(r.errors)).join(' ')}`);
   console.log(`  SIGTERM → route    ${stats(ka.map((r) => r.routeMs))} ms`);

@@ -9,9 +9,10 @@ import { startDemoBackends } from '../demo/backends.js';
  *   probe          reads one JSON request a line on stdin ({"id", "url", "timeoutMs", "keepAlive"})
  *                  and answers one JSON line on stdout ({"id", "status", "connection"} or {"id", "error"});
  *                  keepAlive: reuse one kept-alive connection (per URL host) across probes
- *   load URL CONNS SECONDS keepalive|new
+ *   load URL CONNS SECONDS keepalive|new [PAUSE_MS]
  *                  CONNS loops of sequential GETs for SECONDS (each loop on one kept-alive
- *                  connection, or a new connection per request); prints one JSON summary:
+ *                  connection, or a new connection per request), PAUSE_MS between a loop's
+ *                  requests (a kept-alive connection then sits idle); prints one JSON summary:
  *                  {"ok", "failed", "errors": {code: n}, "closes"} (closes: responses with Connection: close)
  * A test process cannot enter a namespace itself; this is its hands inside one.
  */
@@ -39,14 +40,14 @@ if (mode === 'backend') {
   });
   rl.on('close', () => process.exit(0));
 } else if (mode === 'load') {
-  process.stdout.write(`${JSON.stringify(await load(args[0], Number(args[1]), Number(args[2]), args[3] === 'keepalive'))}\n`);
+  process.stdout.write(`${JSON.stringify(await load(args[0], Number(args[1]), Number(args[2]), args[3] === 'keepalive', Number(args[4] ?? 0)))}\n`);
 } else {
   process.stderr.write('usage: lab-agent.js backend PORT… | probe\n');
   process.exit(2);
 }
 
 /** The `load` mode: bounded in time and in requests (at most 100,000 per loop). */
-async function load(url: string, conns: number, seconds: number, keepAlive: boolean) {
+async function load(url: string, conns: number, seconds: number, keepAlive: boolean, pauseMs: number) {
   const out = { ok: 0, failed: 0, errors: {} as Record<string, number>, closes: 0 };
   const until = Date.now() + seconds * 1000;
   const one = (agent: Agent | false) => new Promise<void>((resolve) => {
@@ -65,7 +66,10 @@ async function load(url: string, conns: number, seconds: number, keepAlive: bool
   });
   await Promise.all(Array.from({ length: conns }, async () => {
     const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
-    for (let i = 0; i < 100_000 && Date.now() < until; i++) await one(agent);
+    for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+      await one(agent);
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
     if (agent) agent.destroy();
   }));
   return out;
