@@ -24,7 +24,7 @@ export interface AnnouncementState {
   /** Wall time of the last change of `state`. */
   since: string;
   vips: string[];
-  protocol: string;
+  protocols: string[];
   bird: { reachable: boolean; error?: string; protocols: BirdProtocol[]; bfd: BfdSession[]; checkedAt?: string };
 }
 
@@ -57,7 +57,7 @@ export class Announcer {
   private poll: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private stopped = false;
-  private current: AnnouncementState = { state: 'unknown', reason: 'starting', since: new Date().toISOString(), vips: [], protocol: '', bird: { reachable: false, protocols: [], bfd: [] } };
+  private current: AnnouncementState = { state: 'unknown', reason: 'starting', since: new Date().toISOString(), vips: [], protocols: [], bird: { reachable: false, protocols: [], bfd: [] } };
 
   constructor(private readonly deps: AnnouncerDeps) {
     this.gate = new AnnounceGate(deps.clock, deps.config()?.holdDown ?? 0);
@@ -115,9 +115,12 @@ export class Announcer {
     if (d.recheckInMs !== undefined && !this.stopped) { this.recheck = setTimeout(() => void this.kick(), d.recheckInMs + 5); this.recheck.unref(); }
     let told: Partial<AnnouncementState['bird']> | undefined;
     if (this.applied !== d.announce) {
-      const command = `${d.announce ? 'enable' : 'disable'} ${cfg.bird.protocol}`;
+      let command = '';
       try {
-        await this.bird(cfg.bird.socket, command, cfg.bird.timeout);
+        for (const p of cfg.bird.protocols) {
+          command = `${d.announce ? 'enable' : 'disable'} ${p}`;
+          await this.bird(cfg.bird.socket, command, cfg.bird.timeout);
+        }
         this.applied = d.announce;
         told = { reachable: true, error: undefined };
         this.deps.log[d.announce ? 'info' : 'warn']({ event: { kind: 'anycast', announce: d.announce, reason: d.reason, vips: cfg.vips } },
@@ -141,11 +144,12 @@ export class Announcer {
         this.bird(cfg.bird.socket, 'show protocols all', cfg.bird.timeout).then(parseProtocols),
         this.bird(cfg.bird.socket, 'show bfd sessions', cfg.bird.timeout).then(parseBfdSessions).catch(() => []),
       ]);
-      const vip = protocols.find((p) => p.name === cfg.bird.protocol);
-      // BIRD restarted (its config starts the protocol disabled) or someone used birdc: tell it again.
-      if (vip === undefined || (vip.state === 'up') !== this.applied) this.applied = undefined;
-      this.current = { ...this.current, bird: { reachable: true, protocols: protocols.filter((p) => p.proto === 'BGP' || p.name === cfg.bird.protocol), bfd, checkedAt: new Date().toISOString() } };
-      if (vip === undefined) this.deps.log.error({ protocol: cfg.bird.protocol }, `anycast: BIRD has no protocol "${cfg.bird.protocol}" (anycast.bird.protocol)`);
+      const ours = cfg.bird.protocols.map((name) => protocols.find((p) => p.name === name));
+      // BIRD restarted (its config starts the protocols disabled) or someone used birdc: tell it again.
+      if (ours.some((p) => p === undefined || (p.state === 'up') !== this.applied)) this.applied = undefined;
+      this.current = { ...this.current, bird: { reachable: true, protocols: protocols.filter((p) => p.proto === 'BGP' || cfg.bird.protocols.includes(p.name)), bfd, checkedAt: new Date().toISOString() } };
+      const missing = cfg.bird.protocols.filter((_, i) => ours[i] === undefined);
+      if (missing.length > 0) this.deps.log.error({ missing }, `anycast: BIRD has no protocol ${missing.join(', ')} (anycast.bird.protocols)`);
     } catch (e) {
       this.applied = undefined;
       this.current = { ...this.current, bird: { ...this.current.bird, reachable: false, error: (e as Error).message } };
@@ -157,7 +161,7 @@ export class Announcer {
     const prev = this.current;
     const changed = prev.state !== s.state || prev.reason !== s.reason;
     this.current = {
-      ...s, since: prev.state === s.state ? prev.since : new Date().toISOString(), vips: cfg.vips, protocol: cfg.bird.protocol,
+      ...s, since: prev.state === s.state ? prev.since : new Date().toISOString(), vips: cfg.vips, protocols: cfg.bird.protocols,
       bird: { ...prev.bird, ...bird },
     };
     if (changed) this.deps.onChange?.(this.current);

@@ -26,12 +26,13 @@ test('VIPs are host prefixes: a bare address becomes /32 or /128; anything wider
 test('defaults, bounded durations, and the policy names known services', () => {
   const c = ConfigSchema.parse(base({ vips: ['198.51.100.10'], policy: [{ service: 'app' }] })).anycast!;
   assert.deepEqual({ ...c, bird: { ...c.bird } }, {
-    vips: ['198.51.100.10/32'], bird: { socket: '/run/bird/bird.ctl', protocol: 'vip', timeout: 2000 }, policy: [{ service: 'app', minHealthy: 0.5 }],
+    vips: ['198.51.100.10/32'], bird: { socket: '/run/bird/bird.ctl', protocols: ['vip'], timeout: 2000 }, policy: [{ service: 'app', minHealthy: 0.5 }],
     holdDown: 5000, goAwayBeforeWithdraw: 1000, withdrawWait: 1000, pollInterval: 1000,
   });
   assert.deepEqual(issues({ vips: ['198.51.100.10'], policy: [{ service: 'nope' }] }), ['anycast.policy.0.service: unknown service "nope"']);
   assert.match(issues({ vips: ['198.51.100.10'], holdDown: '11m' }).join(), /anycast\.holdDown: must be at most 10m/);
   assert.match(issues({ vips: ['198.51.100.10'], pollInterval: 0 }).join(), /anycast\.pollInterval: must be more than 0/);
   assert.match(issues({ vips: ['198.51.100.10'], policy: [{ service: 'app', minHealthy: 0 }] }).join(), /anycast\.policy\.0\.minHealthy/);
-  assert.match(issues({ vips: ['198.51.100.10'], bird: { protocol: 'vip; disable all' } }).join(), /anycast\.bird\.protocol: a BIRD protocol name/);
+  assert.match(issues({ vips: ['198.51.100.10'], bird: { protocols: ['vip4', 'vip; disable all'] } }).join(), /anycast\.bird\.protocols\.1: a BIRD protocol name/);
+  assert.match(issues({ vips: ['198.51.100.10'], bird: { protocols: [] } }).join(), /anycast\.bird\.protocols/);
 });

@@ -24,11 +24,11 @@ export const vipPrefix = z.string().transform((s, ctx) => {
 
 export const AnycastSchema = z.strictObject({
   vips: z.array(vipPrefix).min(1)
-    .describe('the anycast prefixes this node announces (IPv4 /32, IPv6 /128); they must be on a local interface (e.g. lo) and be the routes of `bird.protocol`'),
+    .describe('the anycast prefixes this node announces (IPv4 /32, IPv6 /128); they must be on a local interface (e.g. lo) and be the routes of `bird.protocols`'),
   bird: z.strictObject({
     socket: z.string().min(1).default('/run/bird/bird.ctl').describe('BIRD\'s control socket (bird -s)'),
-    protocol: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a BIRD protocol name').default('vip')
-      .describe('the static protocol holding the VIP routes: enabled = announced, disabled = withdrawn (start it `disabled;`)'),
+    protocols: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a BIRD protocol name')).min(1).max(16).default(['vip'])
+      .describe('the static protocols holding the VIP routes (one per address family, e.g. [vip4, vip6]): enabled = announced, disabled = withdrawn (start them `disabled;`)'),
     timeout: duration('2s', '30s').describe('longest wait for one BIRD command; a BIRD that does not answer counts as an error and is retried'),
   }).prefault({}),
   policy: z.array(z.strictObject({

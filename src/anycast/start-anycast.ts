@@ -27,13 +27,13 @@ export function startAnycast(primary: Primary, log: Logger, onChange?: (s: Annou
   let watchdog: { key: string; proc: ChildProcess } | undefined;
   const keepWatchdog = () => {
     const c = config();
-    const key = c === undefined ? '' : `${c.bird.socket}\n${c.bird.protocol}`;
+    const key = c === undefined ? '' : [c.bird.socket, ...c.bird.protocols].join('\n');
     if (watchdog?.key === key) return;
-    // Closing the old pipe disables the old protocol: it is no longer one this node manages.
+    // Closing the old pipe disables the old protocols: they are no longer ones this node manages.
     watchdog?.proc.stdin?.end();
     watchdog = undefined;
     if (c === undefined) return;
-    const proc = spawn(process.execPath, [WATCHDOG, c.bird.socket, c.bird.protocol, String(c.bird.timeout)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const proc = spawn(process.execPath, [WATCHDOG, c.bird.socket, String(c.bird.timeout), ...c.bird.protocols], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     proc.on('error', (e) => log.error({ err: e.message }, 'anycast: watchdog did not start'));
     proc.unref();
     (proc.stdin as unknown as { unref?: () => void }).unref?.();

@@ -2,13 +2,13 @@
 import { birdCommand } from './bird-client.js';
 
 /*
- * The dead man's switch of an announcing node: `node watchdog.js SOCKET PROTOCOL TIMEOUT_MS`,
+ * The dead man's switch of an announcing node: `node watchdog.js SOCKET TIMEOUT_MS PROTOCOL…`,
  * started by the primary with a pipe on stdin and in its own session. When the pipe closes —
  * the primary exited, however it died (kill -9 included) — it disables PROTOCOL on the BIRD at
  * SOCKET, so a node whose Switchyard is gone stops attracting traffic although its BIRD (and
  * its BGP/BFD sessions) live on. Retries for a few seconds while BIRD does not answer.
  */
-const [socket, protocol, timeout] = process.argv.slice(2);
+const [socket, timeout, ...protocols] = process.argv.slice(2);
 const timeoutMs = Number(timeout) || 2000;
 
 process.stdin.resume();
@@ -22,7 +22,7 @@ async function withdraw(): Promise<void> {
   started = true;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      await birdCommand(socket, `disable ${protocol}`, timeoutMs);
+      for (const p of protocols) await birdCommand(socket, `disable ${p}`, timeoutMs);
       process.exit(0);
     } catch {
       await new Promise((r) => setTimeout(r, 500));

@@ -4,7 +4,7 @@ import { anycastRecord, formatAnycast } from './anycast-record.js';
 import type { AnnouncementState } from '../anycast/announcer.js';
 
 const state = (over: Partial<AnnouncementState> = {}): AnnouncementState => ({
-  state: 'withdrawn', reason: 'too few healthy backends: api 0/2 healthy (needs 50%)', since: '2026-01-01T00:00:00.000Z', vips: ['198.51.100.10/32'], protocol: 'vip',
+  state: 'withdrawn', reason: 'too few healthy backends: api 0/2 healthy (needs 50%)', since: '2026-01-01T00:00:00.000Z', vips: ['198.51.100.10/32'], protocols: ['vip'],
   bird: {
     reachable: true, bfd: [{ address: '10.20.1.1', iface: 'eth0', state: 'Up' }],
     protocols: [{ name: 'vip', proto: 'Static', state: 'down', info: '' }, { name: 'up', proto: 'BGP', state: 'up', info: 'Established', bgpState: 'Established', neighbor: '10.20.1.1' }],

@@ -48,7 +48,7 @@ export interface NodeBirdOptions extends BgpTimers {
   iface: string;
   /** Prefixes the static protocol holds (IPv4 /32). */
   vips: string[];
-  /** Static protocol name (Switchyard's `anycast.bird.protocol`). */
+  /** Static protocol name (in Switchyard's `anycast.bird.protocols`). */
   protocol?: string;
   logFile?: string;
 }

@@ -39,7 +39,7 @@ function nodeConfig(socket: string): Record<string, unknown> {
     shutdown: { drainTimeout: '5s' },
     admin: { address: '127.0.0.1:9901' },
     anycast: {
-      vips: ['198.51.100.10/32'], bird: { socket, protocol: 'vip' }, policy: [{ service: 'app', minHealthy: 0.5 }],
+      vips: ['198.51.100.10/32'], bird: { socket, protocols: ['vip'] }, policy: [{ service: 'app', minHealthy: 0.5 }],
       holdDown: `${HOLD_DOWN_MS}ms`, goAwayBeforeWithdraw: `${GO_AWAY_MS}ms`, withdrawWait: `${WITHDRAW_WAIT_MS}ms`, pollInterval: '500ms',
     },
   });
