@@ -7,7 +7,8 @@ import { startDemoBackends } from '../demo/backends.js';
  * Helper process run inside a lab namespace (`ip netns exec NS node lab-agent.js MODE …`):
  *   backend PORT…  demo HTTP backends on 127.0.0.1:PORT (in that namespace's loopback)
  *   probe          reads one JSON request a line on stdin ({"id", "url", "timeoutMs", "keepAlive"})
- *                  and answers one JSON line on stdout ({"id", "status", "connection"} or {"id", "error"});
+ *                  and answers one JSON line on stdout ({"id", "status", "connection", "body"} or {"id", "error"};
+ *                  the body's first 64 KiB);
  *                  keepAlive: reuse one kept-alive connection (per URL host) across probes
  *   load URL CONNS SECONDS keepalive|new [PAUSE_MS]
  *                  CONNS loops of sequential GETs for SECONDS (each loop on one kept-alive
@@ -31,8 +32,10 @@ if (mode === 'backend') {
     const answer = (a: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ id: q.id, ...a })}\n`);
     // A new connection per probe (agent: false): each one is a new flow the router hashes anew.
     const req = request(q.url, { agent: q.keepAlive ? keepAlive : false, timeout: q.timeoutMs ?? 1000 }, (res) => {
-      res.resume();
-      res.on('end', () => answer({ status: res.statusCode, connection: res.headers.connection ?? null }));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 65_536) body += d; });
+      res.on('end', () => answer({ status: res.statusCode, connection: res.headers.connection ?? null, body: body.slice(0, 65_536) }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) => answer({ error: e.code ?? e.message }));

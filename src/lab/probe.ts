@@ -5,8 +5,8 @@ import type { LabProcess, NetnsLab } from './netns.js';
 /** lab-agent.js, run inside namespaces (for backends and probes). */
 export const LAB_AGENT = fileURLToPath(new URL('./lab-agent.js', import.meta.url));
 
-/** A probe's answer: an HTTP status (and the Connection header), or the error code (ECONNREFUSED, timeout…). */
-export interface ProbeAnswer { status?: number; connection?: string | null; error?: string }
+/** A probe's answer: an HTTP status, the Connection header and the body's first 64 KiB, or the error code (ECONNREFUSED, timeout…). */
+export interface ProbeAnswer { status?: number; connection?: string | null; body?: string; error?: string }
 
 /** HTTP GETs made from inside a namespace, through one long-lived lab-agent (no process per request). */
 export interface Prober {

@@ -72,7 +72,10 @@ test('anycast: announce while ready, withdraw on backend loss, hold-down, BFD on
     assert.deepEqual(await ac.nexthops(), ['n1', 'n2', 'n3']);
     const answers = await Promise.all(Array.from({ length: 12 }, () => router.get('http://198.51.100.10:8080/')));
     assert.deepEqual(answers.map((a) => a.status), Array(12).fill(200));
-    for (const n of nodes) assert.equal(await readyz(n), 200);
+    for (const n of nodes) {
+      assert.equal(await readyz(n), 200);
+      assert.match((await n.probe.get('http://127.0.0.1:9901/metrics')).body ?? '', /^switchyard_anycast_announced\{vip="198\.51\.100\.10\/32"\} 1$/m);
+    }
   });
 
   await t.test('a node whose backends go down withdraws itself; the others stay', async () => {

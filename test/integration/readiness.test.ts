@@ -52,6 +52,9 @@ test('/readyz follows the policy and the drain; probes need no token; switchyard
     const anycast = details.body.anycast as { state: string; reason: string; bird: { reachable: boolean } };
     assert.equal(anycast.bird.reachable, false, 'no BIRD at the socket: reported, not hidden');
     assert.match(anycast.reason, /BIRD: .*ENOENT/);
+    const metrics = async () => (await request(`http://${admin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.text();
+    assert.match(await metrics(), /^switchyard_ready 1$/m);
+    assert.match(await metrics(), /^switchyard_anycast_announced\{vip="198\.51\.100\.10\/32"\} 0$/m, 'not announced: no BIRD took it');
 
     // One of two backends down is still 50 %: ready. Both down: not ready, and why.
     await backends[0].close();
@@ -62,6 +65,7 @@ test('/readyz follows the policy and the drain; probes need no token; switchyard
     const down = await get(admin, '/readyz');
     assert.equal(down.body.code, 'unhealthy-backends');
     assert.match(String(down.body.reason), /app 0\/2 healthy \(needs 50%\)/);
+    assert.match(await metrics(), /^switchyard_ready 0$/m);
 
     // Spawned, not spawnSync: this process must keep running to reap the node when it exits.
     const drain = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
