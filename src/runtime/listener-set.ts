@@ -90,6 +90,11 @@ export class ListenerSet {
     await Promise.all([...p.opened.values()].map((l) => l.close(0)));
   }
 
+  /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told). */
+  goAwayAll(): void {
+    for (const l of this.open.values()) if (l instanceof HttpListener || l instanceof FastHttpListener) l.goAway();
+  }
+
   /** Drains and closes every listener (worker shutdown). */
   async closeAll(drainMs: number): Promise<void> {
     await Promise.all([...this.open.values()].map((l) => l.close(drainMs)));
