@@ -145,7 +145,7 @@ function mergeCounters(into: CountersSnapshot, c: CountersSnapshot): void {
     const cur = into.services[name];
     if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
     cur.traffic = addTraffic(cur.traffic, s.traffic);
-    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.bulkheadRejected += s.bulkheadRejected;
+    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.hedges += s.hedges; cur.hedgesWon += s.hedgesWon; cur.bulkheadRejected += s.bulkheadRejected;
     cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
   }
   for (const [name, l] of Object.entries(c.listeners)) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HotspotSchema } from '../hotspot/schema.js';
 import { ScalingSchema } from '../scaling/schema.js';
 import { parseHostPort } from './address.js';
-import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, HedgingSchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -152,6 +152,7 @@ export const ServiceSchema = z.strictObject({
   outlierDetection: OutlierSchema.prefault({}),
   circuitBreaker: BreakerSchema.prefault({}),
   retries: RetrySchema.prefault({}),
+  hedging: HedgingSchema.prefault({}),
   bulkhead: BulkheadSchema.prefault({}),
   degradation: DegradationSchema.prefault({}),
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')

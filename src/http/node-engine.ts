@@ -88,7 +88,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** Sends (or re-sends, on a retry) the request to the current endpoint. */
-  dispatch(body: IncomingMessage | null, headersTimeout?: number): void {
+  dispatch(body: IncomingMessage | null, headersTimeout = this.retry.perTryTimeoutMs): void {
     this.routed.service.poolOf(this.endpoint).dispatch({
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
@@ -132,7 +132,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.done) return;
       this.tryStarted = this.clock.now();
       plan.endpoint.begin();
-      this.dispatch(null, plan.perTryTimeoutMs || undefined);
+      this.dispatch(null, plan.perTryTimeoutMs);
     };
     if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
     return true;
@@ -143,7 +143,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.endTry(ok);
-    this.retry.finish();
     this.routed.service.bulkhead?.release();
     const status = this.degraded?.status ?? this.status;
     this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);

@@ -10,6 +10,7 @@ import type { Random } from '../util/random.js';
 import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
+import { HedgeDelay } from '../resilience/hedge-delay.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
 import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
 import { TopKeys } from '../hotspot/top-keys.js';
@@ -85,8 +86,10 @@ export class Service {
   private readonly poolKey: string;
   private readonly outlier: OutlierDetector<Endpoint> | null;
   private panicking = false;
-  /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
+  /** Retries and hedges stay a share of requests (per worker; kept across reloads with the same settings). */
   readonly retryBudget: RetryBudget;
+  /** The learned delay before a hedge (null: hedging off). */
+  readonly hedgeDelay: HedgeDelay | null;
   readonly retryPolicy: RetryPolicy;
   /** Concurrency cap of this service in this worker (null: no limit). */
   readonly bulkhead: Bulkhead | null;
@@ -128,7 +131,12 @@ export class Service {
     this.bulkhead = bh.maxConcurrent === 0 ? null
       : new Bulkhead({ maxConcurrent: share(bh.maxConcurrent), maxQueued: bh.maxQueued === 0 ? 0 : share(bh.maxQueued), queueTimeoutMs: bh.queueTimeout });
     const r = cfg.retries;
-    this.retryBudget = new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.budgetMinConcurrent });
+    const budget = { percent: r.budgetPercent, minPerSecond: r.budgetMinPerSecond, windowMs: r.budgetWindow };
+    // The budget is a window of past traffic: a reload that keeps its settings keeps what was saved up and spent.
+    this.retryBudget = previous?.retryBudget.sameAs(budget) ? previous.retryBudget : new RetryBudget(budget, deps.clock);
+    const h = cfg.hedging;
+    this.hedgeDelay = !h.enabled ? null
+      : previous?.hedgeDelay != null && JSON.stringify(previous.hedgeDelay.opts) === JSON.stringify(h) ? previous.hedgeDelay : new HedgeDelay(h, deps.clock);
     this.retryPolicy = {
       connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
       retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,

@@ -83,7 +83,7 @@ export class H1Exchange implements UpstreamUser {
   private discarding = false;
   /** Copy of a cacheable GET response being relayed, for the stale cache. */
   private capture: ResponseCapture | null = null;
-  /** Per-try response timeout (grows on timeout retries); 0 = the pool's. */
+  /** Per-try response timeout (`retries.perTryTimeout`, grown on timeout retries); 0 = the pool's. */
   headersTimeoutMs = 0;
   /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
   private upstreamMs = 0;
@@ -110,6 +110,7 @@ export class H1Exchange implements UpstreamUser {
     this.endpoint = routed.endpoint;
     this.tryStarted = this.started;
     this.retry = new RetryAttempts(routed.service, req.method, routed.idempotent, routed.hashKey, routed.service.random, true);
+    this.headersTimeoutMs = this.retry.perTryTimeoutMs;
     if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
@@ -350,7 +351,6 @@ export class H1Exchange implements UpstreamUser {
     if (this.done) return;
     this.done = true;
     this.endTry(ok);
-    this.retry.finish();
     this.routed.service.bulkhead?.release();
     // What the client gets: a degraded answer's status rather than the error it replaces.
     const status = this.degraded?.status ?? this.status;
