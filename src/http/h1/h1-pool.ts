@@ -218,7 +218,13 @@ export class H1Pool {
     this.open--;
     const i = this.idle.lastIndexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
-    if (this.closing !== null && this.open === 0) this.closing();
+    if (this.closing !== null) { if (this.open === 0) this.closing(); return; }
+    // A busy connection that failed (e.g. timed out on a hung backend) frees a slot: the requests
+    // queued for one would otherwise wait until some other connection finished a response.
+    if (this.waitHead < this.waiting.length && this.open < this.opts.connections) {
+      this.open++;
+      new UpstreamConnection(this, this.host, this.port);
+    }
   }
 
   /** A connection opened for a waiter failed to connect: that waiter (the oldest) gets the error. */

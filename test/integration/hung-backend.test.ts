@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request } from 'undici';
+import { startBackendProcess, type BackendProcess } from '../support/backend-process.js';
+import { startSwitchyard, freePort, baseConfig, sleep, type Switchyard } from './harness.js';
+
+/*
+ * Issue 15 §3: one of three backends hangs (SIGSTOP) or dies (SIGKILL) under an open-loop load;
+ * with per-try timeouts every idempotent request must still succeed (retried elsewhere), and when
+ * every backend fails the retry budget must keep the upstream load at ≤ 1.2× the client's.
+ * Backends are separate processes so they can be frozen and killed for real.
+ */
+
+interface LoadResult { sent: number; ok: number; failed: number; failures: Map<string, number>; slow: number }
+
+/**
+ * GETs at `rate` per second for `ms` (open loop: sent on schedule whatever the answers), then
+ * waits for every answer. `at` runs `fn` that long after the start. Counts answers other than
+ * 200 and client-side errors as failures, and answers slower than 900 ms as `slow`.
+ */
+async function openLoop(url: string, rate: number, ms: number, at?: { ms: number; fn: () => void | Promise<void> }): Promise<LoadResult> {
+  const agent = new Agent({ connections: 1024, headersTimeout: 20_000, bodyTimeout: 20_000 });
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, failures: new Map(), slow: 0 };
+  const fail = (why: string) => { r.failed++; r.failures.set(why, (r.failures.get(why) ?? 0) + 1); };
+  const pending: Promise<void>[] = [];
+  const total = Math.round((rate * ms) / 1000);
+  const t0 = performance.now();
+  let fired = at === undefined;
+  try {
+    while (r.sent < total) {
+      const elapsed = performance.now() - t0;
+      if (!fired && elapsed >= at!.ms) { fired = true; await at!.fn(); }
+      const due = Math.min(total, Math.floor((elapsed * rate) / 1000));
+      for (; r.sent < due; r.sent++) {
+        const start = performance.now();
+        pending.push(request(`${url}/item/${r.sent}`, { dispatcher: agent }).then(async (res) => {
+          await res.body.dump();
+          if (performance.now() - start > 900) r.slow++;
+          if (res.statusCode === 200) r.ok++; else fail(String(res.statusCode));
+        }, (e: Error & { code?: string }) => fail(e.code ?? e.message)));
+      }
+      await sleep(5);
+    }
+    await Promise.all(pending);
+  } finally {
+    await agent.close();
+  }
+  return r;
+}
+
+async function withThree(service: Record<string, unknown>, status: number, body: (sy: Switchyard, bs: BackendProcess[]) => Promise<void>): Promise<void> {
+  const bs: BackendProcess[] = [];
+  let sy: Switchyard | undefined;
+  try {
+    for (const n of ['a', 'b', 'c']) bs.push(await startBackendProcess(n, status));
+    sy = await startSwitchyard(baseConfig(await freePort(), {
+      app: { balancer: { algorithm: 'round-robin' }, backends: bs.map((b) => ({ address: b.address })), ...service },
+    }));
+    await body(sy, bs);
+  } finally {
+    await sy?.stop();
+    await Promise.all(bs.map((b) => b.close()));
+  }
+}
+
+const RATE = 600;
+
+test('a backend frozen under load (SIGSTOP) costs no failed GET with retries.perTryTimeout 1s', { timeout: 60_000 }, async () => {
+  await withThree({ retries: { perTryTimeout: '1s' } }, 200, async (sy, bs) => {
+    await openLoop(sy.url, RATE, 500); // warm: connections open, the budget has seen traffic
+    const r = await openLoop(sy.url, RATE, 3000, { ms: 800, fn: () => bs[1].freeze() });
+    assert.equal(r.sent, RATE * 3);
+    assert.deepEqual([...r.failures], [], `${r.failed} of ${r.sent} failed`);
+    assert.ok(r.slow > 10, `requests did meet the frozen backend and waited for their per-try timeout (${r.slow} slow)`);
+  });
+});
+
+test('a backend killed under load (SIGKILL) costs no failed GET', { timeout: 60_000 }, async () => {
+  await withThree({ retries: { perTryTimeout: '1s' } }, 200, async (sy, bs) => {
+    await openLoop(sy.url, RATE, 500);
+    const r = await openLoop(sy.url, RATE, 3000, { ms: 800, fn: () => bs[1].kill() });
+    assert.deepEqual([...r.failures], [], `${r.failed} of ${r.sent} failed`);
+  });
+});
+
+test('when every backend fails, retries add at most 20% to the upstream load', { timeout: 60_000 }, async () => {
+  // Outlier detection and breakers off: the budget alone must stop the retry storm.
+  await withThree({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { baseDelay: '5ms' } }, 503, async (sy, bs) => {
+    const r = await openLoop(sy.url, RATE, 3000);
+    const upstream = (await Promise.all(bs.map((b) => b.count()))).reduce((a, b) => a + b, 0);
+    assert.equal(r.failed, r.sent, 'every request failed');
+    const amplification = upstream / r.sent;
+    assert.ok(amplification <= 1.2, `upstream ${upstream} / client ${r.sent} = ${amplification.toFixed(3)}`);
+    assert.ok(amplification >= 1.1, `retries were tried up to the budget: ${amplification.toFixed(3)}`);
+  });
+});
