@@ -211,6 +211,16 @@ export class Service {
     if (this.updated(ep)) this.refresh();
   }
 
+  /**
+   * A try that lost the race to its hedge: slower than the service's learned tail. Counts as a
+   * failure for outlier detection only (a frozen backend is ejected after a few lost races), not
+   * for the breaker, whose error rate a busy but healthy backend must not trip.
+   */
+  recordSlow(ep: Endpoint): void {
+    this.outlier?.record(ep, false);
+    if (this.updated(ep)) this.refresh();
+  }
+
   /** Time-driven transitions (ejections expiring, breakers leaving open); called every ~250 ms. */
   tick(): void {
     this.outlier?.tick();

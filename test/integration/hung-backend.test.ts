@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBackendProcess, type BackendProcess } from '../support/backend-process.js';
 import { startSwitchyard, freePort, baseConfig, sleep, type Switchyard } from './harness.js';
 
@@ -11,16 +14,16 @@ import { startSwitchyard, freePort, baseConfig, sleep, type Switchyard } from '.
  * Backends are separate processes so they can be frozen and killed for real.
  */
 
-interface LoadResult { sent: number; ok: number; failed: number; failures: Map<string, number>; slow: number }
+interface LoadResult { sent: number; ok: number; failed: number; failures: Map<string, number>; slow: number; slowest: number }
 
 /**
  * GETs at `rate` per second for `ms` (open loop: sent on schedule whatever the answers), then
  * waits for every answer. `at` runs `fn` that long after the start. Counts answers other than
- * 200 and client-side errors as failures, and answers slower than 900 ms as `slow`.
+ * 200 and client-side errors as failures, and answers slower than `slowMs` as `slow`.
  */
-async function openLoop(url: string, rate: number, ms: number, at?: { ms: number; fn: () => void | Promise<void> }): Promise<LoadResult> {
+async function openLoop(url: string, rate: number, ms: number, at?: { ms: number; fn: () => void | Promise<void> }, slowMs = 900): Promise<LoadResult> {
   const agent = new Agent({ connections: 1024, headersTimeout: 20_000, bodyTimeout: 20_000 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, failures: new Map(), slow: 0 };
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, failures: new Map(), slow: 0, slowest: 0 };
   const fail = (why: string) => { r.failed++; r.failures.set(why, (r.failures.get(why) ?? 0) + 1); };
   const pending: Promise<void>[] = [];
   const total = Math.round((rate * ms) / 1000);
@@ -35,7 +38,9 @@ async function openLoop(url: string, rate: number, ms: number, at?: { ms: number
         const start = performance.now();
         pending.push(request(`${url}/item/${r.sent}`, { dispatcher: agent }).then(async (res) => {
           await res.body.dump();
-          if (performance.now() - start > 900) r.slow++;
+          const took = performance.now() - start;
+          if (took > slowMs) r.slow++;
+          if (took > r.slowest) r.slowest = took;
           if (res.statusCode === 200) r.ok++; else fail(String(res.statusCode));
         }, (e: Error & { code?: string }) => fail(e.code ?? e.message)));
       }
@@ -48,15 +53,17 @@ async function openLoop(url: string, rate: number, ms: number, at?: { ms: number
   return r;
 }
 
-async function withThree(service: Record<string, unknown>, status: number, body: (sy: Switchyard, bs: BackendProcess[]) => Promise<void>): Promise<void> {
+/** Three backend processes answering `status` behind a Switchyard (round-robin, admin API on `admin`). */
+async function withThree(service: Record<string, unknown>, status: number, body: (sy: Switchyard, bs: BackendProcess[], admin: string) => Promise<void>): Promise<void> {
   const bs: BackendProcess[] = [];
   let sy: Switchyard | undefined;
   try {
     for (const n of ['a', 'b', 'c']) bs.push(await startBackendProcess(n, status));
+    const admin = `127.0.0.1:${await freePort()}`;
     sy = await startSwitchyard(baseConfig(await freePort(), {
       app: { balancer: { algorithm: 'round-robin' }, backends: bs.map((b) => ({ address: b.address })), ...service },
-    }));
-    await body(sy, bs);
+    }, undefined, { admin: { address: admin, auditLog: { path: join(mkdtempSync(join(tmpdir(), 'swy-hang-')), 'audit.log') } } }));
+    await body(sy, bs, admin);
   } finally {
     await sy?.stop();
     await Promise.all(bs.map((b) => b.close()));
@@ -92,5 +99,20 @@ test('when every backend fails, retries add at most 20% to the upstream load', {
     const amplification = upstream / r.sent;
     assert.ok(amplification <= 1.2, `upstream ${upstream} / client ${r.sent} = ${amplification.toFixed(3)}`);
     assert.ok(amplification >= 1.1, `retries were tried up to the budget: ${amplification.toFixed(3)}`);
+  });
+});
+
+test('with hedging, a frozen backend costs no failure and no request waits for a timeout', { timeout: 60_000 }, async () => {
+  const service = { timeouts: { request: '5s' }, hedging: { enabled: true, maxDelay: '300ms' } };
+  await withThree(service, 200, async (sy, bs, admin) => {
+    await openLoop(sy.url, RATE, 1000); // warm: the service learns its latency
+    const r = await openLoop(sy.url, RATE, 3000, { ms: 800, fn: () => bs[1].freeze() }, 4500);
+    const metrics = await (await fetch(`http://${admin}/metrics`)).text();
+    assert.deepEqual([...r.failures], [], `${r.failed} of ${r.sent} failed\n${metrics.split('\n').filter((l) => /hedge|retr|eject|breaker_state/.test(l)).join('\n')}`);
+    // Not a timing assertion: a request that was not hedged waits the whole 5 s timeout.
+    assert.equal(r.slow, 0, `no request waited for the 5 s timeout: each was hedged to another backend (slowest ${Math.round(r.slowest)} ms)`);
+    const sent = Number(/switchyard_hedges_total\{service="app",result="sent"\} (\d+)/.exec(metrics)?.[1]);
+    const won = Number(/switchyard_hedges_total\{service="app",result="won"\} (\d+)/.exec(metrics)?.[1]);
+    assert.ok(won > 0 && sent >= won, `hedges sent ${sent}, won ${won}`);
   });
 });

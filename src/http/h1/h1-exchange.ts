@@ -11,6 +11,8 @@ import { RetryAttempts, failureKind } from '../../resilience/retry-attempts.js';
 import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
+import type { Service } from '../../upstream/service.js';
+import { H1Hedge, hedgeQueue, hedgeable, type Hedged } from './h1-hedge.js';
 
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
@@ -56,8 +58,14 @@ function mapError(err: UpstreamError): [ProxyErrorCode, string] {
  * and the response head and body are written straight to the client socket, corked so a small
  * response leaves in one write. Backpressure both ways pauses the other socket.
  */
-export class H1Exchange implements UpstreamUser {
+export class H1Exchange implements UpstreamUser, Hedged {
   abandoned = false;
+  /** When the request is due for a hedge (hedge queue); 0 = not queued. */
+  dueAt = 0;
+  /** The backup try racing this one (hedging), until one of them produced a response head. */
+  private hedge: H1Hedge | null = null;
+  /** The first try lost to its hedge while still queued in its pool: give back the connection it gets. */
+  private superseded = false;
   private upstream: UpstreamConnection | null = null;
   /** Request body chunks that arrived before a connection was assigned. */
   private pending: (Buffer | null)[] | null = null;
@@ -96,7 +104,7 @@ export class H1Exchange implements UpstreamUser {
     readonly req: H1Request,
     private readonly routed: RoutedRequest,
     private readonly pool: H1Pool,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     /** Request framing towards the backend: none, a Content-Length body, or chunked. */
     private readonly bodyKind: 'none' | 'length' | 'chunked',
   ) {
@@ -114,6 +122,47 @@ export class H1Exchange implements UpstreamUser {
     if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
+    if (hedgeable(routed.service, req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
+  }
+
+  get service(): Service { return this.routed.service; }
+  get requestHead(): string { return this.head; }
+
+  /** The hedge delay passed: a backup try on another backend while the first one still waits (budget permitting). */
+  hedgeDue(): void {
+    if (this.done || this.hedge !== null || this.retries > 0 || this.responseStarted || this.discarding) return;
+    const ep = this.retry.hedge(this.endpoint);
+    if (ep !== null) this.hedge = new H1Hedge(this, ep);
+  }
+
+  /**
+   * The backup's head came first: the first try is cut and counts as slow for outlier detection
+   * (which is how a frozen backend gets ejected).
+   */
+  hedgeWon(h: H1Hedge): void {
+    this.routed.service.counters.hedgesWon++;
+    const ms = this.clock.now() - this.tryStarted;
+    this.endpoint.end(ms, this.clock);
+    this.routed.service.recordSlow(this.endpoint);
+    if (this.upstream !== null) this.upstream.destroy(); else this.superseded = true;
+    this.adopt(h);
+  }
+
+  hedgeFailed(_h: H1Hedge): void { this.hedge = null; }
+
+  /** Continues on the backup try: it becomes the current try. */
+  private adopt(h: H1Hedge): void {
+    h.adopted = true;
+    this.hedge = null;
+    this.endpoint = h.endpoint;
+    this.tryStarted = h.started;
+    this.upstream = h.conn;
+  }
+
+  /** Stops a backup try that lost (or is no longer wanted). */
+  private dropHedge(): void {
+    this.dueAt = 0;
+    if (this.hedge !== null) { this.hedge.cancel(); this.hedge = null; }
   }
 
   /** Ends the current try on its backend: in-flight count, latency, and the outcome for breaker/outlier. */
@@ -192,6 +241,7 @@ export class H1Exchange implements UpstreamUser {
   abort(): void {
     if (this.done) return;
     this.abandoned = true;
+    this.dropHedge();
     if (!this.responseStarted) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
     this.finish(null);
     this.upstream?.destroy();
@@ -201,6 +251,12 @@ export class H1Exchange implements UpstreamUser {
 
   onUpstream(conn: UpstreamConnection): void {
     if (this.abandoned) { conn.destroy(); return; }
+    if (this.superseded) { this.superseded = false; conn.giveBack(); return; }
+    this.attach(conn);
+  }
+
+  /** Writes the request on `conn` (this try's connection). */
+  attach(conn: UpstreamConnection): void {
     this.upstream = conn;
     const pending = this.pending;
     this.pending = null;
@@ -223,6 +279,8 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
     if (this.done) return 0;
+    if (this.dueAt !== 0 || this.hedge !== null) this.dropHedge();
+    this.routed.service.hedgeDelay?.record(this.clock.now() - this.tryStarted);
     if (this.requestDone && this.retry.wantsStatusRetry(status)) {
       // Read and drop this answer; the connection stays reusable and the request goes elsewhere.
       this.discarding = true;
@@ -323,6 +381,12 @@ export class H1Exchange implements UpstreamUser {
       this.routed.service.h1PoolOf(this.endpoint).dispatch(this, true);
       return;
     }
+    // The first try failed while its backup races on: the backup becomes the try.
+    if (this.hedge !== null && !this.responseStarted) {
+      this.endTry(false);
+      this.adopt(this.hedge);
+      return;
+    }
     // A head still held back was never sent: the client can still get a clean error answer.
     const sent = this.responseStarted && this.pendingHead === null;
     if (!sent && this.tryAgain(failureKind(err.code))) return;
@@ -350,6 +414,7 @@ export class H1Exchange implements UpstreamUser {
   private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
+    this.dropHedge();
     this.endTry(ok);
     this.routed.service.bulkhead?.release();
     // What the client gets: a degraded answer's status rather than the error it replaces.

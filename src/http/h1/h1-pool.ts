@@ -90,6 +90,12 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
     user.onUpstream(this);
   }
 
+  /** Returns the connection unused, from inside its user's `onUpstream` (the user no longer needs it). */
+  giveBack(): void {
+    this.user = null;
+    this.pool.release(this);
+  }
+
   write(data: string | Buffer): boolean {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }

@@ -1,0 +1,108 @@
+import type { Clock } from '../../util/clock.js';
+import type { Endpoint } from '../../upstream/endpoint.js';
+import type { Service } from '../../upstream/service.js';
+import { DueQueue, type Due } from '../../util/due-queue.js';
+import type { UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+
+/*
+ * Hedging on the fast engine (tail-tolerant requests): a bodiless idempotent request still waiting
+ * for its response head after the service's learned delay gets a backup try on another backend.
+ * Until one of the two tries produces a response head they race; the first head wins, the other
+ * try is cancelled (its connection closed, or its place in a pool queue given up).
+ */
+
+/** What a backup try needs of the exchange it races for. */
+export interface Hedged extends Due {
+  readonly service: Service;
+  readonly clock: Clock;
+  /** The request head as written upstream. */
+  readonly requestHead: string;
+  /** Response timeout of a try, ms (0: the pool's). */
+  readonly headersTimeoutMs: number;
+  /** The backup's response head arrived first: cancel the first try and continue on `h`. */
+  hedgeWon(h: H1Hedge): void;
+  /** The backup failed before any response head. */
+  hedgeFailed(h: H1Hedge): void;
+  /** Called by the due queue once the request waited the hedge delay. */
+  hedgeDue(): void;
+  // Everything below is forwarded once the backup won.
+  attach(conn: UpstreamConnection): void;
+  onResponseHead(status: number, statusText: string, rawHeaders: string[]): number;
+  onResponseData(chunk: Buffer): void;
+  onResponseEnd(): void;
+  onUpstreamError(err: UpstreamError): void;
+  batchStart(): void;
+  batchEnd(): void;
+  onUpstreamDrain(): void;
+}
+
+/** Every fast-engine request waiting to be hedged, in this worker. */
+export const hedgeQueue = new DueQueue<Hedged>((ex) => ex.hedgeDue());
+
+/**
+ * The backup try of one request: its own pooled connection to `endpoint`, racing the first try
+ * until a response head arrives. Once it won (`adopted`), it only forwards the pool's callbacks
+ * to the exchange, which then treats it as its current try.
+ */
+export class H1Hedge implements UpstreamUser {
+  abandoned = false;
+  adopted = false;
+  conn: UpstreamConnection | null = null;
+  readonly started: number;
+  readonly headersTimeoutMs: number;
+
+  constructor(private readonly ex: Hedged, readonly endpoint: Endpoint) {
+    this.started = ex.clock.now();
+    this.headersTimeoutMs = ex.headersTimeoutMs;
+    endpoint.begin();
+    ex.service.h1PoolOf(endpoint).dispatch(this);
+  }
+
+  /** Gives up this try (the first one answered, or the client left): no verdict on its backend. */
+  cancel(): void {
+    if (this.abandoned || this.adopted) return;
+    this.abandoned = true;
+    this.endpoint.end(this.ex.clock.now() - this.started, this.ex.clock);
+    this.conn?.destroy();
+    this.conn = null;
+  }
+
+  onUpstream(conn: UpstreamConnection): void {
+    if (this.adopted) { this.ex.attach(conn); return; }
+    if (this.abandoned) { conn.destroy(); return; }
+    this.conn = conn;
+    conn.write(this.ex.requestHead);
+  }
+
+  onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
+    if (!this.adopted) {
+      if (this.abandoned) return 0;
+      this.ex.hedgeWon(this);
+    }
+    return this.ex.onResponseHead(status, statusText, rawHeaders);
+  }
+
+  onUpstreamError(err: UpstreamError): void {
+    if (this.adopted) { this.ex.onUpstreamError(err); return; }
+    if (this.abandoned) return;
+    this.abandoned = true;
+    this.conn = null;
+    const ms = this.ex.clock.now() - this.started;
+    this.endpoint.end(ms, this.ex.clock);
+    this.ex.service.recordOutcome(this.endpoint, false);
+    this.ex.hedgeFailed(this);
+  }
+
+  onResponseData(chunk: Buffer): void { if (this.adopted) this.ex.onResponseData(chunk); }
+  onResponseEnd(): void { if (this.adopted) this.ex.onResponseEnd(); }
+  batchStart(): void { if (this.adopted) this.ex.batchStart(); }
+  batchEnd(): void { if (this.adopted) this.ex.batchEnd(); }
+  onUpstreamDrain(): void { if (this.adopted) this.ex.onUpstreamDrain(); }
+}
+
+const HEDGEABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether a request may get a backup try: hedging on for its service, a safe method, no body. */
+export function hedgeable(service: Service, method: string, hasBody: boolean): boolean {
+  return service.hedgeDelay !== null && !hasBody && HEDGEABLE.has(method);
+}
