@@ -11,8 +11,8 @@ import type { UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.
  * try is cancelled (its connection closed, or its place in a pool queue given up).
  */
 
-/** What a backup try needs of the exchange it races for. */
-export interface Hedged extends Due {
+/** What a backup try needs of the exchange it races for; the pool callbacks are forwarded once the backup won. */
+export interface Hedged extends Due, Omit<UpstreamUser, 'abandoned' | 'headersTimeoutMs' | 'onUpstream'> {
   readonly service: Service;
   readonly clock: Clock;
   /** The request head as written upstream. */
@@ -25,15 +25,8 @@ export interface Hedged extends Due {
   hedgeFailed(h: H1Hedge): void;
   /** Called by the due queue once the request waited the hedge delay. */
   hedgeDue(): void;
-  // Everything below is forwarded once the backup won.
+  /** Writes the request on the backup's connection once it won (instead of `onUpstream`). */
   attach(conn: UpstreamConnection): void;
-  onResponseHead(status: number, statusText: string, rawHeaders: string[]): number;
-  onResponseData(chunk: Buffer): void;
-  onResponseEnd(): void;
-  onUpstreamError(err: UpstreamError): void;
-  batchStart(): void;
-  batchEnd(): void;
-  onUpstreamDrain(): void;
 }
 
 /** Every fast-engine request waiting to be hedged, in this worker. */
