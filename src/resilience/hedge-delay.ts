@@ -44,3 +44,10 @@ export class HedgeDelay {
     return this.cached;
   }
 }
+
+const HEDGEABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether a request may get a backup try: a safe method and no body (its service must have hedging on). */
+export function isHedgeable(method: string, hasBody: boolean): boolean {
+  return !hasBody && HEDGEABLE.has(method);
+}

@@ -79,8 +79,10 @@ export class RetryAttempts {
     // retry adds no load anywhere, and a burst of them (a backend just died) must not exhaust it.
     if (kind !== 'connect' && !this.service.retryBudget.tryRetry()) { this.service.counters.retryBudgetExhausted++; return null; }
     this.service.counters.retries++;
-    // A grown per-try timeout never exceeds the service's whole response timeout.
-    if (d.perTryTimeoutMs !== undefined) this.state.perTryTimeoutMs = Math.min(d.perTryTimeoutMs, Math.max(this.service.config.timeouts.request, this.service.config.retries.perTryTimeout));
+    // A per-try timeout grown from `retries.perTryTimeout` stays within `timeouts.request` (without
+    // one, the design's rule stands: the retry gets timeouts.request × timeoutGrowth).
+    const t = this.service.config;
+    if (d.perTryTimeoutMs !== undefined && t.retries.perTryTimeout > 0) this.state.perTryTimeoutMs = Math.min(d.perTryTimeoutMs, Math.max(t.timeouts.request, t.retries.perTryTimeout));
     return { endpoint, delayMs: d.delayMs, perTryTimeoutMs: this.state.perTryTimeoutMs };
   }
 

@@ -12,7 +12,8 @@ import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
 import type { Service } from '../../upstream/service.js';
-import { H1Hedge, hedgeQueue, hedgeable, type Hedged } from './h1-hedge.js';
+import { H1Hedge, hedgeQueue, type Hedged } from './h1-hedge.js';
+import { isHedgeable } from '../../resilience/hedge-delay.js';
 
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
@@ -122,7 +123,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
-    if (hedgeable(routed.service, req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
+    if (routed.service.hedgeDelay !== null && isHedgeable(req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
   }
 
   get service(): Service { return this.routed.service; }

@@ -92,10 +92,3 @@ export class H1Hedge implements UpstreamUser {
   batchEnd(): void { if (this.adopted) this.ex.batchEnd(); }
   onUpstreamDrain(): void { if (this.adopted) this.ex.onUpstreamDrain(); }
 }
-
-const HEDGEABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Whether a request may get a backup try: hedging on for its service, a safe method, no body. */
-export function hedgeable(service: Service, method: string, hasBody: boolean): boolean {
-  return service.hedgeDelay !== null && !hasBody && HEDGEABLE.has(method);
-}
