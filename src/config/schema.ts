@@ -98,6 +98,7 @@ export const RouteSchema = z.strictObject({
   redirectToHttps: z.union([z.boolean(), z.number().int().min(1).max(65535)]).default(false)
     .describe('on http listeners, answer 308 to the same URL over https (true: port 443; a number: that port)'),
   idempotent: z.boolean().default(false).describe('treat every method on this route as safe to retry (e.g. a POST API with idempotency keys)'),
+  hedging: z.boolean().optional().describe('false: never hedge requests of this route; true: requires the service\'s hedging.enabled (default: the service\'s setting)'),
 });
 
 const BalancerSchema = z.discriminatedUnion('algorithm', [
@@ -214,6 +215,7 @@ export const ConfigSchema = z.strictObject({
   });
   c.routes.forEach((r, i) => {
     if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+    else if (r.hedging === true && !c.services[r.service].hedging.enabled) ctx.addIssue({ code: 'custom', path: ['routes', i, 'hedging'], message: `service "${r.service}" has hedging off: set services.${r.service}.hedging.enabled (and hedging: false on the routes that must not hedge)` });
     // The fast engine's upstream pools speak HTTP/1.1 only; undici (node engine) speaks h2c too.
     else if (c.services[r.service].backendProtocol === 'h2c') {
       const fast = c.listeners.filter((l) => (l.protocol === 'http' || l.protocol === 'https') && l.engine === 'fast' && (r.listeners === undefined || r.listeners.includes(l.name)));

@@ -92,7 +92,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     this.endpoint = routed.endpoint;
     this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, !hasBody);
     routed.endpoint.begin();
-    this.hedgeable = routed.service.hedgeDelay !== null && isHedgeable(req.method!, hasBody);
+    this.hedgeable = routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method!, hasBody);
     res.once('close', this.onClientClose);
   }
 

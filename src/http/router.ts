@@ -17,6 +17,8 @@ export interface CompiledRoute {
   readonly service: string;
   readonly listeners: ReadonlySet<string> | null;
   readonly idempotent: boolean;
+  /** False: requests of this route are never hedged. */
+  readonly hedging: boolean;
   readonly redirectToHttps: boolean | number;
   matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
 }
@@ -78,6 +80,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     service: r.service,
     listeners: r.listeners ? new Set(r.listeners) : null,
     idempotent: r.idempotent,
+    hedging: r.hedging !== false,
     redirectToHttps: r.redirectToHttps,
     matches(h, p, m, hs) {
       return (host === null || host(h)) && (path === null || path(p)) &&

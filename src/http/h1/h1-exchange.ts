@@ -123,7 +123,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
-    if (routed.service.hedgeDelay !== null && isHedgeable(req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
+    if (routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
   }
 
   get service(): Service { return this.routed.service; }
