@@ -92,7 +92,7 @@ export const HedgingSchema = z.strictObject({
   percentile: z.number().min(50).max(99.9).default(99).describe('the service latency percentile the delay is learned from'),
   factor: z.number().min(1).max(10).default(1.5).describe('hedge once a request waited percentile × factor'),
   minDelay: duration('10ms').refine((ms) => ms >= 1 && ms <= 60_000, 'minDelay must be between 1ms and 1m').describe('never hedge earlier than this'),
-  maxDelay: duration('1s').refine((ms) => ms >= 1 && ms <= 600_000, 'maxDelay must be between 1ms and 10m').describe('always hedge by then (also the delay until enough latencies are known)'),
+  maxDelay: duration('1s').refine((ms) => ms >= 1 && ms <= 60_000, 'maxDelay must be between 1ms and 1m').describe('always hedge by then (also the delay until enough latencies are known)'),
 }).refine((h) => h.minDelay <= h.maxDelay, { message: 'minDelay must not exceed maxDelay', path: ['minDelay'] })
   .describe('tail-tolerant requests: a backup request to another backend for an idempotent bodiless request that waits too long; first answer wins');
 

@@ -116,3 +116,17 @@ test('with hedging, a frozen backend costs no failure and no request waits for a
     assert.ok(won > 0 && sent >= won, `hedges sent ${sent}, won ${won}`);
   });
 });
+
+test('with hedging and a small pool, requests queued behind the frozen backend\'s connections are hedged too', { timeout: 60_000 }, async () => {
+  // One connection per backend and a hedge delay far above the arrival interval: the frozen backend's
+  // requests queue behind its one hung connection, and are hedged (and withdrawn) while queued.
+  const service = { timeouts: { request: '5s' }, maxConnectionsPerBackend: 1, hedging: { enabled: true, minDelay: '200ms', maxDelay: '300ms' } };
+  await withThree(service, 200, async (sy, bs) => {
+    await openLoop(sy.url, 900, 500);
+    // Several hedges fall due in one timer run: the first frees the hung connection, the next ones
+    // find their request still queued and withdraw it.
+    const r = await openLoop(sy.url, 900, 1500, { ms: 300, fn: () => bs[1].freeze() }, 4500);
+    assert.deepEqual([...r.failures], [], `${r.failed} of ${r.sent} failed`);
+    assert.equal(r.slow, 0, `no request waited for the 5 s timeout (slowest ${Math.round(r.slowest)} ms)`);
+  });
+});

@@ -65,8 +65,6 @@ export class H1Exchange implements UpstreamUser, Hedged {
   dueAt = 0;
   /** The backup try racing this one (hedging), until one of them produced a response head. */
   private hedge: H1Hedge | null = null;
-  /** The first try lost to its hedge while still queued in its pool: give back the connection it gets. */
-  private superseded = false;
   private upstream: UpstreamConnection | null = null;
   /** Request body chunks that arrived before a connection was assigned. */
   private pending: (Buffer | null)[] | null = null;
@@ -145,7 +143,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     const ms = this.clock.now() - this.tryStarted;
     this.endpoint.end(ms, this.clock);
     this.routed.service.recordSlow(this.endpoint);
-    if (this.upstream !== null) this.upstream.destroy(); else this.superseded = true;
+    if (this.upstream !== null) this.upstream.destroy(); else this.routed.service.h1PoolOf(this.endpoint).withdraw(this);
     this.adopt(h);
   }
 
@@ -252,7 +250,6 @@ export class H1Exchange implements UpstreamUser, Hedged {
 
   onUpstream(conn: UpstreamConnection): void {
     if (this.abandoned) { conn.destroy(); return; }
-    if (this.superseded) { this.superseded = false; conn.giveBack(); return; }
     this.attach(conn);
   }
 

@@ -90,12 +90,6 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
     user.onUpstream(this);
   }
 
-  /** Returns the connection unused, from inside its user's `onUpstream` (the user no longer needs it). */
-  giveBack(): void {
-    this.user = null;
-    this.pool.release(this);
-  }
-
   write(data: string | Buffer): boolean {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
@@ -180,6 +174,9 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   }
 }
 
+/** What a withdrawn waiter's place in the queue holds: skipped like an abandoned user. */
+const WITHDRAWN = { abandoned: true } as UpstreamUser;
+
 /** Connections to one backend; `dispatch` is on the hot path. */
 export class H1Pool {
   private readonly idle: UpstreamConnection[] = [];
@@ -237,6 +234,14 @@ export class H1Pool {
   connectFailed(err: UpstreamError): void {
     const user = this.nextWaiter();
     if (user !== undefined) user.onUpstreamError(err);
+  }
+
+  /** Takes `user` out of the queue (a try that lost its race before it got a connection); false when not queued. Rare path: O(queue). */
+  withdraw(user: UpstreamUser): boolean {
+    const i = this.waiting.indexOf(user, this.waitHead);
+    if (i === -1) return false;
+    this.waiting[i] = WITHDRAWN;
+    return true;
   }
 
   private nextWaiter(): UpstreamUser | undefined {
