@@ -3,9 +3,9 @@ import type { Service } from '../upstream/service.js';
 import type { Random } from '../util/random.js';
 import { newRetryState, nextRetry, isRetryableStatus, type FailureKind, type RetryPolicy, type RetryState } from './retry.js';
 
-/** Upstream error codes of either engine that mean "never connected": always safe to retry. */
+/** Upstream error codes of either engine that mean "never connected" (or never sent): always safe to retry. */
 const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'SWY_CONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
+  'SWY_BACKEND_UNAVAILABLE', 'ECONNREFUSED', 'SWY_CONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
 ]);
 const TIMEOUT_CODES = new Set(['SWY_HEADERS_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
 

@@ -171,6 +171,11 @@ export class Service {
     const was = ep.available;
     if (!ep.updateAvailability()) return false;
     if (ep.available && !was && this.config.slowStart > 0) ep.rampStart = this.deps.clock.now();
+    // Requests still queued for a connection to a backend that just left rotation (ejected, open,
+    // unhealthy, draining) go elsewhere now rather than wait behind its hung connections; outside
+    // this call, which may run inside another request's bookkeeping.
+    const h1 = this.h1Pools.get(ep);
+    if (!ep.available && h1 !== undefined) setImmediate(() => h1.failWaiters('SWY_BACKEND_UNAVAILABLE', `backend ${ep.key} left rotation`));
     return true;
   }
 

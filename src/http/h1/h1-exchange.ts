@@ -47,7 +47,7 @@ function mapError(err: UpstreamError): [ProxyErrorCode, string] {
   switch (err.code) {
     case 'SWY_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
     case 'SWY_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
-    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
+    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'SWY_BACKEND_UNAVAILABLE': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
       return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
     default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code})`];
   }

@@ -236,6 +236,16 @@ export class H1Pool {
     if (user !== undefined) user.onUpstreamError(err);
   }
 
+  /**
+   * Fails every queued request with `code` before it was sent (so it may be retried anywhere, even
+   * a POST: the backend never saw it). Connections in use are left alone.
+   */
+  failWaiters(code: string, message: string): void {
+    for (let user = this.nextWaiter(); user !== undefined; user = this.nextWaiter()) {
+      user.onUpstreamError(new UpstreamError(code, message, true, false));
+    }
+  }
+
   /** Takes `user` out of the queue (a try that lost its race before it got a connection); false when not queued. Rare path: O(queue). */
   withdraw(user: UpstreamUser): boolean {
     const i = this.waiting.indexOf(user, this.waitHead);
