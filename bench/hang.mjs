@@ -36,7 +36,7 @@ const SPEC = {
   rate: { env: 'HANG_RATE', def: '2000', help: 'requests per second (open loop)' },
   duration: { env: 'HANG_DURATION', def: '20s', help: 'measured load per contender' },
   'freeze-at': { env: 'HANG_FREEZE_AT', def: '5s', help: 'freeze (or kill) backend-2 this long into the measured load' },
-  warmup: { env: 'HANG_WARMUP', def: '3s', help: 'load before the measured window (JIT, connections, learned latency)' },
+  warmup: { env: 'HANG_WARMUP', def: '10s', help: 'load before the measured window (JIT, connections; the hedge delay is learned over 10 s, so start-up latencies must leave that window)' },
   mode: { env: 'HANG_MODE', def: 'freeze', help: 'freeze (SIGSTOP) or kill (SIGKILL)' },
   engine: { env: 'HANG_ENGINE', def: 'fast', help: 'Switchyard listener engine: fast or node' },
   connections: { env: 'HANG_CONNECTIONS', def: '2000', help: 'client connections (must exceed the requests in flight while a backend hangs)' },
