@@ -11,9 +11,10 @@ function pct(sorted, q) {
 /**
  * load: the message of bench/lib/resilience-load.mjs; freezeAtMs: when the
  * victim was stopped (ms since t0). Returns { seconds: [{ s, n, errors, p50,
- * p99, max }], errors, causes, p99, recoveredS } where `s` is the second
- * relative to the freeze and recoveredS the first second after the freeze from
- * which every later second has p99 < goalMs (null: never).
+ * p99, max }], errors, causes, p99, firstUnderS, recoveredS } where `s` is the
+ * second relative to the freeze, firstUnderS the first second after the freeze
+ * with p99 < goalMs and no error, and recoveredS the first from which every
+ * later second is so (null: never; one noisy second resets it).
  */
 export function perSecond(load, freezeAtMs, goalMs = 50) {
   const buckets = new Map();
@@ -35,13 +36,14 @@ export function perSecond(load, freezeAtMs, goalMs = 50) {
   });
   all.sort((x, y) => x - y);
   let recoveredS = null;
+  let firstUnderS = null;
   for (const row of seconds) {
     if (row.s < 0) continue;
-    if (row.p99 < goalMs && row.errors === 0) { if (recoveredS === null) recoveredS = row.s; } else recoveredS = null;
+    if (row.p99 < goalMs && row.errors === 0) { recoveredS ??= row.s; firstUnderS ??= row.s; } else recoveredS = null;
   }
   const causes = {};
   for (const [, c] of load.failures) causes[c] = (causes[c] ?? 0) + 1;
-  return { seconds, errors, causes, p99: pct(all, 0.99), recoveredS };
+  return { seconds, errors, causes, p99: pct(all, 0.99), firstUnderS, recoveredS };
 }
 
 const ms = (v) => (Number.isFinite(v) ? (v >= 100 ? Math.round(v) : v.toFixed(1)) : '∞');
@@ -54,11 +56,13 @@ export function renderHang(p, results) {
   out.push(`Open-loop GETs (${p.rate}/s, ${p.durationMs / 1000} s after a ${p.warmupMs / 1000} s warm-up, ${p.connections} client connections, client timeout ${p.timeoutMs / 1000} s); backend-2 ${p.mode === 'kill' ? 'killed' : 'frozen'} at ${p.freezeAtMs / 1000} s. Engine: ${p.engine}. ${p.note}\n`);
   out.push(table(['contender', 'what it was given'], names.map((n) => [n, results[n].note])));
   out.push('\n## Summary\n');
-  out.push(table(['contender', 'requests', 'errors', 'p99 ms (whole run)', 'p99 < 50 ms and no errors again from second', 'retries', 'hedges sent / won', 'retry budget refusals'],
+  const sec = (s) => (s === null ? 'never' : `+${s}`);
+  out.push(table(['contender', 'requests', 'errors', 'p99 ms (whole run)', 'p99 ms, second of the freeze', 'first second after it with p99 < 50 ms', '… and every second after', 'retries', 'hedges sent / won', 'retry budget refusals'],
     names.map((n) => {
       const r = results[n];
       const c = r.counters;
-      return [n, String(r.view.seconds.reduce((a, s) => a + s.n, 0)), String(r.view.errors), ms(r.view.p99), r.view.recoveredS === null ? 'never' : `+${r.view.recoveredS}`,
+      const at0 = r.view.seconds.find((s) => s.s === 0);
+      return [n, String(r.view.seconds.reduce((a, s) => a + s.n, 0)), String(r.view.errors), ms(r.view.p99), at0 ? ms(at0.p99) : '', sec(r.view.firstUnderS), sec(r.view.recoveredS),
         c ? String(c.retries) : '–', c ? `${c.hedgesSent} / ${c.hedgesWon}` : '–', c ? String(c.budgetExhausted) : '–'];
     })));
   out.push('\n## Per second (by send time, relative to the freeze): errors / p99 ms\n');
