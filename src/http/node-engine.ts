@@ -14,7 +14,7 @@ import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
 import { NodeTry, nodeHedgeQueue, type TryOwner } from './node-hedge.js';
-import { isHedgeable } from '../resilience/hedge-delay.js';
+import { isHedgeable, verdictMs } from '../resilience/hedge-delay.js';
 import type { RequestLike } from './request-like.js';
 
 /**
@@ -134,13 +134,17 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     this.send(ep, null, this.retry.perTryTimeoutMs, this.hedge);
   }
 
-  /** A try's head arrived: the backup wins (the first try is cut, counted slow for outlier detection), or the backup is dropped. */
+  /**
+   * A try's head arrived: the backup wins (the first try leaves the race and gets a verdict: slow
+   * for outlier detection unless it answers within twice the hedge delay), or the backup is dropped.
+   */
   tryAnswered(t: NodeTry): void {
     if (t === this.hedge) {
-      this.routed.service.counters.hedgesWon++;
-      this.endpoint.end(this.clock.now() - this.tryStarted, this.clock);
-      this.routed.service.recordSlow(this.endpoint);
-      this.current?.cancel();
+      const service = this.routed.service;
+      const ep = this.endpoint;
+      service.counters.hedgesWon++;
+      ep.end(this.clock.now() - this.tryStarted, this.clock);
+      this.current?.judge(verdictMs(service), (answered) => { if (!answered) service.recordSlow(ep); });
       this.adopt(t);
     } else {
       this.dropHedge();

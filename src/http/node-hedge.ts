@@ -49,14 +49,36 @@ export class NodeTry implements Dispatcher.DispatchHandler {
     this.abort?.(CANCELLED);
   }
 
+  /** A verdict in progress (see `judge`): called with true when the backend answered in time. */
+  private verdict: ((answered: boolean) => void) | null = null;
+
+  /**
+   * Leaves the race but not yet the backend: an answer within `ms` calls `done(true)` (alive, just
+   * slower this once), none or a failure `done(false)`; either way the request is then aborted.
+   */
+  judge(ms: number, done: (answered: boolean) => void): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const timer = setTimeout(() => this.decide(false), ms);
+    this.verdict = (answered) => { clearTimeout(timer); done(answered); };
+  }
+
+  private decide(answered: boolean): void {
+    const v = this.verdict;
+    if (v === null) return;
+    this.verdict = null;
+    v(answered);
+    this.abort?.(CANCELLED);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
-    if (this.cancelled) { abort(CANCELLED); return; }
+    if (this.cancelled && this.verdict === null) { abort(CANCELLED); return; }
     this.abort = abort;
     if (this.owner.isCurrent(this)) this.owner.onConnect(abort);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.cancelled) return false;
+    if (this.cancelled) { this.decide(true); return false; }
     if (!this.answered) { this.answered = true; this.owner.tryAnswered(this); }
     return this.owner.onHeaders(statusCode, rawHeaders, resume, statusText);
   }
@@ -70,7 +92,7 @@ export class NodeTry implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
-    if (this.cancelled) return;
+    if (this.cancelled) { this.decide(false); return; }
     if (this.owner.isCurrent(this)) this.owner.tryFailed(this, err);
     else { this.cancelled = true; this.owner.hedgeFailed(this); }
   }

@@ -45,6 +45,11 @@ export class HedgeDelay {
   }
 }
 
+/** How long a try that lost to its hedge may still answer before it counts as slow: twice the hedge delay, at least 50 ms. */
+export function verdictMs(service: { hedgeDelay: HedgeDelay | null }): number {
+  return Math.max(50, 2 * (service.hedgeDelay?.delayMs() ?? 0));
+}
+
 const HEDGEABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whether a request may get a backup try: a safe method and no body (its service must have hedging on). */

@@ -12,8 +12,8 @@ import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
 import type { Service } from '../../upstream/service.js';
-import { H1Hedge, hedgeQueue, type Hedged } from './h1-hedge.js';
-import { isHedgeable } from '../../resilience/hedge-delay.js';
+import { H1Hedge, LoserVerdict, hedgeQueue, type Hedged } from './h1-hedge.js';
+import { isHedgeable, verdictMs } from '../../resilience/hedge-delay.js';
 
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
@@ -135,15 +135,19 @@ export class H1Exchange implements UpstreamUser, Hedged {
   }
 
   /**
-   * The backup's head came first: the first try is cut and counts as slow for outlier detection
-   * (which is how a frozen backend gets ejected).
+   * The backup's head came first: the first try leaves this exchange. Still queued, it is
+   * withdrawn and counts as slow for outlier detection; on a connection, it gets a verdict
+   * (LoserVerdict: slow unless it answers within twice the hedge delay). That is how a frozen
+   * backend gets ejected, and a healthy one descheduled for a moment does not.
    */
   hedgeWon(h: H1Hedge): void {
-    this.routed.service.counters.hedgesWon++;
-    const ms = this.clock.now() - this.tryStarted;
-    this.endpoint.end(ms, this.clock);
-    this.routed.service.recordSlow(this.endpoint);
-    if (this.upstream !== null) this.upstream.destroy(); else this.routed.service.h1PoolOf(this.endpoint).withdraw(this);
+    const service = this.routed.service;
+    service.counters.hedgesWon++;
+    this.endpoint.end(this.clock.now() - this.tryStarted, this.clock);
+    if (this.upstream !== null) new LoserVerdict(service, this.endpoint, this.upstream, verdictMs(service), this.req.method === 'HEAD');
+    // Lost while still waiting for one of the backend's connections: every one of them is busy
+    // for longer than the service's tail — slow, no verdict needed.
+    else if (service.h1PoolOf(this.endpoint).withdraw(this)) service.recordSlow(this.endpoint);
     this.adopt(h);
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Service } from '../../upstream/service.js';
 import { DueQueue, type Due } from '../../util/due-queue.js';
+import { now } from '../../util/deadlines.js';
 import type { UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
 
 /*
@@ -91,4 +92,29 @@ export class H1Hedge implements UpstreamUser {
   batchStart(): void { if (this.adopted) this.ex.batchStart(); }
   batchEnd(): void { if (this.adopted) this.ex.batchEnd(); }
   onUpstreamDrain(): void { if (this.adopted) this.ex.onUpstreamDrain(); }
+}
+
+/**
+ * The first try after its backup won, when it had a connection: it keeps that connection for
+ * `verdictMs` more (give or take the 100 ms deadline sweep). An answer in that time means the
+ * backend is alive, merely slower this once (the answer is read and dropped, the connection
+ * reused); no answer, or a failure, counts as slow for outlier detection — so a frozen backend is
+ * ejected after a few lost races, while one descheduled for a moment is not.
+ */
+export class LoserVerdict implements UpstreamUser {
+  readonly abandoned = false;
+
+  constructor(private readonly service: Service, private readonly endpoint: Endpoint, conn: UpstreamConnection, verdictMs: number, private readonly head: boolean) {
+    conn.user = this;
+    conn.deadline = now() + verdictMs;
+  }
+
+  onUpstream(conn: UpstreamConnection): void { conn.destroy(); } // never queued
+  onResponseHead(): number { return this.head ? 1 : 0; }
+  onResponseData(): void {}
+  onResponseEnd(): void {}
+  onUpstreamError(): void { this.service.recordSlow(this.endpoint); }
+  batchStart(): void {}
+  batchEnd(): void {}
+  onUpstreamDrain(): void {}
 }
