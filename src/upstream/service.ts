@@ -10,6 +10,7 @@ import type { Random } from '../util/random.js';
 import { CircuitBreaker } from '../resilience/breaker.js';
 import { OutlierDetector, type OutlierOptions } from './health/outlier.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
+import { HedgeDelay } from '../resilience/hedge-delay.js';
 import { Bulkhead } from '../resilience/bulkhead.js';
 import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
 import { TopKeys } from '../hotspot/top-keys.js';
@@ -120,8 +121,10 @@ export class Service {
   private panicking = false;
   /** Until activate(): the endpoint settings to apply and the service whose live state carries over. */
   private staged: { plan: EndpointPlan[]; previous: Service | undefined } | null;
-  /** Retries in flight stay under a share of active requests (per worker, per snapshot). */
+  /** Retries and hedges stay a share of requests (per worker; kept across reloads with the same settings). */
   readonly retryBudget: RetryBudget;
+  /** The learned delay before a hedge (null: hedging off). */
+  readonly hedgeDelay: HedgeDelay | null;
   readonly retryPolicy: RetryPolicy;
   /** Concurrency cap of this service in this worker (null: no limit). */
   readonly bulkhead: Bulkhead | null;
@@ -168,7 +171,12 @@ export class Service {
     this.bulkhead = bh.maxConcurrent === 0 ? null
       : new Bulkhead({ maxConcurrent: share(bh.maxConcurrent), maxQueued: bh.maxQueued === 0 ? 0 : share(bh.maxQueued), queueTimeoutMs: bh.queueTimeout });
     const r = cfg.retries;
-    this.retryBudget = new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.budgetMinConcurrent });
+    const budget = { percent: r.budgetPercent, minPerSecond: r.budgetMinPerSecond, windowMs: r.budgetWindow };
+    // The budget is a window of past traffic: a reload that keeps its settings keeps what was saved up and spent.
+    this.retryBudget = previous?.retryBudget.sameAs(budget) ? previous.retryBudget : new RetryBudget(budget, deps.clock);
+    const h = cfg.hedging;
+    this.hedgeDelay = !h.enabled ? null
+      : previous?.hedgeDelay != null && JSON.stringify(previous.hedgeDelay.opts) === JSON.stringify(h) ? previous.hedgeDelay : new HedgeDelay(h, deps.clock);
     this.retryPolicy = {
       connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
       retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,
@@ -228,6 +236,11 @@ export class Service {
     const was = ep.available;
     if (!ep.updateAvailability()) return false;
     if (ep.available && !was && this.config.slowStart > 0) ep.rampStart = this.deps.clock.now();
+    // Requests still queued for a connection to a backend that just left rotation (ejected, open,
+    // unhealthy, draining) go elsewhere now rather than wait behind its hung connections; outside
+    // this call, which may run inside another request's bookkeeping.
+    const h1 = this.h1Pools.get(ep);
+    if (!ep.available && h1 !== undefined) setImmediate(() => h1.failWaiters('SWY_BACKEND_UNAVAILABLE', `backend ${ep.key} left rotation`));
     return true;
   }
 
@@ -265,6 +278,16 @@ export class Service {
   recordOutcome(ep: Endpoint, ok: boolean): void {
     ep.breaker?.record(ok);
     this.outlier?.record(ep, ok);
+    if (this.updated(ep)) this.refresh();
+  }
+
+  /**
+   * A try that lost the race to its hedge: slower than the service's learned tail. Counts as a
+   * failure for outlier detection only (a frozen backend is ejected after a few lost races), not
+   * for the breaker, whose error rate a busy but healthy backend must not trip.
+   */
+  recordSlow(ep: Endpoint): void {
+    this.outlier?.record(ep, false);
     if (this.updated(ep)) this.refresh();
   }
 
