@@ -7,9 +7,13 @@ import type { Endpoint } from '../upstream/endpoint.js';
 import type { Clock } from '../util/clock.js';
 import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
 import { responseHeaders } from './headers.js';
-import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js';
-import { logAccess, logFinished } from '../observe/access-log.js';
-import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
+import { sendError, ProxyErrors } from './error-response.js';
+import { RetryAttempts } from '../resilience/retry-attempts.js';
+import { classifyUpstream, failureDetail, statusFailureCode } from './pipeline/upstream-error.js';
+import { ReplayBuffer } from './pipeline/replay-buffer.js';
+import { admit, needsAdmission } from './pipeline/admission.js';
+import { routeFailureAnswer } from './pipeline/route-failure.js';
+import { requestFinished } from './pipeline/finish.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
@@ -32,24 +36,17 @@ function sendDegraded(res: ServerResponse, a: DegradedAnswer, requestId: string)
   res.end(a.body);
 }
 
-function errorCodeOf(err: Error & { code?: string }): [ProxyErrorCode, string] {
-  switch (err.code) {
-    case 'UND_ERR_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
-    case 'UND_ERR_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
-    case 'ECONNREFUSED': case 'UND_ERR_CONNECT_TIMEOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
-      return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
-    default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code ?? err.message})`];
-  }
-}
-
 /**
  * One proxied exchange on the node engine, as an undici dispatch handler (the raw handler API,
  * so response bytes go straight from undici's parser to the client socket: no intermediate
  * stream or promise). Backpressure: `onData` returns false when the client socket is full;
  * undici pauses the backend until `drain` calls `resume`. A client that goes away aborts the
- * upstream request. Retries (bodiless requests only on this engine: the body is a stream) re-dispatch
- * the same handler to another backend. HTTP/2 clients use it too (`h2`: the response is
- * node:http2's compatibility object, which takes no status text and no connection headers).
+ * upstream request. Retries re-dispatch the same handler to another backend; a request body
+ * streams to the first try through a ReplayBuffer, and a retry sends the copy (the same rule as
+ * the fast engine: bodies read to the end within `retries.maxBufferedBody`), or streams the body
+ * afresh when the failed try never started reading it (a refused connection). HTTP/2 clients
+ * use it too (`h2`: the response is node:http2's compatibility object, which takes no status
+ * text and no connection headers).
  */
 class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   /** When the request is due for a hedge (hedge queue); 0 = not queued. */
@@ -69,6 +66,10 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   private tryStarted: number;
   private endpoint: Endpoint;
   private readonly retry: RetryAttempts;
+  /** Copy of the request body for a retry (null: no body). */
+  private readonly replay: ReplayBuffer | null;
+  /** A try started reading the client's body stream: it cannot be streamed again. */
+  private bodyStarted = false;
   /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
   private upstreamMs = 0;
   private bytesOut = 0;
@@ -90,14 +91,15 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     this.started = clock.now();
     this.tryStarted = this.started;
     this.endpoint = routed.endpoint;
-    this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, !hasBody);
+    this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, true);
+    this.replay = hasBody ? new ReplayBuffer(routed.service.config.retries.maxBufferedBody) : null;
     routed.endpoint.begin();
     this.hedgeable = routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method!, hasBody);
     res.once('close', this.onClientClose);
   }
 
   /** Sends (or re-sends, on a retry) the request to the current endpoint. */
-  dispatch(body: IncomingMessage | null, headersTimeout = this.retry.perTryTimeoutMs): void {
+  dispatch(headersTimeout = this.retry.perTryTimeoutMs): void {
     let handler: Dispatcher.DispatchHandler = this;
     if (this.hedgeable && this.retries === 0) {
       handler = this.current = new NodeTry(this, this.endpoint, this.tryStarted);
@@ -105,17 +107,40 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     } else {
       this.current = null;
     }
-    this.send(this.endpoint, body, headersTimeout, handler);
+    this.send(this.endpoint, this.bodyOfTry(), headersTimeout, handler);
   }
 
-  private send(ep: Endpoint, body: IncomingMessage | null, headersTimeout: number, handler: Dispatcher.DispatchHandler): void {
+  /**
+   * The body to send on this try: none; the client's stream while no try read from it; else the
+   * replay copy (tryAgain allows a retry only when one of the two exists).
+   */
+  private bodyOfTry(): Dispatcher.DispatchOptions['body'] {
+    const replay = this.replay;
+    if (replay === null) return null;
+    if (!this.bodyStarted) return this.streamBody(replay) as unknown as Dispatcher.DispatchOptions['body'];
+    return replay.body();
+  }
+
+  /** The client's request body as an async iterable (backpressure: pulled by undici), copied into `replay`. */
+  private async *streamBody(replay: ReplayBuffer): AsyncGenerator<Buffer> {
+    this.bodyStarted = true;
+    for await (const chunk of this.req) { replay.add(chunk as Buffer); yield chunk as Buffer; }
+    replay.end();
+  }
+
+  /** Whether a new try can send the whole request again. */
+  private replayable(): boolean {
+    return this.replay === null || !this.bodyStarted || this.replay.replayable;
+  }
+
+  private send(ep: Endpoint, body: Dispatcher.DispatchOptions['body'], headersTimeout: number, handler: Dispatcher.DispatchHandler): void {
     this.routed.service.poolOf(ep).dispatch({
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.routed.headers,
       // As an async iterable rather than the IncomingMessage itself: handed the stream directly,
       // undici stalled on every few keep-alive POSTs (the body's end was never seen).
-      body: body === null ? null : requestBody(body) as unknown as Dispatcher.DispatchOptions['body'],
+      body,
       headersTimeout,
     }, handler);
   }
@@ -203,6 +228,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   /** Retries on another backend when the policy, budget and request allow; false otherwise. */
   private tryAgain(kind: FailureKind): boolean {
     if (this.done || this.res.headersSent) return false;
+    this.retry.replayable = this.replayable();
     const plan = this.retry.next(kind, this.endpoint);
     if (plan === null) return false;
     this.retries++;
@@ -215,7 +241,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
       if (this.done) return;
       this.tryStarted = this.clock.now();
       plan.endpoint.begin();
-      this.dispatch(null, plan.perTryTimeoutMs);
+      this.dispatch(plan.perTryTimeoutMs);
     };
     if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
     return true;
@@ -227,14 +253,12 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     this.done = true;
     this.dropHedge();
     this.endTry(ok);
-    this.routed.service.bulkhead?.release();
-    const status = this.degraded?.status ?? this.status;
-    this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);
-    logFinished(this.accessLog ? this.log : null, {
+    const ms = this.clock.now() - this.started;
+    requestFinished(this.routed.service, this.accessLog ? this.log : null, this.accessLogSample, {
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-      status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started, error: this.error,
+      status: this.degraded?.status ?? this.status, service: this.routed.service.name, backend: this.endpoint.key, ms, error: this.error,
       route: this.routed.route, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, degraded: this.degraded?.kind,
-    }, this.accessLogSample);
+    });
   }
 
 
@@ -247,6 +271,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     if (this.done) return false;
     this.resume = resume;
     this.status = statusCode;
+    this.retry.replayable = this.replayable();
     if (this.retry.wantsStatusRetry(statusCode)) { this.discarding = true; return true; }
     const headers = responseHeaders(rawHeaders, VIA);
     if (ResponseCapture.wanted(this.routed.service, this.req.method, statusCode)) this.capture = new ResponseCapture(this.routed.staleKey, statusCode, headers);
@@ -284,7 +309,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
       this.finish(false);
       const degraded = this.degraded;
       if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-      sendError(this.res, status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
+      sendError(this.res, statusFailureCode(status),
         `backend answered ${status} (service ${this.routed.service.name})`, this.routed.requestId);
       return;
     }
@@ -296,8 +321,9 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   onError(err: Error): void {
     if (this.done) return;
     const code0 = (err as { code?: string }).code;
-    if (!this.res.headersSent && !gone(this.res) && this.tryAgain(failureKind(code0))) return;
-    const [code, detail] = errorCodeOf(err as Error & { code?: string });
+    const failure = classifyUpstream(code0);
+    if (!this.res.headersSent && !gone(this.res) && this.tryAgain(failure.kind)) return;
+    const code = failure.code;
     if (this.status === 0 || this.discarding) { this.status = ProxyErrors[code].status; this.error = code; }
     if (!this.res.headersSent && !gone(this.res)) this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     this.finish(false);
@@ -312,13 +338,8 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     if (this.hasBody) this.res.shouldKeepAlive = false;
     const degraded = this.degraded;
     if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-    sendError(this.res, code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, this.hasBody && !this.h2);
+    sendError(this.res, code, failureDetail(failure, code0 ?? err.message, this.routed.service.name), this.routed.requestId, this.hasBody && !this.h2);
   }
-}
-
-/** The client's request body as an async iterable of chunks (backpressure: pulled by undici). */
-async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
-  for await (const chunk of req) yield chunk as Buffer;
 }
 
 /** Whether the request carries a body: Content-Length above 0 or chunked. */
@@ -345,27 +366,20 @@ export function createHttpHandler(
     const view: RequestLike = h2 ? new H2RequestView(req as unknown as Http2ServerRequest) : req;
     const r = routeRequest(holder, listener, proto, view, false);
     if ('code' in r) {
-      const degraded = r.service !== undefined ? degradedAnswer(r.service, req.method, r.staleKey!) : undefined;
+      const config = holder.current.config;
+      const degraded = routeFailureAnswer(r, req.method, req.url, req.socket.remoteAddress, config.accessLog ? log : null);
       // An ambiguous request may hide a second one in its body: answer and close the connection.
       if (degraded !== undefined) sendDegraded(res, degraded, r.requestId);
       else sendError(res, r.code, r.detail, r.requestId, !h2 && (r.code === 'SWY_BAD_REQUEST' || closing()));
-      if (holder.current.config.accessLog) {
-        logAccess(log, { requestId: r.requestId, client: req.socket.remoteAddress, method: req.method, target: req.url,
-          status: ProxyErrors[r.code].status, ms: 0, error: r.code });
-      }
       return;
     }
     const body = h2 ? (view as H2RequestView).hasBody : hasBody(req);
     const launch = () => {
       if (gone(res)) { r.service.bulkhead?.release(); return; }
-      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, holder.current.config.accessLogSample, body, h2).dispatch(body ? req : null);
+      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, holder.current.config.accessLogSample, body, h2).dispatch();
     };
-    const bulkhead = r.service.bulkhead;
-    if (bulkhead === null) { launch(); return; }
-    const ticket = bulkhead.acquire(launch, (reason) => {
-      r.service.counters.bulkheadRejected++;
-      sendError(res, 'SWY_BULKHEAD_FULL', `service ${r.service.name} is at its limit (${reason})`, r.requestId, !h2 && (body || closing()));
-    });
-    if (ticket !== null) res.once('close', () => bulkhead.cancel(ticket));
+    if (!needsAdmission(r)) { launch(); return; }
+    const ticket = admit(r, launch, (code, detail) => sendError(res, code, detail, r.requestId, !h2 && (body || closing())));
+    if (ticket !== null) { const bulkhead = r.service.bulkhead!; res.once('close', () => bulkhead.cancel(ticket)); }
   };
 }

@@ -3,23 +3,7 @@ import type { Service } from '../upstream/service.js';
 import type { Random } from '../util/random.js';
 import { newRetryState, nextRetry, isRetryableStatus, type FailureKind, type RetryPolicy, type RetryState } from './retry.js';
 
-/** Upstream error codes of either engine that mean "never connected" (or never sent): always safe to retry. */
-const CONNECT_CODES = new Set([
-  'SWY_BACKEND_UNAVAILABLE', 'ECONNREFUSED', 'SWY_CONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-]);
-const TIMEOUT_CODES = new Set(['SWY_HEADERS_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
-
-/**
- * Classifies an upstream failure that happened before any response byte reached the client:
- * connect failures are 'connect' (the backend never saw the request), response timeouts are
- * 'timeout', anything else after the request may have been read (reset, closed, bad response) is
- * treated like a 5xx ('status': idempotent requests only).
- */
-export function failureKind(code: string | undefined): FailureKind {
-  if (code !== undefined && CONNECT_CODES.has(code)) return 'connect';
-  if (code !== undefined && TIMEOUT_CODES.has(code)) return 'timeout';
-  return 'status';
-}
+// Which upstream errors are which FailureKind: http/pipeline/upstream-error.ts (one table for both engines).
 
 /** What to do after a failed try: retry on `endpoint` after `delayMs`, possibly with a longer timeout. */
 export interface RetryPlan { endpoint: Endpoint; delayMs: number; perTryTimeoutMs: number }

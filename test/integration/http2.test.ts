@@ -16,6 +16,8 @@ const key = join(dir, 'site.key');
 const cert = join(dir, 'site.crt');
 
 let backends: Backend[];
+/** Reads a whole request body, then resets the connection (a backend that dies mid-request). */
+let resetter: Backend;
 let sy: Switchyard;
 let h1only: Switchyard;
 
@@ -36,14 +38,20 @@ before(async () => {
       res.end(body);
     });
   });
+  [resetter] = await startBackends(1, (req) => { req.resume(); req.on('end', () => req.socket.destroy()); });
   const services = { app: { balancer: { algorithm: 'round-robin' }, backends: backends.map((b) => ({ address: b.address })), retries: { enabled: false } } };
   const routes = [
     { match: { path: { prefix: '/gone' } }, service: 'dead' },
+    { match: { path: { prefix: '/flaky' } }, service: 'flaky' },
     { match: { host: 'site.test' }, service: 'app' },
   ];
   const dead = { backends: [{ address: `127.0.0.1:${await freePort()}` }], retries: { enabled: false } };
   const port = await freePort();
-  sy = await startSwitchyard(baseConfig(port, { app: services.app, dead }, routes, {
+  const flaky = {
+    balancer: { algorithm: 'round-robin' }, backends: [{ address: resetter.address }, { address: backends[0].address }],
+    outlierDetection: { enabled: false }, circuitBreaker: { enabled: false },
+  };
+  sy = await startSwitchyard(baseConfig(port, { app: services.app, dead, flaky }, routes, {
     listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [{ cert, key }] } }],
   }));
   const port2 = await freePort();
@@ -55,7 +63,7 @@ before(async () => {
 after(async () => {
   await sy?.stop();
   await h1only?.stop();
-  await Promise.all(backends.map((b) => b.close()));
+  await Promise.all([...backends, resetter].map((b) => b?.close()));
 });
 
 function session(port: number): Promise<ClientHttp2Session> {
@@ -171,4 +179,20 @@ test('HTTP/1.1 clients keep working on the same listener; with http2 disabled AL
   assert.equal(await alpn(sy.port, ['h2', 'http/1.1']), 'h2');
   assert.equal(await alpn(sy.port, ['http/1.1']), 'http/1.1');
   assert.equal(await alpn(h1only.port, ['h2', 'http/1.1']), 'http/1.1');
+});
+
+test('an HTTP/2 PUT whose backend resets after reading the body is replayed on another backend, byte for byte', async () => {
+  const s = await session(sy.port);
+  try {
+    for (let i = 0; i < 4; i++) {
+      const body = [randomBytes(3000), randomBytes(2000)];
+      const r = await request(s, { ':method': 'PUT', ':path': `/flaky/${i}` }, body);
+      assert.equal(r.status, 200, r.body);
+      const seen = JSON.parse(r.body);
+      assert.deepEqual([seen.backend, seen.bytes, seen.sha], ['b0', 5000, createHash('sha256').update(Buffer.concat(body)).digest('hex')]);
+    }
+    assert.ok(resetter.seen.length >= 1, 'the resetting backend was tried');
+  } finally {
+    s.close();
+  }
 });

@@ -4,9 +4,10 @@ import type { ListenerConfig } from '../../config/schema.js';
 import type { SnapshotHolder } from '../../runtime/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { routeRequest, VIA } from '../proxy.js';
-import { degradedAnswer, degradedHead, type DegradedAnswer } from '../degrade.js';
+import { degradedHead, type DegradedAnswer } from '../degrade.js';
+import { admit, needsAdmission } from '../pipeline/admission.js';
+import { routeFailureAnswer } from '../pipeline/route-failure.js';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
-import { logAccess } from '../../observe/access-log.js';
 import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
@@ -249,37 +250,29 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       const ambiguous = routed.code === 'SWY_BAD_REQUEST';
       if (ambiguous) { this.closing = true; this.reading = null; }
       const bodyUnread = kind !== 'none' && (queued === null || !queued.ended);
-      const degraded = routed.service !== undefined ? degradedAnswer(routed.service, req.method, routed.staleKey!) : undefined;
+      const degraded = routeFailureAnswer(routed, req.method, req.url, this.socket.remoteAddress, this.accessLog);
       if (degraded !== undefined) this.sendDegraded(degraded, routed.requestId, !req.keepAlive || bodyUnread);
       else this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
-      const log = this.accessLog;
-      if (log !== null) {
-        logAccess(log, { requestId: routed.requestId, client: this.socket.remoteAddress, method: req.method, target: req.url,
-          status: ProxyErrors[routed.code].status, ms: 0, error: routed.code });
-      }
       if (!this.closing && queued !== null) this.finishedReply();
       return;
     }
     if (req.header('expect')?.toLowerCase() === '100-continue' && queued === null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-    const bulkhead = routed.service.bulkhead;
-    if (bulkhead === null) { this.launch(req, routed, kind, queued); return; }
-    // Wait for a slot of the service's bulkhead; body chunks meanwhile go to a buffer.
+    if (!needsAdmission(routed)) { this.launch(req, routed, kind, queued); return; }
+    // Wait for admission (a bulkhead slot may take a while); body chunks meanwhile go to a buffer.
     const buffer: QueuedRequest = queued ?? { req, body: [], ended: false, size: 0 };
     if (queued === null) this.reading = buffer;
     this.waitingSlot = true;
-    this.ticketOwner = bulkhead;
-    this.ticket = bulkhead.acquire(() => {
+    this.ticketOwner = routed.service.bulkhead;
+    this.ticket = admit(routed, () => {
       this.ticket = null;
       this.waitingSlot = false;
-      if (this.detached) { bulkhead.release(); return; }
+      if (this.detached) { routed.service.bulkhead?.release(); return; }
       this.launch(req, routed, kind, buffer);
-    }, (reason) => {
+    }, (code, detail) => {
       this.ticket = null;
       this.waitingSlot = false;
       if (this.reading === buffer) this.reading = null;
-      routed.service.counters.bulkheadRejected++;
-      this.reply('SWY_BULKHEAD_FULL', `service ${routed.service.name} is at its limit (${reason})`, !req.keepAlive, undefined,
-        routed.requestId, kind !== 'none' && !buffer.ended);
+      this.reply(code, detail, !req.keepAlive, undefined, routed.requestId, kind !== 'none' && !buffer.ended);
       if (!this.closing) this.finishedReply();
     });
   }

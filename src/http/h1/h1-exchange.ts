@@ -3,11 +3,13 @@ import type { RoutedRequest } from '../proxy.js';
 import { VIA } from '../proxy.js';
 import type { Logger } from 'pino';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
-import { logFinished } from '../../observe/access-log.js';
 import { responseHeaders } from '../headers.js';
 import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
-import { RetryAttempts, failureKind } from '../../resilience/retry-attempts.js';
+import { RetryAttempts } from '../../resilience/retry-attempts.js';
+import { classifyUpstream, failureDetail, statusFailureCode } from '../pipeline/upstream-error.js';
+import { ReplayBuffer } from '../pipeline/replay-buffer.js';
+import { requestFinished } from '../pipeline/finish.js';
 import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
@@ -43,16 +45,6 @@ export interface ResponseSink {
 
 const STATUS_NO_BODY = (s: number) => s === 204 || s === 304 || (s >= 100 && s < 200);
 
-function mapError(err: UpstreamError): [ProxyErrorCode, string] {
-  switch (err.code) {
-    case 'SWY_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
-    case 'SWY_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
-    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'SWY_BACKEND_UNAVAILABLE': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
-      return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
-    default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code})`];
-  }
-}
-
 /**
  * One request proxied on the fast path: the request head is written to a pooled backend
  * connection as a single string, request body chunks follow as the client parser yields them,
@@ -83,9 +75,8 @@ export class H1Exchange implements UpstreamUser, Hedged {
   private endpoint: Endpoint;
   private tryStarted: number;
   private readonly retry: RetryAttempts;
-  /** Copy of the request body while it fits the replay buffer (null: nothing, or too large). */
-  private replayBody: Buffer[] | null = null;
-  private replayBytes = 0;
+  /** Copy of the request body for a retry (null: no body). */
+  private readonly replay: ReplayBuffer | null;
   /** This try's response is a retryable 5xx being read and dropped instead of relayed. */
   private discarding = false;
   /** Copy of a cacheable GET response being relayed, for the stale cache. */
@@ -118,7 +109,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     this.tryStarted = this.started;
     this.retry = new RetryAttempts(routed.service, req.method, routed.idempotent, routed.hashKey, routed.service.random, true);
     this.headersTimeoutMs = this.retry.perTryTimeoutMs;
-    if (bodyKind !== 'none') this.replayBody = [];
+    this.replay = bodyKind === 'none' ? null : new ReplayBuffer(routed.service.config.retries.maxBufferedBody);
     routed.endpoint.begin();
     pool.dispatch(this);
     if (routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
@@ -182,7 +173,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
    * the request can be replayed. Returns false when the caller must answer the error.
    */
   private tryAgain(kind: FailureKind): boolean {
-    this.retry.replayable = this.requestDone && (this.bodyKind === 'none' || this.replayBody !== null);
+    this.retry.replayable = this.replay === null || this.replay.replayable;
     const plan = this.retry.next(kind, this.endpoint);
     if (plan === null) return false; // the caller answers; finish() ends this try
     this.retries++;
@@ -194,7 +185,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     this.responseStarted = false;
     this.pendingHead = null;
     this.chunkedOut = false;
-    if (this.replayBody !== null) this.pending = [...this.replayBody, null];
+    if (this.replay !== null) this.pending = [...this.replay.chunks!, null];
     const go = () => {
       if (this.done) return;
       this.tryStarted = this.clock.now();
@@ -213,11 +204,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
   /** A chunk of the request body from the client parser. */
   requestBody(chunk: Buffer): void {
     if (this.done) return;
-    if (this.replayBody !== null) {
-      this.replayBytes += chunk.length;
-      if (this.replayBytes > this.routed.service.config.retries.maxBufferedBody) this.replayBody = null;
-      else this.replayBody.push(Buffer.from(chunk));
-    }
+    this.replay?.add(chunk);
     if (this.upstream === null) { (this.pending ??= []).push(Buffer.from(chunk)); if (this.pending.length > 16) this.sink.pauseReading(); return; }
     if (!this.writeBody(chunk)) this.sink.pauseReading();
   }
@@ -225,6 +212,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
   requestEnd(): void {
     if (this.done) return;
     this.requestDone = true;
+    this.replay?.end();
     if (this.upstream === null) { (this.pending ??= []).push(null); return; }
     if (this.bodyKind === 'chunked') this.upstream.write('0\r\n\r\n');
   }
@@ -283,7 +271,8 @@ export class H1Exchange implements UpstreamUser, Hedged {
     if (this.done) return 0;
     if (this.dueAt !== 0 || this.hedge !== null) this.dropHedge();
     this.routed.service.hedgeDelay?.record(this.clock.now() - this.tryStarted);
-    if (this.requestDone && this.retry.wantsStatusRetry(status)) {
+    this.retry.replayable = this.replay === null || this.replay.replayable;
+    if (this.retry.wantsStatusRetry(status)) {
       // Read and drop this answer; the connection stays reusable and the request goes elsewhere.
       this.discarding = true;
       this.status = status;
@@ -359,7 +348,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
       this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
       this.finish(false);
       if (this.answerDegraded()) return;
-      this.sink.sendError(this.status === 504 ? 'SWY_UPSTREAM_TIMEOUT' : 'SWY_UPSTREAM_RESET',
+      this.sink.sendError(statusFailureCode(this.status),
         `backend answered ${this.status} (service ${this.routed.service.name})`, this.routed.requestId, !this.req.keepAlive);
       this.sink.finished(this, !this.req.keepAlive);
       return;
@@ -391,15 +380,16 @@ export class H1Exchange implements UpstreamUser, Hedged {
     }
     // A head still held back was never sent: the client can still get a clean error answer.
     const sent = this.responseStarted && this.pendingHead === null;
-    if (!sent && this.tryAgain(failureKind(err.code))) return;
-    const [code, detail] = mapError(err);
+    const failure = classifyUpstream(err.code);
+    if (!sent && this.tryAgain(failure.kind)) return;
+    const code = failure.code;
     this.pendingHead = null;
     if (!sent) { this.status = ProxyErrors[code].status; this.error = code; } else this.error = err.code;
     if (!sent) this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
     this.finish(false);
     if (sent) { this.sink.destroy(); return; }
     if (this.answerDegraded()) return;
-    this.sink.sendError(code, `${detail} (service ${this.routed.service.name})`, this.routed.requestId, true);
+    this.sink.sendError(code, failureDetail(failure, err.code, this.routed.service.name), this.routed.requestId, true);
     this.sink.finished(this, true);
   }
 
@@ -418,15 +408,12 @@ export class H1Exchange implements UpstreamUser, Hedged {
     this.done = true;
     this.dropHedge();
     this.endTry(ok);
-    this.routed.service.bulkhead?.release();
-    // What the client gets: a degraded answer's status rather than the error it replaces.
-    const status = this.degraded?.status ?? this.status;
-    this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);
-    logFinished(this.sink.accessLog, {
+    requestFinished(this.routed.service, this.sink.accessLog, this.sink.accessLogSample, {
       requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-      route: this.routed.route, status, service: this.routed.service.name, backend: this.endpoint.key, ms: this.clock.now() - this.started,
-      upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, error: this.error, degraded: this.degraded?.kind,
-    }, this.sink.accessLogSample);
+      route: this.routed.route, status: this.degraded?.status ?? this.status, service: this.routed.service.name, backend: this.endpoint.key,
+      ms: this.clock.now() - this.started, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, error: this.error,
+      degraded: this.degraded?.kind,
+    });
   }
 
 }
