@@ -13,7 +13,7 @@ import { classifyUpstream, failureDetail, statusFailureCode } from './pipeline/u
 import { ReplayBuffer } from './pipeline/replay-buffer.js';
 import { admit, needsAdmission } from './pipeline/admission.js';
 import { routeFailureAnswer } from './pipeline/route-failure.js';
-import { requestFinished } from './pipeline/finish.js';
+import { requestFinished, tryFinished } from './pipeline/finish.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
@@ -218,11 +218,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   private readonly onDrain = (): void => { this.resume?.(); };
 
   private endTry(ok: boolean | null): void {
-    const ms = this.clock.now() - this.tryStarted;
-    this.upstreamMs = ms;
-    this.endpoint.end(ms, this.clock);
-    this.endpoint.traffic.record(this.status, ms);
-    if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
+    this.upstreamMs = tryFinished(this.routed.service, this.endpoint, this.status, this.tryStarted, this.clock, ok);
   }
 
   /** Retries on another backend when the policy, budget and request allow; false otherwise. */

@@ -9,7 +9,7 @@ import type { Endpoint } from '../../upstream/endpoint.js';
 import { RetryAttempts } from '../../resilience/retry-attempts.js';
 import { classifyUpstream, failureDetail, statusFailureCode } from '../pipeline/upstream-error.js';
 import { ReplayBuffer } from '../pipeline/replay-buffer.js';
-import { requestFinished } from '../pipeline/finish.js';
+import { requestFinished, tryFinished } from '../pipeline/finish.js';
 import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
@@ -161,11 +161,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
 
   /** Ends the current try on its backend: in-flight count, latency, and the outcome for breaker/outlier. */
   private endTry(ok: boolean | null): void {
-    const ms = this.clock.now() - this.tryStarted;
-    this.upstreamMs = ms;
-    this.endpoint.end(ms, this.clock);
-    this.endpoint.traffic.record(this.status, ms);
-    if (ok !== null) this.routed.service.recordOutcome(this.endpoint, ok);
+    this.upstreamMs = tryFinished(this.routed.service, this.endpoint, this.status, this.tryStarted, this.clock, ok);
   }
 
   /**

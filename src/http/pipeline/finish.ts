@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Service } from '../../upstream/service.js';
+import type { Endpoint } from '../../upstream/endpoint.js';
+import type { Clock } from '../../util/clock.js';
 import { logFinished, type FinishedRequest } from '../../observe/access-log.js';
 
 /**
@@ -12,4 +14,17 @@ export function requestFinished(service: Service, accessLog: Logger | null, samp
   service.bulkhead?.release();
   service.counters.traffic.record(r.status, r.ms);
   logFinished(accessLog, r, sample);
+}
+
+/**
+ * The end of one try on `endpoint` (retried, won by a hedge, finished, or the client left):
+ * its in-flight count and latency, its traffic by status, and — `ok` not null — the outcome for
+ * the breaker and outlier detection (null: no verdict). Returns the try's time, ms.
+ */
+export function tryFinished(service: Service, endpoint: Endpoint, status: number, started: number, clock: Clock, ok: boolean | null): number {
+  const ms = clock.now() - started;
+  endpoint.end(ms, clock);
+  endpoint.traffic.record(status, ms);
+  if (ok !== null) service.recordOutcome(endpoint, ok);
+  return ms;
 }
