@@ -23,7 +23,14 @@ export interface DemoFigures {
 export const DEMO_LOAD = { newConns: 4, keepAlive: 24, keepAlivePauseMs: 100, scaleOutConns: 48 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sum = (r: LoadResult[]) => r.reduce((a, x) => ({ ok: a.ok + x.ok, failed: a.failed + x.failed }), { ok: 0, failed: 0 });
+interface Outcome { ok: number; failed: number; errors: string }
+
+/** The loads' counts added up; errors as "load error ×n" (which client kind failed, and how). */
+const sum = (r: LoadResult[], names: string[]): Outcome => ({
+  ok: r.reduce((a, x) => a + x.ok, 0),
+  failed: r.reduce((a, x) => a + x.failed, 0),
+  errors: r.flatMap((x, i) => Object.entries(x.errors).map(([e, n]) => `${names[i]} ${e} ×${n}`)).join(', ') || 'none',
+});
 
 /** A new-connection load for `ms`. */
 async function loadFor(s: SwitchyardLab, name: string, ms: number): Promise<LoadResult> {
@@ -43,7 +50,7 @@ async function split(s: SwitchyardLab, nodes: number[]): Promise<number[]> {
 }
 
 /** Runs `event` 1 s into a load (new connections plus, when `keepAlive`, kept-alive clients); `settle` waits for its effect; the load ends 1 s after. */
-async function underLoad(s: SwitchyardLab, keepAlive: boolean, event: () => Promise<void>, settle: () => Promise<unknown>): Promise<{ ok: number; failed: number }> {
+async function underLoad(s: SwitchyardLab, keepAlive: boolean, event: () => Promise<void>, settle: () => Promise<unknown>): Promise<Outcome> {
   const loads = [s.load('new', DEMO_LOAD.newConns, 'new')];
   if (keepAlive) loads.push(s.load('ka', DEMO_LOAD.keepAlive, 'keepalive', DEMO_LOAD.keepAlivePauseMs));
   let results: LoadResult[] = [];
@@ -55,7 +62,7 @@ async function underLoad(s: SwitchyardLab, keepAlive: boolean, event: () => Prom
   } finally {
     results = await Promise.all(loads.map((l) => s.stopLoad(l)));
   }
-  return sum(results);
+  return sum(results, ['new-connection', 'kept-alive']);
 }
 
 /** Scale-out 3→5 under kept-alive load: nodes 4 and 5 start Switchyard; returns the kept-alive requests that failed (≈ connections broken). */
@@ -74,7 +81,7 @@ async function scaleOut(s: SwitchyardLab): Promise<number> {
 }
 
 /** Drains node 5 (SIGTERM) under load; waits for its exit. */
-async function drain(s: SwitchyardLab): Promise<{ ok: number; failed: number }> {
+async function drain(s: SwitchyardLab): Promise<Outcome> {
   const p = s.sy.get(5)!;
   return underLoad(s, true, async () => { p.proc.kill('SIGTERM'); }, () => p.exited);
 }
@@ -117,7 +124,7 @@ export async function demoRun(log: (line: string) => void): Promise<DemoFigures>
     log(`split over 5 nodes: ${f.split5.join(' / ')} %`);
     r = await drain(s);
     [f.drainPlainFailed, f.drainPlainOk] = [r.failed, r.ok];
-    log(`drain of n5 under load, plain multipath: ${r.failed} failed of ${r.ok + r.failed}`);
+    log(`drain of n5 under load, plain multipath: ${r.failed} failed of ${r.ok + r.failed} (${r.errors})`);
 
     s.sy.get(4)!.proc.kill('SIGTERM');
     await s.sy.get(4)!.exited;
@@ -127,7 +134,7 @@ export async function demoRun(log: (line: string) => void): Promise<DemoFigures>
     log(`scale-out 3→5, resilient group: ${f.scaleResilientBroken} of ${DEMO_LOAD.scaleOutConns} kept-alive connections broken`);
     r = await drain(s);
     [f.drainResilientFailed, f.drainResilientOk] = [r.failed, r.ok];
-    log(`drain of n5 under load, resilient group: ${r.failed} failed of ${r.ok + r.failed}`);
+    log(`drain of n5 under load, resilient group: ${r.failed} failed of ${r.ok + r.failed} (${r.errors})`);
     return f;
   } finally {
     await s.destroy();
