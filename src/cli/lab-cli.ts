@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { labUnavailable } from '../lab/netns.js';
 import { SwitchyardLab, LAB_PORT, LAB_ADMIN } from '../lab/switchyard-lab.js';
 import { VIP } from '../lab/anycast-lab.js';
-import { DEFAULT_LAB_DIR, alive, readHolderPid, readState, tearDown, writeHolderPid, writeState, type LabState } from '../lab/lab-state.js';
+import { DEFAULT_LAB_DIR, alive, ensureOwnDir, readHolderPid, readState, tearDown, writeHolderPid, writeState, type LabState } from '../lab/lab-state.js';
 import { demoRun, demoTable, type DemoFigures } from '../lab/anycast-demo.js';
 import { SwitchyardError } from '../util/errors.js';
 import { positiveInt } from './args.js';
@@ -62,7 +62,7 @@ export function registerLabCommands(program: Command, run: Run): void {
       need();
       const holder = readHolderPid(o.dir);
       if (holder !== undefined && alive(holder)) throw new SwitchyardError('SWY_LAB_RUNNING', `a lab is already up (holder ${holder}); run 'switchyard lab anycast down' first`);
-      mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+      ensureOwnDir(o.dir);
       const log = join(o.dir, 'holder.log');
       const fd = openSync(log, 'w');
       const p = spawn(process.execPath, [SELF, 'lab', 'anycast', 'hold', '--nodes', String(o.nodes), '--dir', o.dir, ...(o.resilient ? ['--resilient'] : [])],
