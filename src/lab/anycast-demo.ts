@@ -17,13 +17,15 @@ export interface DemoFigures {
   drainPlainFailed: number; drainPlainOk: number;
   drainResilientFailed: number; drainResilientOk: number;
   scalePlainBroken: number; scaleResilientBroken: number;
+  /** Changes of the forwarding route during each scale-out (2 when nodes 4 and 5 join one after the other). */
+  scalePlainChanges: number; scaleResilientChanges: number;
 }
 
 /** Clients of the load scenarios. */
 export const DEMO_LOAD = { newConns: 4, keepAlive: 24, keepAlivePauseMs: 100, scaleOutConns: 48 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-interface Outcome { ok: number; failed: number; errors: string }
+interface Outcome { ok: number; failed: number; errors: string; routeChanges?: number }
 
 /** The loads' counts added up; errors as "load error ×n" (which client kind failed, and how). */
 const sum = (r: LoadResult[], names: string[]): Outcome => ({
@@ -65,19 +67,35 @@ async function underLoad(s: SwitchyardLab, keepAlive: boolean, event: () => Prom
   return sum(results, ['new-connection', 'kept-alive']);
 }
 
-/** Scale-out 3→5 under kept-alive load: nodes 4 and 5 start Switchyard; returns the kept-alive requests that failed (≈ connections broken). */
-async function scaleOut(s: SwitchyardLab): Promise<number> {
+/** Scale-out 3→5 under kept-alive load: nodes 4 and 5 start Switchyard; the kept-alive requests that failed (≈ connections broken). */
+async function scaleOut(s: SwitchyardLab): Promise<Outcome & { routeChanges: number }> {
   const ka = s.load('scale', DEMO_LOAD.scaleOutConns, 'keepalive', DEMO_LOAD.keepAlivePauseMs);
-  let failed = 0;
+  let r: LoadResult[] = [];
+  const changes = watchRoute(s);
   try {
     await sleep(1000);
     s.startSwitchyard(4); s.startSwitchyard(5);
     await s.waitRoute(5, 30_000);
     await sleep(1000);
   } finally {
-    failed = (await s.stopLoad(ka)).failed;
+    r = [await s.stopLoad(ka)];
   }
-  return failed;
+  return { ...sum(r, ['kept-alive']), routeChanges: await changes.stop() };
+}
+
+/** Counts the forwarding route's changes until stop() (each one rehashes flows: nodes 4 and 5 rarely join in the same instant). */
+function watchRoute(s: SwitchyardLab): { stop: () => Promise<number> } {
+  let running = true;
+  let changes = -1;
+  const done = (async () => {
+    let last = '';
+    while (running) {
+      const now = (await s.route()).join();
+      if (now !== last) { changes++; last = now; }
+      await sleep(10);
+    }
+  })();
+  return { stop: async () => { running = false; await done; return changes; } };
 }
 
 /** Drains node 5 (SIGTERM) under load; waits for its exit. */
@@ -118,8 +136,9 @@ export async function demoRun(log: (line: string) => void): Promise<DemoFigures>
     s.startSwitchyard(1);
     await s.waitNode(1, true);
 
-    f.scalePlainBroken = await scaleOut(s);
-    log(`scale-out 3→5, plain multipath: ${f.scalePlainBroken} of ${DEMO_LOAD.scaleOutConns} kept-alive connections broken`);
+    let so = await scaleOut(s);
+    [f.scalePlainBroken, f.scalePlainChanges] = [so.failed, so.routeChanges];
+    log(`scale-out 3→5, plain multipath: ${so.failed} of ${DEMO_LOAD.scaleOutConns} kept-alive connections broken (${so.errors}) over ${so.routeChanges} route changes`);
     f.split5 = await split(s, [1, 2, 3, 4, 5]);
     log(`split over 5 nodes: ${f.split5.join(' / ')} %`);
     r = await drain(s);
@@ -130,8 +149,9 @@ export async function demoRun(log: (line: string) => void): Promise<DemoFigures>
     await s.sy.get(4)!.exited;
     await s.waitRoute(3);
     await s.startAgent();
-    f.scaleResilientBroken = await scaleOut(s);
-    log(`scale-out 3→5, resilient group: ${f.scaleResilientBroken} of ${DEMO_LOAD.scaleOutConns} kept-alive connections broken`);
+    so = await scaleOut(s);
+    [f.scaleResilientBroken, f.scaleResilientChanges] = [so.failed, so.routeChanges];
+    log(`scale-out 3→5, resilient group: ${so.failed} of ${DEMO_LOAD.scaleOutConns} kept-alive connections broken (${so.errors}) over ${so.routeChanges} route changes`);
     r = await drain(s);
     [f.drainResilientFailed, f.drainResilientOk] = [r.failed, r.ok];
     log(`drain of n5 under load, resilient group: ${r.failed} failed of ${r.ok + r.failed} (${r.errors})`);
@@ -166,6 +186,7 @@ export function demoTable(runs: DemoFigures[]): string {
     [`drain: requests made (${DEMO_LOAD.keepAlive} kept-alive + ${DEMO_LOAD.newConns} new-connection clients; plain; resilient)`, `${col((r) => r.drainPlainOk + r.drainPlainFailed)}; ${col((r) => r.drainResilientOk + r.drainResilientFailed)}`, ''],
     [`scale-out 3→5, plain multipath: kept-alive connections broken (of ${DEMO_LOAD.scaleOutConns})`, col((r) => r.scalePlainBroken), 'plain multipath rehashes ~73 %'],
     [`scale-out 3→5, resilient group: kept-alive connections broken (of ${DEMO_LOAD.scaleOutConns})`, col((r) => r.scaleResilientBroken), '≤ 40 % (the new nodes\' share)'],
+    ['scale-out: route changes seen (plain; resilient)', `${col((r) => r.scalePlainChanges)}; ${col((r) => r.scaleResilientChanges)}`, '2 (n4, n5)'],
   ];
   return ['| scenario | figure | goal |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

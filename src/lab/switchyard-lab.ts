@@ -32,7 +32,8 @@ export function labNodeConfig(birdSocket: string, timings: Partial<typeof LAB_AN
     services: {
       app: {
         backends: [{ address: '127.0.0.1:9001' }, { address: '127.0.0.1:9002' }],
-        healthCheck: { type: 'tcp', interval: '100ms', timeout: '100ms', unhealthyThreshold: 2, healthyThreshold: 2 },
+        // A refused connect fails at once; the long timeout only spares a loaded machine false alarms (flaps).
+        healthCheck: { type: 'tcp', interval: '100ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 2 },
       },
     },
     shutdown: { drainTimeout: '5s' },
