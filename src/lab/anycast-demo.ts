@@ -46,7 +46,7 @@ async function split(s: SwitchyardLab, nodes: number[]): Promise<number[]> {
   const before = await Promise.all(nodes.map((i) => s.requests(i)));
   await loadFor(s, 'split', 3000);
   const after = await Promise.all(nodes.map((i) => s.requests(i)));
-  const d = nodes.map((_, k) => (after[k] ?? 0) - (before[k] ?? 0));
+  const d = nodes.map((_, k) => after[k] - before[k]);
   const total = d.reduce((a, b) => a + b, 0);
   return d.map((x) => (total === 0 ? 0 : Math.round((1000 * x) / total) / 10));
 }

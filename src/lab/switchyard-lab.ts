@@ -131,11 +131,17 @@ export class SwitchyardLab {
     return waitFor(async () => (await this.route()).includes(`n${i}`) === present, timeoutMs, 5, `n${i} ${present ? 'in' : 'out of'} the route`);
   }
 
-  /** Node `i`'s own count of answered requests (sum of switchyard_requests_total), from its /metrics; undefined when it does not answer. */
-  async requests(i: number): Promise<number | undefined> {
-    const a = await this.probes.get(i)!.get(`http://${LAB_ADMIN}/metrics`, 2000);
-    if (a.status !== 200 || a.body === undefined) return undefined;
-    return [...a.body.matchAll(/^switchyard_requests_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  /** Node `i`'s own count of answered requests (sum of switchyard_requests_total), from its /metrics (3 tries: a loaded machine times some out); rejects when it does not answer. */
+  async requests(i: number): Promise<number> {
+    let last = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const a = await this.probes.get(i)!.get(`http://${LAB_ADMIN}/metrics`, 3000);
+      if (a.status === 200 && a.body !== undefined) {
+        return [...a.body.matchAll(/^switchyard_requests_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      }
+      last = a.error ?? `HTTP ${a.status}`;
+    }
+    throw new Error(`n${i} /metrics did not answer: ${last}`);
   }
 
   /**
