@@ -6,7 +6,7 @@
 // Modes: plain (BIRD's route, no agent); resilient (agent, idle_timer 0: buckets move at once);
 // resilient-idle (agent, --idle-timer 30: only buckets idle for 30 s move to a new node; the flow map
 // itself keeps every bucket busy, like steady traffic would).
-// Each run builds a fresh lab (src/lab/ecmp-lab.ts: client, router BIRD with BFD 100 ms x 3, 5 node
+// Each run builds a fresh lab (src/lab/anycast-lab.ts: client, router BIRD with BFD 100 ms x 3, 5 node
 // BIRDs announcing the VIP), per mode:
 //   scale-out 3→5   nodes 1-3 announce; flow map; nodes 4,5 start; flow map
 //   withdrawal 5→4  node 2's BIRD is killed (SIGKILL); flow map
@@ -23,7 +23,8 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EcmpLab, VIP, CLIENT_ADDR, ROUTER_IIF, waitFor } from '../dist/src/lab/ecmp-lab.js';
+import { NetnsLab, waitFor } from '../dist/src/lab/netns.js';
+import { AnycastLab, VIP, CLIENT_ADDR, ROUTER_IIF } from '../dist/src/lab/anycast-lab.js';
 import { flowMap, makeTuples, compareMaps, shares } from '../dist/src/lab/flow-map.js';
 
 const arg = (name, dflt) => {
@@ -55,8 +56,8 @@ if (process.getuid?.() !== 0) { console.error('ecmp-flows: needs root (network n
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** `ip -ts monitor route nexthop` in the router, lines with their wall-clock time (ms since epoch). */
-function monitor(lab) {
-  const p = spawn('ip', ['-n', lab.router, '-ts', 'monitor', 'route', 'nexthop'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
+function monitor(router) {
+  const p = spawn('ip', ['-n', router, '-ts', 'monitor', 'route', 'nexthop'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
   const events = [];
   let buf = '';
   p.stdout.on('data', (d) => {
@@ -74,9 +75,8 @@ function monitor(lab) {
 const MODES = { plain: undefined, resilient: ['--idle-timer', '0'], 'resilient-idle': ['--idle-timer', '30'] };
 
 /** Starts a connection client in the lab's client namespace; resolves with its probe function once all connections are open. */
-async function connClient(lab, name) {
-  const client = lab.spawnIn(lab.client, name, ['node', CONN_CLIENT, VIP, '80', String(CONNS)]);
-  client.stderr.pipe(process.stderr);
+async function connClient(ac, name) {
+  const client = ac.lab.spawn(ac.client, name, process.execPath, [CONN_CLIENT, VIP, '80', String(CONNS)]).proc;
   const out = lineReader(client);
   if (await out.next() !== 'ready') throw new Error('connection client did not start');
   return async () => { client.stdin.write('probe\n'); return JSON.parse(await out.next()); };
@@ -84,44 +84,48 @@ async function connClient(lab, name) {
 
 async function runMode(mode, seed) {
   const agentArgs = MODES[mode];
-  const lab = await EcmpLab.create(5);
+  const lab = NetnsLab.create();
   try {
+    const ac = new AnycastLab(lab, { client: true });
+    await ac.up();
+    const router = ac.router.ns;
     const tuples = makeTuples(TUPLES, CLIENT_ADDR, VIP, 80, seed);
-    const map = () => flowMap(lab.router, ROUTER_IIF, tuples);
-    const devs = (n) => Array.from({ length: n }, (_, i) => `rl${i + 1}`);
+    const map = () => flowMap(router, ROUTER_IIF, tuples);
+    const devs = (n) => Array.from({ length: n }, (_, i) => `n${i + 1}`);
     const settle = async (want) => {
-      await waitFor(`BIRD route via ${want}`, async () => same(await lab.routeDevs('bird'), want), 20000);
-      if (agentArgs) await waitFor(`agent group via ${want}`, async () => same(await lab.routeDevs('250'), want), 5000);
+      await waitFor(async () => same(await ac.routeDevs('bird'), want), 20000, 20, `BIRD route via ${want}`);
+      if (agentArgs) await waitFor(async () => same(await ac.routeDevs('250'), want), 5000, 20, `agent group via ${want}`);
     };
-    for (let i = 1; i <= 5; i++) lab.spawnIn(lab.node(i), `srv${i}`, ['node', '-e', SERVER, `n${i}`, VIP]).stdout.resume();
-    for (const i of [1, 2, 3]) lab.startNode(i);
+    for (let i = 1; i <= 5; i++) {
+      const n = await ac.addNode(i);
+      lab.spawn(n.ns, `srv${i}`, process.execPath, ['-e', SERVER, `n${i}`, VIP]);
+    }
+    for (const i of [1, 2, 3]) await ac.announce(i);
     if (agentArgs) {
-      const agent = lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--log-level', 'warn', ...agentArgs], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
-      agent.stdout.pipe(process.stderr);
-      agent.stderr.pipe(process.stderr);
+      lab.spawn(router, 'agent', process.execPath, [CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--log-level', 'warn', ...agentArgs], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
     }
     await settle(devs(3));
     const m3 = await map();
-    const probe3 = await connClient(lab, 'conns3');
+    const probe3 = await connClient(ac, 'conns3');
     const c3 = await probe3();
-    lab.startNode(4); lab.startNode(5);
+    await ac.announce(4); await ac.announce(5);
     await settle(devs(5));
     const m5 = await map();
     const c5 = await probe3();
-    const probe5 = await connClient(lab, 'conns5'); // opened across 5 nodes, for the withdrawal
+    const probe5 = await connClient(ac, 'conns5'); // opened across 5 nodes, for the withdrawal
     const d5 = await probe5();
-    const scaleOut = compareMaps(m3, m5, new Set(), new Set(['rl4', 'rl5']));
+    const scaleOut = compareMaps(m3, m5, new Set(), new Set(['n4', 'n5']));
 
-    const mon = monitor(lab);
+    const mon = monitor(router);
     await new Promise((r) => setTimeout(r, 200));
     const killedAt = Date.now();
-    await lab.stopNode(2);
-    await settle(['rl1', 'rl3', 'rl4', 'rl5']);
+    await ac.node(2).bird.process.stop('SIGKILL');
+    await settle(['n1', 'n3', 'n4', 'n5']);
     await new Promise((r) => setTimeout(r, 100));
     mon.stop();
     const m4 = await map();
     const d4 = await probe5();
-    const withdrawal = compareMaps(m5, m4, new Set(['rl2']), new Set());
+    const withdrawal = compareMaps(m5, m4, new Set(['n2']), new Set());
     // established connections: broken by the scale-out; broken by the withdrawal among those not on n2
     const up3 = c3.filter((c) => c.alive).length;
     const broke35 = c3.filter((c, i) => c.alive && !c5[i].alive).length;

@@ -49,9 +49,13 @@ export function startAnycast(primary: Primary, log: Logger, onChange?: (s: Annou
       if (c.goAwayBeforeWithdraw > 0) {
         // Still announced: keep-alive clients reconnect through the VIP (a few land here again and
         // are served once more with Connection: close) instead of being cut by the route change.
-        primary.goAway();
+        // Idle connections are closed only at the end of the wait: closing one races with a client
+        // writing its next request on it (ECONNRESET, seen in the lab under load); a client that
+        // asks within the wait is told by its response instead, which races with nothing.
+        primary.goAway(false);
         log.info({ waitMs: c.goAwayBeforeWithdraw }, 'anycast: drain: clients told to go; withdrawing after the wait');
         await new Promise((r) => setTimeout(r, c.goAwayBeforeWithdraw));
+        primary.goAway(true);
       }
       await announcer.withdraw();
       log.info({ waitMs: c.withdrawWait, state: announcer.state().state }, 'anycast: withdrawn for drain; waiting for routers to move new flows');

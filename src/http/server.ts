@@ -147,12 +147,12 @@ export class HttpListener {
 
   /**
    * Tells clients to go while still accepting: `Connection: close` on every further response (new
-   * connections too), idle connections closed, GOAWAY to HTTP/2 sessions (see FastHttpListener).
+   * connections too), GOAWAY to HTTP/2 sessions, idle connections closed with `closeIdle` (see FastHttpListener).
    */
-  goAway(): void {
+  goAway(closeIdle = true): void {
     this.draining = true;
     this.h2?.drain();
-    this.server.closeIdleConnections();
+    if (closeIdle) this.server.closeIdleConnections();
   }
 
   /**

@@ -1,4 +1,6 @@
 import { routerBirdConfig, nodeBirdConfig, type BgpTimers } from './bird-config.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { LabBird, NetnsLab } from './netns.js';
 
 /*
@@ -8,8 +10,17 @@ import type { LabBird, NetnsLab } from './netns.js';
  *   <p>-r  n<i> 10.20.<i>.1/24 ──veth── eth0 10.20.<i>.2/24  <p>-n<i>  node i, AS 65100, BIRD, VIP on lo
  *
  * The router accepts any node of 10.20.0.0/16 (dynamic BGP), so nodes can be added while it
- * runs. What runs on a node besides BIRD (Switchyard, backends) is the caller's.
+ * runs. What runs on a node besides BIRD (Switchyard, backends) is the caller's: the anycast test
+ * and `switchyard lab anycast` put Switchyard there (it enables the VIP protocol when ready); the
+ * ECMP flow labs (route-agent test, bench/ecmp-flows.mjs) announce from BIRD alone (`announce()`).
  */
+
+const exec = promisify(execFile);
+
+/** The lab's VIP address, the client's address and the router's interface facing the client (flows arrive there). */
+export const VIP = '198.51.100.10';
+export const CLIENT_ADDR = '10.10.0.2';
+export const ROUTER_IIF = 'rc';
 
 export const ROUTER_AS = 65000;
 export const NODE_AS = 65100;
@@ -42,7 +53,7 @@ export class AnycastLab {
   readonly nodes = new Map<number, LabNode>();
 
   constructor(readonly lab: NetnsLab, private readonly o: AnycastLabOptions = {}) {
-    this.vip = o.vip ?? '198.51.100.10/32';
+    this.vip = o.vip ?? `${VIP}/32`;
     this.timers = o.timers ?? LAB_TIMERS;
   }
 
@@ -54,9 +65,10 @@ export class AnycastLab {
     const ns = await this.lab.addNamespace('r');
     await this.lab.sysctl(ns, 'net.ipv4.ip_forward', 1);
     await this.lab.sysctl(ns, 'net.ipv4.fib_multipath_hash_policy', 1); // L4: each TCP flow hashed on its ports too
+    await this.lab.sysctl(ns, 'net.ipv4.conf.all.rp_filter', 0);
     if (this.o.client) {
       this.client = await this.lab.addNamespace('c');
-      await this.lab.veth({ ns: this.client, name: 'c0', address: '10.10.0.2/24' }, { ns, name: 'rc', address: '10.10.0.1/24' });
+      await this.lab.veth({ ns: this.client, name: 'c0', address: `${CLIENT_ADDR}/24` }, { ns, name: ROUTER_IIF, address: '10.10.0.1/24' });
       await this.lab.ip(this.client, ['route', 'add', 'default', 'via', '10.10.0.1']);
     }
     const bird = await this.lab.startBird(ns, 'router', routerBirdConfig({
@@ -84,8 +96,28 @@ export class AnycastLab {
     return node;
   }
 
+  /** Announces node `index`'s VIP from its BIRD alone (`enable <protocol>`: no Switchyard on the node). */
+  async announce(index: number): Promise<void> {
+    const n = this.node(index);
+    await this.lab.birdc(n.bird.socket, `enable ${n.protocol}`);
+  }
+
+  /** Node `index` (throws if it was never added). */
+  node(index: number): LabNode {
+    const n = this.nodes.get(index);
+    if (n === undefined) throw new Error(`lab node ${index} was not added`);
+    return n;
+  }
+
   /** The router's nexthop interfaces for the VIP (`n1`, `n2`, …), sorted. */
   nexthops(): Promise<string[]> {
     return this.lab.nexthops(this.router.ns, this.vipAddress);
+  }
+
+  /** Nexthop interfaces (sorted) of the router's VIP route of protocol `proto`: "bird" (BIRD's multipath route), "250" (the route agent's resilient group). */
+  async routeDevs(proto = 'bird'): Promise<string[]> {
+    const { stdout } = await exec('ip', ['-n', this.router.ns, '-json', 'route', 'show', 'exact', this.vip, 'proto', proto]);
+    const routes = JSON.parse(stdout || '[]') as { dev?: string; nexthops?: { dev: string }[] }[];
+    return routes.flatMap((r) => (r.nexthops ?? [r]).map((n) => n.dev ?? '')).filter((d) => d !== '').sort();
   }
 }

@@ -14,7 +14,8 @@ import { startDemoBackends } from '../demo/backends.js';
  *                  CONNS loops of sequential GETs for SECONDS (each loop on one kept-alive
  *                  connection, or a new connection per request), PAUSE_MS between a loop's
  *                  requests (a kept-alive connection then sits idle); prints one JSON summary:
- *                  {"ok", "failed", "errors": {code: n}, "closes"} (closes: responses with Connection: close)
+ *                  {"ok", "failed", "errors": {code: n}, "closes"} (closes: responses with Connection: close);
+ *                  SIGTERM ends it early (each loop after its request in flight), summary printed as usual
  * A test process cannot enter a namespace itself; this is its hands inside one.
  */
 
@@ -52,7 +53,8 @@ if (mode === 'backend') {
 /** The `load` mode: bounded in time and in requests (at most 100,000 per loop). */
 async function load(url: string, conns: number, seconds: number, keepAlive: boolean, pauseMs: number) {
   const out = { ok: 0, failed: 0, errors: {} as Record<string, number>, closes: 0 };
-  const until = Date.now() + seconds * 1000;
+  let until = Date.now() + seconds * 1000;
+  process.once('SIGTERM', () => { until = 0; });
   const one = (agent: Agent | false) => new Promise<void>((resolve) => {
     const req = request(url, { agent, timeout: 2000 }, (res) => {
       res.resume();

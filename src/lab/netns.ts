@@ -196,6 +196,14 @@ export class NetnsLab {
     return out.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${this.prefix}-`));
   }
 
+  /** The processes started here that still run, by name (for a runtime state file). */
+  running(): Record<string, number> {
+    return Object.fromEntries(this.processes.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null).map((p) => [p.name, p.pid]));
+  }
+
+  /** The lab's namespaces (full names). */
+  namespaceNames(): string[] { return [...this.namespaces]; }
+
   /** Reads a file under the lab directory (logs, configs). */
   read(name: string): string { return readFileSync(join(this.dir, name), 'utf8'); }
 }

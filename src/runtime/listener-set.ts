@@ -90,9 +90,9 @@ export class ListenerSet {
     await Promise.all([...p.opened.values()].map((l) => l.close(0)));
   }
 
-  /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told). */
-  goAwayAll(): void {
-    for (const l of this.open.values()) if (l instanceof HttpListener || l instanceof FastHttpListener) l.goAway();
+  /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told); closeIdle: idle keep-alive connections closed too. */
+  goAwayAll(closeIdle = true): void {
+    for (const l of this.open.values()) if (l instanceof HttpListener || l instanceof FastHttpListener) l.goAway(closeIdle);
   }
 
   /** Drains and closes every listener (worker shutdown). */

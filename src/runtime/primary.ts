@@ -464,9 +464,9 @@ export class Primary {
     return true;
   }
 
-  /** Every worker tells its HTTP clients to go (Connection: close, GOAWAY) while its listeners keep accepting. */
-  goAway(): void {
-    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'go-away' });
+  /** Every worker tells its HTTP clients to go (Connection: close, GOAWAY) while its listeners keep accepting; closeIdle: idle keep-alive connections are closed too. */
+  goAway(closeIdle = true): void {
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'go-away', closeIdle });
   }
 
   /** What the admin API reports about this node's control plane. */

@@ -15,6 +15,7 @@ import { stringify } from 'yaml';
 import { NetnsLab, labUnavailable, waitFor, type LabProcess } from '../../src/lab/netns.js';
 import { AnycastLab } from '../../src/lab/anycast-lab.js';
 import { startLabBackends, startProber, type Prober } from '../../src/lab/probe.js';
+import { labNodeConfig } from '../../src/lab/switchyard-lab.js';
 import { CLI, withTestEngine } from './harness.js';
 
 const unavailable = labUnavailable(['ip', 'bird', 'nft']);
@@ -24,25 +25,11 @@ const GO_AWAY_MS = 700;
 
 interface Node { i: number; ns: string; sy: LabProcess; backends: LabProcess; probe: Prober }
 
-/** One node's Switchyard config: readiness needs half of `app`'s two backends healthy (checked every 100 ms). */
+/** One node's Switchyard config (the lab's), with this test's drain and hold-down timings. */
 function nodeConfig(socket: string): Record<string, unknown> {
-  return withTestEngine({
-    workers: 1,
-    listeners: [{ name: 'web', address: '0.0.0.0:8080' }],
-    routes: [{ service: 'app' }],
-    services: {
-      app: {
-        backends: [{ address: '127.0.0.1:9001' }, { address: '127.0.0.1:9002' }],
-        healthCheck: { type: 'tcp', interval: '100ms', timeout: '100ms', unhealthyThreshold: 2, healthyThreshold: 2 },
-      },
-    },
-    shutdown: { drainTimeout: '5s' },
-    admin: { address: '127.0.0.1:9901' },
-    anycast: {
-      vips: ['198.51.100.10/32'], bird: { socket, protocols: ['vip'] }, policy: [{ service: 'app', minHealthy: 0.5 }],
-      holdDown: `${HOLD_DOWN_MS}ms`, goAwayBeforeWithdraw: `${GO_AWAY_MS}ms`, withdrawWait: `${WITHDRAW_WAIT_MS}ms`, pollInterval: '500ms',
-    },
-  });
+  return withTestEngine(labNodeConfig(socket, {
+    holdDown: `${HOLD_DOWN_MS}ms`, goAwayBeforeWithdraw: `${GO_AWAY_MS}ms`, withdrawWait: `${WITHDRAW_WAIT_MS}ms`, pollInterval: '500ms',
+  }));
 }
 
 const without = (all: string[], x: string) => !all.includes(x);

@@ -8,28 +8,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { CLI } from './harness.js';
-import { EcmpLab, VIP, CLIENT_ADDR, ROUTER_IIF, waitFor } from '../../src/lab/ecmp-lab.js';
+import { NetnsLab, labUnavailable, waitFor, type LabProcess } from '../../src/lab/netns.js';
+import { AnycastLab, VIP, CLIENT_ADDR, ROUTER_IIF } from '../../src/lab/anycast-lab.js';
 import { compareMaps, flowMap, makeTuples, type MoveReport } from '../../src/lab/flow-map.js';
 
 const GROUP_ID = 20000;
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces)'
-  : !existsSync('/usr/sbin/bird') ? 'needs BIRD 2 (apt-get install bird2)' : false;
+const skip = labUnavailable(['ip', 'bird']) ?? false;
 
 const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 interface Outcome { withdrawal: MoveReport; scaleOut: MoveReport; withdrawMs: number; restartMoved: number }
 
 /** Starts `switchyard route-agent` in the router namespace; resolves once its first pass is done. */
-async function startAgent(lab: EcmpLab, extra: string[]): Promise<void> {
-  const p = lab.spawnInRouter('agent', ['node', CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--buckets', '64', '--resync', '60000', ...extra], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
-  let out = '';
-  p.stderr!.resume();
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('route agent running')) resolve(); });
-    p.once('exit', (code) => reject(new Error(`route agent exited (${code}) before running: ${out}`)));
-  });
+async function startAgent(ac: AnycastLab, extra: string[]): Promise<LabProcess> {
+  const p = ac.lab.spawn(ac.router.ns, 'agent', process.execPath, [CLI, 'route-agent', '--prefix', `${VIP}/32`, '--group-id', String(GROUP_ID), '--buckets', '64', '--resync', '60000', ...extra], { ...process.env, SWITCHYARD_LOG_PRETTY: '0' });
+  await Promise.race([
+    waitFor(() => p.output().includes('route agent running'), 20_000, 20, 'the route agent to run'),
+    p.exited.then((code) => { throw new Error(`route agent exited (${code}) before running: ${p.output()}`); }),
+  ]);
+  return p;
+}
+
+/** Adds node `i` and announces the VIP from its BIRD (no Switchyard here: only the routes matter). */
+async function startNode(ac: AnycastLab, i: number): Promise<void> {
+  await ac.addNode(i);
+  await ac.announce(i);
 }
 
 /**
@@ -37,45 +41,48 @@ async function startAgent(lab: EcmpLab, extra: string[]): Promise<void> {
  * restarted (--keep-on-exit) and stopped. `check` sees the lab once the first route is up. Flow maps
  * of 200 tuples before and after each change.
  */
-async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<void>): Promise<Outcome> {
-  const lab = await EcmpLab.create(5);
+async function scenario(withAgent: boolean, check: (router: string) => Promise<void>): Promise<Outcome> {
+  const lab = NetnsLab.create();
   try {
+    const ac = new AnycastLab(lab, { client: true });
+    await ac.up();
+    const router = ac.router.ns;
     const proto = withAgent ? '250' : 'bird';
     const settled = async (want: string[], timeoutMs = 20000): Promise<number> => {
-      const ms = await waitFor(`route via ${want.join(',')}`, async () => same(await lab.routeDevs(proto), want), timeoutMs);
-      if (withAgent) await waitFor('BIRD route too', async () => same(await lab.routeDevs('bird'), want), 5000);
+      const ms = await waitFor(async () => same(await ac.routeDevs(proto), want), timeoutMs, 20, `route via ${want.join(',')}`);
+      if (withAgent) await waitFor(async () => same(await ac.routeDevs('bird'), want), 5000, 20, 'BIRD route too');
       return ms;
     };
-    for (const i of [1, 2, 3, 4]) lab.startNode(i);
-    if (withAgent) await startAgent(lab, ['--keep-on-exit']);
-    await settled(['rl1', 'rl2', 'rl3', 'rl4']);
-    await check(lab);
+    for (const i of [1, 2, 3, 4]) await startNode(ac, i);
+    let agent = withAgent ? await startAgent(ac, ['--keep-on-exit']) : undefined;
+    await settled(['n1', 'n2', 'n3', 'n4']);
+    await check(router);
     const tuples = makeTuples(200, CLIENT_ADDR, VIP, 80, 42);
-    const m4 = await flowMap(lab.router, ROUTER_IIF, tuples);
-    await lab.stopNode(1);
+    const m4 = await flowMap(router, ROUTER_IIF, tuples);
+    await ac.node(1).bird.process.stop('SIGKILL');
     // BIRD withdraws on the session reset within milliseconds; the agent follows on the netlink event
     // (its resync is set to 60 s, so only the event can make this bound, ~100x the usual ~20-70 ms)
-    const withdrawMs = await settled(['rl2', 'rl3', 'rl4'], 3000);
-    const m3 = await flowMap(lab.router, ROUTER_IIF, tuples);
-    lab.startNode(5);
-    await settled(['rl2', 'rl3', 'rl4', 'rl5']);
-    const m4b = await flowMap(lab.router, ROUTER_IIF, tuples);
+    const withdrawMs = await settled(['n2', 'n3', 'n4'], 3000);
+    const m3 = await flowMap(router, ROUTER_IIF, tuples);
+    await startNode(ac, 5);
+    await settled(['n2', 'n3', 'n4', 'n5']);
+    const m4b = await flowMap(router, ROUTER_IIF, tuples);
     let restartMoved = 0;
-    if (withAgent) {
+    if (agent !== undefined) {
       // --keep-on-exit: the group stays; a new agent takes it over without moving a flow
-      await lab.stopProc('agent');
-      assert.deepEqual(await lab.routeDevs('250'), ['rl2', 'rl3', 'rl4', 'rl5']);
-      await startAgent(lab, []);
-      restartMoved = compareMaps(m4b, await flowMap(lab.router, ROUTER_IIF, tuples), new Set(), new Set()).moved;
+      await agent.stop();
+      assert.deepEqual(await ac.routeDevs('250'), ['n2', 'n3', 'n4', 'n5']);
+      agent = await startAgent(ac, []);
+      restartMoved = compareMaps(m4b, await flowMap(router, ROUTER_IIF, tuples), new Set(), new Set()).moved;
       // a clean stop (without --keep-on-exit) removes the agent's route and group; BIRD's multipath route carries on
-      await lab.stopProc('agent');
-      assert.deepEqual(await lab.routeDevs('250'), []);
-      assert.deepEqual(await lab.routeDevs('bird'), ['rl2', 'rl3', 'rl4', 'rl5']);
-      assert.equal(execFileSync('ip', ['-n', lab.router, 'nexthop', 'show']).toString().trim(), '');
+      await agent.stop();
+      assert.deepEqual(await ac.routeDevs('250'), []);
+      assert.deepEqual(await ac.routeDevs('bird'), ['n2', 'n3', 'n4', 'n5']);
+      assert.equal(execFileSync('ip', ['-n', router, 'nexthop', 'show']).toString().trim(), '');
     }
     return {
-      withdrawal: compareMaps(m4, m3, new Set(['rl1']), new Set()),
-      scaleOut: compareMaps(m3, m4b, new Set(), new Set(['rl5'])),
+      withdrawal: compareMaps(m4, m3, new Set(['n1']), new Set()),
+      scaleOut: compareMaps(m3, m4b, new Set(), new Set(['n5'])),
       withdrawMs,
       restartMoved,
     };
@@ -85,8 +92,8 @@ async function scenario(withAgent: boolean, check: (lab: EcmpLab) => Promise<voi
 }
 
 test('route agent: resilient group with every announced nexthop; a withdrawal, an addition and an agent restart move no flow of the other nodes', { skip, timeout: 90_000 }, async (t) => {
-  const r = await scenario(true, async (lab) => {
-    const [group] = JSON.parse(execFileSync('ip', ['-n', lab.router, '-json', 'nexthop', 'show', 'id', String(GROUP_ID)]).toString()) as
+  const r = await scenario(true, async (router) => {
+    const [group] = JSON.parse(execFileSync('ip', ['-n', router, '-json', 'nexthop', 'show', 'id', String(GROUP_ID)]).toString()) as
       { type: string; group: { id: number }[]; resilient_args: { buckets: number } }[];
     assert.equal(group.type, 'resilient');
     assert.equal(group.resilient_args.buckets, 64);

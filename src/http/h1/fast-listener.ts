@@ -110,13 +110,13 @@ export class FastHttpListener implements ConnectionContext {
 
 
   /**
-   * Tells clients to go while still accepting: idle connections close now, busy ones after their
-   * response, every later response (new connections too) carries `Connection: close`, HTTP/2
-   * sessions get GOAWAY. The anycast drain does this before it withdraws the VIP.
+   * Tells clients to go while still accepting: every later response (new connections too) carries
+   * `Connection: close`, HTTP/2 sessions get GOAWAY, and with `closeIdle` idle connections close
+   * now, busy ones after their response. The anycast drain does this before it withdraws the VIP.
    */
-  goAway(): void {
+  goAway(closeIdle = true): void {
     this.draining = true;
-    for (const c of this.conns.toArray()) c.drain();
+    if (closeIdle) for (const c of this.conns.toArray()) c.drain();
     this.h2?.drain();
   }
 
