@@ -2,18 +2,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import type { Clock } from '../util/clock.js';
 import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
 import { responseHeaders } from './headers.js';
 import { sendError, ProxyErrors, type ProxyErrorCode } from './error-response.js';
 import { logAccess, logFinished } from '../observe/access-log.js';
-import { RetryAttempts, failureKind } from '../resilience/retry-attempts.js';
+import { RetryAttempts, failureKind } from '../upstream/retry-attempts.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
 import type { RequestLike } from './request-like.js';
+import { undiciPools } from './undici-pool.js';
 
 /**
  * Whether the client side of a response is gone. HTTP/2's compatibility response has no
@@ -89,7 +90,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Sends (or re-sends, on a retry) the request to the current endpoint. */
   dispatch(body: IncomingMessage | null, headersTimeout?: number): void {
-    this.routed.service.poolOf(this.endpoint).dispatch({
+    this.routed.service.pools.of(undiciPools, this.endpoint).dispatch({
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.routed.headers,

@@ -4,12 +4,12 @@ import { HttpListener } from '../http/server.js';
 import { FastHttpListener } from '../http/h1/fast-listener.js';
 import { TcpListener } from '../tcp/tcp-listener.js';
 import { FastTcpListener } from '../tcp/fast-tcp-listener.js';
-import { uv } from '../tcp/uv.js';
+import { uv } from '../net/uv.js';
 import { loadCertificates } from '../tls/certificates.js';
 import type { FleetResumption } from '../tls/resumption.js';
 import type { Clock } from '../util/clock.js';
-import type { SnapshotHolder } from './snapshot.js';
-import { holdConnections, type HeldConnections } from '../http/listen.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
+import { holdConnections, type HeldConnections } from '../net/listen.js';
 
 type AnyListener = HttpListener | FastHttpListener | TcpListener | FastTcpListener;
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { stageResumption, type StagedResumption } from '../tls/resumption.js';
-import { Snapshot, SnapshotHolder } from './snapshot.js';
+import { Snapshot, SnapshotHolder } from '../snapshot/snapshot.js';
 import { ListenerSet, type PreparedListeners } from './listener-set.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';

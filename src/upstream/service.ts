@@ -1,8 +1,7 @@
-import { Pool } from 'undici';
-import { H1Pool } from '../http/h1/h1-pool.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { parseHostPort } from '../config/address.js';
 import { Endpoint } from './endpoint.js';
+import { PoolSet } from './pool.js';
 import { createBalancer } from './balancers/index.js';
 import type { Balancer, BalancerOptions, PickContext } from './balancers/types.js';
 import type { Clock } from '../util/clock.js';
@@ -47,25 +46,6 @@ function balancerOptions(cfg: ServiceConfig, deps: RuntimeDeps): BalancerOptions
   };
 }
 
-/** The undici Pool options a service asks of each backend; a change means a new Pool. */
-function poolKey(cfg: ServiceConfig): string {
-  const t = cfg.timeouts;
-  return `${cfg.maxConnectionsPerBackend}|${t.connect}|${t.request}|${t.idle}|${cfg.backendProtocol}`;
-}
-
-function createPool(ep: Endpoint, cfg: ServiceConfig): Pool {
-  return new Pool(`http://${ep.key}`, {
-    connections: cfg.maxConnectionsPerBackend,
-    // `useH2c` inside `connect`: Pool hands that object to its connector but drops a top-level useH2c.
-    connect: { timeout: cfg.timeouts.connect, ...(cfg.backendProtocol === 'h2c' ? { useH2c: true } : {}) },
-    headersTimeout: cfg.timeouts.request,
-    bodyTimeout: cfg.timeouts.idle,
-    pipelining: 1,
-    // h2c: one multiplexed HTTP/2 connection per pool connection, prior knowledge (no upgrade dance).
-    ...(cfg.backendProtocol === 'h2c' ? { allowH2: true, maxConcurrentStreams: 100 } : {}),
-  });
-}
-
 /** What a staged service will set on one endpoint when it is activated (see `Service.activate`). */
 interface EndpointPlan {
   weight: number;
@@ -94,8 +74,8 @@ function outlierOptions(cfg: ServiceConfig): OutlierOptions {
 
 /**
  * A named pool of backends as one snapshot sees it: its endpoints (carried over from the previous
- * snapshot by address, so in-flight counts and later health survive a reload), one undici Pool per
- * endpoint, and a balancer built over the endpoints that are currently available.
+ * snapshot by address, so in-flight counts and later health survive a reload), the engines' pools
+ * per endpoint, and a balancer built over the endpoints that are currently available.
  *
  * Two steps, so that a reload is all or nothing: the constructor *stages* the service — it
  * validates everything that can fail (balancer and outlier options, breaker settings) and decides
@@ -112,10 +92,8 @@ export class Service {
   /** Built by activate(); a staged service is never picked from. */
   private balancer!: Balancer;
   private readonly deps: RuntimeDeps;
-  private readonly pools = new Map<Endpoint, Pool>();
-  /** Fast-path pools, created on first use (a node-engine-only config never opens one). */
-  private readonly h1Pools = new Map<Endpoint, H1Pool>();
-  private readonly poolKey: string;
+  /** The engines' connection pools to the endpoints (see PoolSet). */
+  readonly pools: PoolSet;
   private outlier: OutlierDetector<Endpoint> | null = null;
   private panicking = false;
   /** Until activate(): the endpoint settings to apply and the service whose live state carries over. */
@@ -138,7 +116,6 @@ export class Service {
     this.config = cfg;
     this.deps = deps;
     this.counters = serviceCounters(name);
-    this.poolKey = poolKey(cfg);
     this.hashKey = cfg.hashKey ?? (HASHED.has(cfg.balancer.algorithm) ? { source: 'client-ip' } : undefined);
     const old = new Map(previous?.endpoints.map((e) => [e.key, e]));
     // Fresh endpoints with the new settings: the dry run of what can fail, and what new addresses get.
@@ -173,17 +150,9 @@ export class Service {
       connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
       retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,
     };
-    // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
-    // remain are carried over when the pool options did not change (shared, not owned, until the
-    // old snapshot retires: see retire()).
-    if (previous !== undefined && previous.poolKey === this.poolKey) {
-      for (const ep of this.endpoints) {
-        const pool = previous.pools.get(ep);
-        if (pool !== undefined) this.pools.set(ep, pool);
-        const h1 = previous.h1Pools.get(ep);
-        if (h1 !== undefined) this.h1Pools.set(ep, h1);
-      }
-    }
+    // Pools of endpoints that remain are shared, not owned, until the old snapshot retires (see retire()).
+    this.pools = new PoolSet(cfg);
+    this.pools.carry(previous?.pools, this.endpoints);
   }
 
   /** Live changes go to the live snapshot; one reaching a staged service would bypass the staging. */
@@ -349,26 +318,6 @@ export class Service {
     this.balancer = this.buildBalancer();
   }
 
-  /** The undici pool of an endpoint of this service (node engine). Hot path. */
-  poolOf(ep: Endpoint): Pool {
-    let pool = this.pools.get(ep);
-    if (pool === undefined) { pool = createPool(ep, this.config); this.pools.set(ep, pool); }
-    return pool;
-  }
-
-  /** The fast-path connection pool of an endpoint of this service. Hot path. */
-  h1PoolOf(ep: Endpoint): H1Pool {
-    let pool = this.h1Pools.get(ep);
-    if (pool === undefined) {
-      const t = this.config.timeouts;
-      pool = new H1Pool(ep.host, ep.port, {
-        connections: this.config.maxConnectionsPerBackend, connectTimeout: t.connect, headersTimeout: t.request, bodyTimeout: t.idle,
-      });
-      this.h1Pools.set(ep, pool);
-    }
-    return pool;
-  }
-
   /**
    * Picks an endpoint, skipping `ctx.tried` (retries): re-picks a few times (different random
    * choices, or a perturbed hash key), then scans for any untried available endpoint.
@@ -406,20 +355,12 @@ export class Service {
    */
   retire(next: Service | undefined): void {
     this.balancer?.close?.(); // detaches only the observers it still owns; `next` keeps its own
-    for (const [ep, pool] of this.pools) {
-      if (next !== undefined && next.pools.get(ep) === pool) continue;
-      void pool.close().catch(() => undefined);
-    }
-    for (const [ep, pool] of this.h1Pools) {
-      if (next !== undefined && next.h1Pools.get(ep) === pool) continue;
-      void pool.close();
-    }
+    this.pools.retire(next?.pools);
   }
 
   /** Closes every pool, letting queued requests finish (process shutdown). */
   async retireAll(): Promise<void> {
     this.balancer?.close?.();
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
-    await Promise.all([...this.h1Pools.values()].map((p) => p.close()));
+    await this.pools.closeAll();
   }
 }

@@ -5,14 +5,14 @@ import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
 import { listenerCounters, trackConnection } from '../../observe/stats.js';
 import type { ListenerConfig } from '../../config/schema.js';
-import { listenOn } from '../listen.js';
-import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import { listenOn } from '../../net/listen.js';
+import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Service } from '../../upstream/service.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Clock } from '../../util/clock.js';
 import { proxyUpgrade, type UpgradeRequest } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
-import { H1Pool } from './h1-pool.js';
+import { h1Pools, type H1Pool } from './h1-pool.js';
 import { SlotList } from '../../util/slot-list.js';
 
 /**
@@ -81,7 +81,7 @@ export class FastHttpListener implements ConnectionContext {
 
   /** The pool for a routed request: the service's fast-path pool for that endpoint. */
   poolFor(routed: { service: Service; endpoint: Endpoint }): H1Pool {
-    return routed.service.h1PoolOf(routed.endpoint);
+    return routed.service.pools.of(h1Pools, routed.endpoint);
   }
 
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void {

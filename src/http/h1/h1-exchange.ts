@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
 import { logFinished } from '../../observe/access-log.js';
 import { responseHeaders } from '../headers.js';
-import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+import { h1Pools, type H1Pool, type UpstreamConnection, type UpstreamError, type UpstreamUser } from './h1-pool.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
-import { RetryAttempts, failureKind } from '../../resilience/retry-attempts.js';
+import { RetryAttempts, failureKind } from '../../upstream/retry-attempts.js';
 import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
@@ -146,7 +146,7 @@ export class H1Exchange implements UpstreamUser {
       if (this.done) return;
       this.tryStarted = this.clock.now();
       plan.endpoint.begin();
-      this.routed.service.h1PoolOf(plan.endpoint).dispatch(this);
+      this.routed.service.pools.of(h1Pools, plan.endpoint).dispatch(this);
     };
     if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
     return true;
@@ -319,7 +319,7 @@ export class H1Exchange implements UpstreamUser {
     // A reused keep-alive connection the backend had just closed: replay once on a fresh one
     // when nothing of the request body was sent (the request never reached the application).
     if (err.beforeResponse && err.reused && !this.bodySent && (err.code === 'SWY_UPSTREAM_CLOSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-      this.routed.service.h1PoolOf(this.endpoint).dispatch(this, true);
+      this.routed.service.pools.of(h1Pools, this.endpoint).dispatch(this, true);
       return;
     }
     // A head still held back was never sent: the client can still get a clean error answer.
