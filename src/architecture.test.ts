@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['net', 'hotspot', 'resilience', 'scaling', 'routing'],
   ['upstream', 'tls'],
   ['snapshot'],
+  ['listener'],
   ['http', 'tcp'],
   ['runtime'],
   ['admin', 'fleet', 'store'],

@@ -3,7 +3,7 @@ import { TlsFront } from '../../tls/tls-front.js';
 import { currentResumption, type FleetResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
-import { listenerCounters, trackConnection } from '../../observe/stats.js';
+import { listenerCounters, trackConnection, type ListenerCounters } from '../../observe/stats.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../../net/listen.js';
 import type { SnapshotHolder } from '../../snapshot/snapshot.js';
@@ -14,6 +14,7 @@ import { proxyUpgrade, type UpgradeRequest } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
 import { h1Pools, type H1Pool } from './h1-pool.js';
 import { SlotList } from '../../util/slot-list.js';
+import type { Listener, ListenerKind } from '../../listener/listener.js';
 
 /**
  * An HTTP/1.1 listener on the fast path (`engine: fast`, the default): raw `net` sockets with
@@ -21,8 +22,9 @@ import { SlotList } from '../../util/slot-list.js';
  * request/response objects and undici's client. Same routing, same checks, same answers as the
  * node engine (the integration tests run against both).
  */
-export class FastHttpListener implements ConnectionContext {
+export class FastHttpListener implements ConnectionContext, Listener {
   readonly name: string;
+  readonly counters: ListenerCounters;
   readonly address: string;
   config: ListenerConfig;
   draining = false;
@@ -37,6 +39,7 @@ export class FastHttpListener implements ConnectionContext {
     /** The TLS resumption to attach to (a reload passes the one it staged). */
     resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
+    this.counters = listenerCounters(cfg.name);
     this.listener = cfg.name;
     this.address = cfg.address;
     this.config = cfg;
@@ -70,7 +73,7 @@ export class FastHttpListener implements ConnectionContext {
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
-    trackConnection(listenerCounters(this.name), socket);
+    trackConnection(this.counters, socket);
     socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
     return true;
   }
@@ -128,3 +131,9 @@ export class FastHttpListener implements ConnectionContext {
     this.tls?.close();
   }
 }
+
+/** `http` and `https` listeners on the fast engine (the default). */
+export const fastHttpKind: ListenerKind = {
+  name: 'http-fast', protocols: ['http', 'https'], engine: 'fast', unavailable: () => null,
+  create: (cfg, c) => new FastHttpListener(cfg, c.holder, c.clock, c.log, c.workers, c.resumption),
+};
