@@ -9,6 +9,7 @@ import { createLogger } from '../observe/log.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
 import { registerFleetCommands } from './fleet-cli.js';
 import { registerLoadtestCommands } from './loadtest-cli.js';
+import { registerRouteAgentCommand } from './route-agent-cli.js';
 import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
@@ -127,5 +128,6 @@ program.command('schema')
 
 registerFleetCommands(program, run);
 registerLoadtestCommands(program, run);
+registerRouteAgentCommand(program, run);
 
 await program.parseAsync(process.argv);
