@@ -21,8 +21,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['listener'],
   ['http', 'tcp'],
   ['runtime'],
-  ['admin', 'fleet', 'store'],
-  ['capacity', 'loadtest', 'demo'],
+  ['admin', 'fleet', 'store', 'anycast'],
+  ['capacity', 'loadtest', 'demo', 'lab'],
   ['cli'],
 ];
 
