@@ -191,6 +191,18 @@
     $('uptime').title = s.startedAt ? `started ${s.startedAt}` : '';
     $('config-version').textContent = s.configVersion === undefined ? '–' : `v${s.configVersion}`;
     $('workers').textContent = text(s.workers);
+    const r = s.readiness;
+    $('ready').textContent = r ? (r.ready ? 'ready' : `not ready: ${r.reason}`) : '–';
+    const a = s.anycast;
+    $('anycast-item').hidden = !a;
+    if (a) {
+      const bgp = (a.bird?.protocols ?? []).filter((p) => p.proto === 'BGP');
+      const bfd = a.bird?.bfd ?? [];
+      const sessions = a.bird?.reachable === false ? 'BIRD unreachable'
+        : `BGP ${bgp.filter((p) => p.bgpState === 'Established').length}/${bgp.length}, BFD ${bfd.filter((b) => b.state === 'Up').length}/${bfd.length}`;
+      $('anycast').textContent = `${a.state}${a.state === 'announced' ? '' : ` (${a.reason})`} · ${sessions}`;
+      $('anycast').title = `${(a.vips ?? []).join(' ')} since ${a.since}`;
+    }
     $('zone-item').hidden = s.zone === undefined || s.zone === null;
     $('zone').textContent = text(s.zone);
     $('store-item').hidden = s.store === undefined || s.store === null;

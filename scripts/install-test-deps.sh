@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real programs the test suite starts (Redis for the shared TLS session cache, etcd
-# for the fleet config store, Chromium for the dashboard test) from Debian, only when missing. Nothing is started here: each test
+# for the fleet config store, Chromium for the dashboard test, BIRD 2 and nftables for the anycast
+# lab in network namespaces) from Debian, only when missing. Nothing is started here: each test
 # starts its own daemon on a loopback port and stops it by PID. Run by `npm test` (pretest).
 set -euo pipefail
 
@@ -8,6 +9,8 @@ want=()
 command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
 command -v etcd >/dev/null 2>&1 || want+=(etcd-server etcd-client)
 [ -x /usr/bin/chromium ] || want+=(chromium)
+command -v bird >/dev/null 2>&1 || want+=(bird2)
+command -v nft >/dev/null 2>&1 || want+=(nftables)
 if [ ${#want[@]} -eq 0 ]; then
   exit 0
 fi

@@ -21,8 +21,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['listener'],
   ['http', 'tcp'],
   ['runtime'],
-  ['admin', 'fleet', 'store', 'anycast'],
-  ['capacity', 'loadtest', 'demo', 'lab'],
+  ['anycast'],
+  ['admin', 'fleet', 'store'],
+  ['capacity', 'loadtest', 'demo'],
+  ['lab'],
   ['cli'],
 ];
 

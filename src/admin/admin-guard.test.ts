@@ -66,3 +66,14 @@ test('sameOrigin: scheme, host and port as the Host header names them', () => {
   assert.ok(!sameOrigin('http://127.0.0.1:9902', '127.0.0.1:9901'));
   assert.ok(!sameOrigin('http://127.0.0.1:9901', undefined));
 });
+
+test('probes (/healthz, /readyz) are answered without the token, GET only; the Host check still applies; /api/anycast needs it', () => {
+  for (const path of ['/healthz', '/readyz']) {
+    assert.equal(locked.check('GET', path, { host: '10.0.0.7:9901' }), undefined, path);
+    assert.equal(locked.check('POST', path, { host: '10.0.0.7:9901', ...json })?.status, 401, `POST ${path}`);
+    assert.equal(locked.check('GET', path, { host: 'evil.example' })?.status, 403, `rebinding ${path}`);
+  }
+  assert.equal(locked.check('GET', '/readyz/../api/config', { host: '10.0.0.7:9901' })?.status, 401);
+  assert.equal(locked.check('GET', '/api/anycast', { host: '10.0.0.7:9901' })?.status, 401);
+  assert.equal(locked.check('GET', '/api/anycast', { host: '10.0.0.7:9901', ...auth }), undefined);
+});

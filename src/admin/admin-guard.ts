@@ -28,6 +28,13 @@ export interface Refusal { status: number; message: string }
 /** Paths anyone who reaches the listener may GET: the dashboard page and its assets carry no data. */
 export const isPagePath = (path: string) => path === '/' || path === '/dashboard' || path.startsWith('/assets/');
 
+/**
+ * Probes anyone who reaches the listener may GET: /healthz (the process answers) and /readyz
+ * (ready or not, and why). Kubernetes and load-balancer probes cannot be given a secret without
+ * putting it in a pod spec or a health-check config; the answer is one line of state.
+ */
+export const isProbePath = (path: string) => path === '/healthz' || path === '/readyz';
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Compares in time independent of where (and whether) the strings differ, length included. */
@@ -87,7 +94,7 @@ export class AdminGuard {
   private authorized(method: string | undefined, path: string, auth: string | undefined): boolean {
     const token = this.access.token;
     if (token === undefined) return true;
-    if (method === 'GET' && (isPagePath(path) || (path === '/metrics' && this.access.publicMetrics))) return true;
+    if (method === 'GET' && (isPagePath(path) || isProbePath(path) || (path === '/metrics' && this.access.publicMetrics))) return true;
     return auth !== undefined && auth.startsWith('Bearer ') && tokenMatches(auth.slice(7), token);
   }
 }

@@ -10,6 +10,7 @@ import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Config } from '../config/schema.js';
 import { redactConfig } from '../config/redact.js';
 import type { ReloadResult } from '../runtime/primary.js';
+import type { Readiness } from '../runtime/readiness.js';
 import { listenOn } from '../net/listen.js';
 import { AdminGuard, isPagePath, isWrite, type AdminAccess } from './admin-guard.js';
 
@@ -22,6 +23,10 @@ export interface AdminNode {
   reload(): Promise<ReloadResult>;
   /** Hot-spot and auto-scaling signals (empty until their evaluators run). */
   signals(): Record<string, unknown>;
+  /** The node's readiness (runtime/readiness.ts). */
+  readiness(): Readiness;
+  /** The anycast announcement (undefined: no `anycast` block). */
+  anycast(): unknown;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
@@ -127,6 +132,13 @@ export class AdminServer {
         case '/api/services': this.json(res, 200, { services: this.view.services() }); return;
         case '/api/config': this.json(res, 200, redactConfig(this.node.config())); return;
         case '/api/signals': this.json(res, 200, this.node.signals()); return;
+        case '/api/anycast': this.json(res, 200, { readiness: this.node.readiness(), anycast: this.node.anycast() ?? null }); return;
+        case '/healthz': this.json(res, 200, { status: 'alive' }); return;
+        case '/readyz': {
+          const r = this.node.readiness();
+          this.json(res, r.ready ? 200 : 503, { ready: r.ready, code: r.code ?? 'ready', reason: r.reason });
+          return;
+        }
         case '/api/events': this.events(req, res); return;
       }
     }

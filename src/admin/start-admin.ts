@@ -8,6 +8,7 @@ import { NodeView } from './node-view.js';
 import { Signals, type SignalsOptions } from './signals.js';
 import { adminTokenProblem } from '../config/loopback.js';
 import { ConfigError } from '../util/errors.js';
+import type { AnnouncementState } from '../anycast/announcer.js';
 
 export interface AdminOptions {
   /** Software version, for /api/status. */
@@ -21,6 +22,18 @@ export interface AdminOptions {
   /** Fleet view and actuation gate for auto-scaling (see Signals). */
   fleet?: SignalsOptions['fleet'];
   mayActuate?: SignalsOptions['mayActuate'];
+  /** The anycast announcement (see anycast/start-anycast.ts). */
+  anycast?: () => AnnouncementState | undefined;
+}
+
+/** /metrics gauges of the node's readiness and its anycast announcement (registered at start: present whether or not anycast is configured). */
+function readinessGauges(primary: Primary, a: AnnouncementState | undefined) {
+  const r = primary.readiness();
+  return [
+    { name: 'switchyard_ready', help: 'Whether the node is ready (what /readyz answers), 1 or 0', values: [{ labels: {}, value: r.ready ? 1 : 0 }] },
+    { name: 'switchyard_anycast_announced', help: 'Whether the node announces its anycast VIPs through BIRD, 1 or 0 (no series without an anycast block)',
+      values: a === undefined ? [] : a.vips.map((vip) => ({ labels: { vip }, value: a.state === 'announced' ? 1 : 0 })) },
+  ];
 }
 
 export interface AdminHandle { server: AdminServer | null; view: NodeView; signals: Signals; stop(): Promise<void> }
@@ -42,6 +55,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     return {
       node: o.nodeId ?? hostname(), version: o.version, pid: process.pid, role: o.role ?? 'both', startedAt: s.startedAt, uptimeS: s.uptimeS,
       configVersion: s.version, workers: s.workers, listeners: s.config.listeners.map((l) => ({ name: l.name, address: l.address, protocol: l.protocol })),
+      readiness: primary.readiness(), anycast: o.anycast?.() ?? null,
       ...o.statusExtra?.(),
     };
   };
@@ -52,10 +66,10 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     const problem = adminTokenProblem(address, cfg.token);
     if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
     const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
-    const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => signals.metrics() });
+    const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => [...signals.metrics(), ...readinessGauges(primary, o.anycast?.())] });
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
-      signals: () => signals.snapshot(),
+      signals: () => signals.snapshot(), readiness: () => primary.readiness(), anycast: () => o.anycast?.(),
     }, view, metrics, audit, log);
     await server.listen();
     log.info({ address }, `admin listening; dashboard at http://${address}/`);

@@ -6,6 +6,7 @@ import { parseConfigText, validateConfig } from '../config/load.js';
 import { EtcdConfigStore } from '../store/config-store.js';
 import { parseStoreUrl } from '../store/store-url.js';
 import { listNodes } from '../fleet/membership.js';
+import { formatAnycast } from '../fleet/anycast-record.js';
 import { ConfigError } from '../util/errors.js';
 import { positiveInt } from './args.js';
 
@@ -118,9 +119,9 @@ export function registerFleetCommands(program: Command, run: Run): void {
       try {
         const nodes = await listNodes(client, u.prefix);
         if (o.json) { process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`); return; }
-        process.stdout.write('ID                    ZONE       ROLES          CONFIG  UPTIME   RSS     CPU    ADDRESSES\n');
+        process.stdout.write('ID                    ZONE       ROLES          CONFIG  UPTIME   RSS     CPU    ADDRESSES              ANYCAST\n');
         for (const n of nodes) {
-          process.stdout.write(`${n.id.padEnd(21)} ${n.zone.padEnd(10)} ${n.roles.join(',').padEnd(14)} v${String(n.configVersion).padEnd(6)} ${`${n.load.uptimeS}s`.padEnd(8)} ${`${n.load.rssMiB}M`.padEnd(7)} ${`${n.load.cpuPercent}%`.padEnd(6)} ${n.addresses.join(' ')}\n`);
+          process.stdout.write(`${n.id.padEnd(21)} ${n.zone.padEnd(10)} ${n.roles.join(',').padEnd(14)} v${String(n.configVersion).padEnd(6)} ${`${n.load.uptimeS}s`.padEnd(8)} ${`${n.load.rssMiB}M`.padEnd(7)} ${`${n.load.cpuPercent}%`.padEnd(6)} ${n.addresses.join(' ').padEnd(22)} ${formatAnycast(n.anycast)}\n`);
         }
         process.stdout.write(`${nodes.length} node(s)\n`);
       } finally {

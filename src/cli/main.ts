@@ -14,6 +14,7 @@ import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
 import { positiveInt, USAGE_EXIT } from './args.js';
+import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -36,6 +37,12 @@ async function run(body: () => Promise<void>): Promise<void> {
 function writePidFile(path: string): void {
   writeFileSync(path, `${process.pid}\n`);
   process.on('exit', () => { try { rmSync(path); } catch { /* already gone */ } });
+}
+
+/** Whether `pid` still runs (a zombie, exited but not yet reaped by its parent, does not). */
+function running(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
 }
 
 function readPidFile(path: string): number {
@@ -82,9 +89,15 @@ program.command('start')
     }
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
+    let anycast: AnycastHandle | undefined;
     const primary: Primary = new Primary({
       loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000,
-      beforeReady: async () => { await startAdmin(primary, log, { version: pkg.version, address: o.admin }); },
+      beforeReady: async () => {
+        anycast = startAnycast(primary, log);
+        await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state() });
+      },
+      onReadinessChange: () => anycast?.kick(),
+      beforeDrain: async () => { await anycast?.beforeDrain(); },
     });
     await primary.start();
   }));
@@ -104,6 +117,29 @@ program.command('reload')
       throw new SwitchyardError('SWY_CLI_USAGE', `cannot signal process ${pid}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     process.stdout.write(`sent ${signal} to ${pid}\n`);
+  }));
+
+program.command('drain')
+  .description('drain a running node and stop it (SIGTERM): withdraw its anycast VIP, wait for routers, tell clients to go, let requests finish, exit')
+  .option('--pid-file <file>', 'the PID file given to `start --pid-file`')
+  .option('--pid <pid>', 'the primary\'s PID', positiveInt)
+  .option('--wait <s>', 'wait up to this many seconds for the node to exit (0: do not wait)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new SwitchyardError('SWY_CLI_USAGE', '--wait: expected whole seconds'); return n; }, 0)
+  .action((o: { pidFile?: string; pid?: number; wait: number }) => run(async () => {
+    const pid = o.pid ?? (o.pidFile !== undefined ? readPidFile(o.pidFile) : undefined);
+    if (pid === undefined) throw new SwitchyardError('SWY_CLI_USAGE', 'give --pid-file or --pid');
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch (e) {
+      throw new SwitchyardError('SWY_CLI_USAGE', `cannot signal process ${pid}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    process.stdout.write(`sent SIGTERM to ${pid}: draining\n`);
+    if (o.wait === 0) return;
+    const until = Date.now() + o.wait * 1000;
+    while (Date.now() < until) {
+      if (!running(pid)) { process.stdout.write(`${pid} exited\n`); return; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new SwitchyardError('SWY_DRAIN_TIMEOUT', `${pid} still running after ${o.wait} s`);
   }));
 
 program.command('validate')

@@ -15,6 +15,8 @@ import { PublishedHealth } from '../fleet/published-health.js';
 import { SwitchyardError } from '../util/errors.js';
 import { withListenOverrides } from '../config/listen-overrides.js';
 import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
+import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
+import { anycastRecord } from '../fleet/anycast-record.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -51,9 +53,12 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   let appliedVersion = 0;
   const roles = o.role === 'both' ? ['lb', 'checker'] : [o.role];
   let publisher: HealthPublisher | null = null;
+  let anycast: AnycastHandle | undefined;
+  let primaryRef: Primary | undefined;
   const membership = new Membership(client, url.prefix, () => ({
     id, addresses, zone: o.zone, roles: publisher === null ? roles : roles.map((r) => (r === 'checker' ? `checker:${publisher!.role}` : r)),
     version: o.version, configVersion: appliedVersion,
+    anycast: primaryRef === undefined ? undefined : anycastRecord(primaryRef.readiness(), anycast?.state()),
   }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
   const leave = async () => {
@@ -76,6 +81,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   let admin: AdminHandle | undefined;
   const adminOptions = {
     version: o.version, nodeId: id, role: o.role, address: o.admin,
+    anycast: () => anycast?.state(),
     statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
     // Auto-scaling decides for the fleet from every node's published load; one node acts: the
     // zone's elected checker (or any node when none is elected here).
@@ -87,7 +93,13 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   };
   const primary: Primary = new Primary({
     loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
-    beforeReady: async () => { admin = await startAdmin(primary, log, adminOptions); },
+    beforeReady: async () => {
+      // The fleet record carries the announcement: rewritten at once when it changes.
+      anycast = startAnycast(primary, log, () => membership.changed());
+      admin = await startAdmin(primary, log, adminOptions);
+    },
+    onReadinessChange: () => anycast?.kick(),
+    beforeDrain: async () => { await anycast?.beforeDrain(); },
     health: (broadcast) => {
       if (o.role === 'lb') {
         const h = new PublishedHealth(client, url.prefix, o.zone, log, broadcast, o.leaseTtlS * 1000);
@@ -100,6 +112,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
       return sup;
     },
   });
+  primaryRef = primary;
   await primary.start();
   membership.start();
   nodeLoad = () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HotspotSchema } from './hotspot-schema.js';
 import { ScalingSchema } from './scaling-schema.js';
+import { AnycastSchema } from './anycast-schema.js';
 import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';
@@ -205,6 +206,7 @@ export const ConfigSchema = z.strictObject({
       .describe('per service, backends with their own /metrics series; a service with more names its busiest (sticky while configured) and sums the rest as backend="_other"'),
   }).prefault({}).describe('the Prometheus endpoint of the admin listener'),
   autoscaling: ScalingSchema.prefault({}),
+  anycast: AnycastSchema.optional(),
   tlsSessionCache: z.strictObject({
     redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
@@ -247,6 +249,9 @@ export const ConfigSchema = z.strictObject({
     r.listeners?.forEach((n, j) => {
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
     });
+  });
+  c.anycast?.policy.forEach((p, i) => {
+    if (!(p.service in c.services)) ctx.addIssue({ code: 'custom', path: ['anycast', 'policy', i, 'service'], message: `unknown service "${p.service}"` });
   });
   for (const [name, s] of Object.entries(c.services)) {
     const seen = new Map<string, string>();

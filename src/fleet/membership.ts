@@ -1,5 +1,6 @@
 import type { Etcd3, Lease } from 'etcd3';
 import { hostname } from 'node:os';
+import type { AnycastRecord } from './anycast-record.js';
 
 /** What a node says about itself under `PREFIX/nodes/<id>` (JSON). */
 export interface NodeRecord {
@@ -13,6 +14,8 @@ export interface NodeRecord {
   startedAt: string;
   /** Version of the store config this node serves (0: none yet / file config). */
   configVersion: number;
+  /** The anycast announcement and readiness (absent: not an announcing node). */
+  anycast?: AnycastRecord;
   /** Small load summary, refreshed every `refreshMs`. */
   load: { rssMiB: number; cpuPercent: number; uptimeS: number } & Partial<NodeLoadSummary>;
   updatedAt: string;
@@ -36,6 +39,7 @@ export class Membership {
   private lastCpu = process.cpuUsage();
   private lastAt = Date.now();
   private readonly startedAt = new Date().toISOString();
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: Etcd3,
@@ -69,7 +73,13 @@ export class Membership {
     };
   }
 
-  private async write(): Promise<void> {
+  /** Writes are serialized: a change written between two beats must not race the beat for the lease. */
+  private write(): Promise<void> {
+    this.writing = this.writing.then(() => this.writeNow());
+    return this.writing;
+  }
+
+  private async writeNow(): Promise<void> {
     try {
       if (this.lease === null) {
         const lease = this.client.lease(this.ttlS, { autoKeepAlive: true });
@@ -86,6 +96,11 @@ export class Membership {
       lease?.release();
       this.onWarn(`membership update failed: ${(e as Error).message}`);
     }
+  }
+
+  /** Rewrites the record now (something in it changed, e.g. the anycast announcement). */
+  changed(): void {
+    if (!this.stopped && this.timer !== undefined) void this.write();
   }
 
   /** Removes the record at once (clean shutdown) instead of waiting for the TTL. */

@@ -149,20 +149,28 @@ export class HttpListener implements Listener {
 
 
   /**
+   * Tells clients to go while still accepting: `Connection: close` on every further response (new
+   * connections too), idle connections closed, GOAWAY to HTTP/2 sessions (see FastHttpListener).
+   */
+  goAway(): void {
+    this.draining = true;
+    this.h2?.drain();
+    this.server.closeIdleConnections();
+  }
+
+  /**
    * Stops accepting, tells keep-alive clients to go (`Connection: close` on every further
    * response, idle connections closed) and resolves once every connection is gone or `drainMs`
    * passed, after which the rest are cut.
    */
   async close(drainMs: number): Promise<void> {
-    this.draining = true;
+    this.goAway();
     // Done when every connection is gone (the node:http server alone does not see HTTP/2 ones,
     // and behind TLS it never listened).
     const closed = new Promise<void>((resolve) => { this.allGone = resolve; if (this.open === 0) resolve(); });
     this.tls?.server.close();
     this.server.close();
-    this.h2?.drain();
     const sweep = setInterval(() => this.server.closeIdleConnections(), 100);
-    this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
     await Promise.race([closed, timeout]);

@@ -20,6 +20,11 @@ export interface Listener {
   readonly acceptor: Server;
   /** Applies the settings of a committed config of this listener (caps, timeouts, certificates, resumption). */
   apply(cfg: ListenerConfig): void;
+  /**
+   * Tells clients to go while still accepting (HTTP: `Connection: close` on every further
+   * response, idle connections closed, GOAWAY); absent where a protocol cannot tell (L4 pipes).
+   */
+  goAway?(): void;
   /** Stops accepting; open connections get up to `drainMs` to finish, then are cut. */
   close(drainMs: number): Promise<void>;
   /** This listener's connection and byte counters (the worker reports them to the primary). */

@@ -87,6 +87,11 @@ export class ListenerSet {
     await Promise.all([...p.opened.values()].map((o) => o.listener.close(0)));
   }
 
+  /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told). */
+  goAwayAll(): void {
+    for (const o of this.open.values()) o.listener.goAway?.();
+  }
+
   /** Drains and closes every listener (worker shutdown). */
   async closeAll(drainMs: number): Promise<void> {
     await Promise.all([...this.open.values()].map((o) => o.listener.close(drainMs)));

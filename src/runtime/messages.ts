@@ -48,6 +48,8 @@ export type ToWorker =
   | { type: 'mitigate'; service: string; mitigation: Mitigation | null }
   | { type: 'stats'; id: number }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
+  /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain. */
+  | { type: 'go-away' }
   | { type: 'shutdown'; drainMs: number };
 
 /** Worker → primary. */

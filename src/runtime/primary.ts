@@ -15,6 +15,7 @@ import type { ConfigLoader } from '../config/source.js';
 import { parseHostPort } from '../config/address.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
+import { evaluateReadiness, type Readiness } from './readiness.js';
 
 export interface PrimaryOptions {
   loader: ConfigLoader;
@@ -33,6 +34,13 @@ export interface PrimaryOptions {
   onApplied?: (config: Config) => void;
   /** Called once the workers are gone, before the process exits (leave the fleet cleanly). */
   onStopped?: () => Promise<void>;
+  /** Called whenever readiness may have changed (health, workers, reload, drain): read `readiness()`. */
+  onReadinessChange?: () => void;
+  /**
+   * Awaited on shutdown after readiness is lost and before any listener closes: the anycast
+   * drain (withdraw the VIP, give routers time to move new flows). Bounded by its own timeouts.
+   */
+  beforeDrain?: () => Promise<void>;
 }
 
 /** An endpoint's key (`host:port`, IPv6 in brackets) from a configured address. */
@@ -95,6 +103,7 @@ export class Primary {
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
       for (const w of this.liveWorkers()) this.sendTo(w, { type: 'health', service, backend, healthy });
+      this.readinessMayHaveChanged();
     };
     this.health = opts.health?.(broadcast) ?? new HealthSupervisor(opts.log, broadcast);
   }
@@ -140,6 +149,19 @@ export class Primary {
     this.stopWatch = this.opts.loader.watch(() => void this.reload(), (msg) => this.opts.log.warn(msg));
     this.opts.onApplied?.(this.config);
     this.opts.onReady?.();
+    this.readinessMayHaveChanged();
+  }
+
+  /** This node's readiness (runtime/readiness.ts): what /readyz, the anycast announcer and the fleet record report. */
+  readiness(): Readiness {
+    return evaluateReadiness({
+      started: this.ready, liveWorkers: this.liveWorkers().length, draining: this.shuttingDown,
+      config: this.config, health: this.health.snapshot(), drains: this.drains,
+    });
+  }
+
+  private readinessMayHaveChanged(): void {
+    try { this.opts.onReadinessChange?.(); } catch (e) { this.opts.log.error({ err: (e as Error).message }, 'readiness listener failed'); }
   }
 
   private fork(id: number): ClusterWorker {
@@ -181,7 +203,7 @@ export class Primary {
     }
     if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
     if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
-    if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); }
+    if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); this.readinessMayHaveChanged(); }
     const p = this.pending.get(m.txn);
     if (p === undefined || !p.waiting.delete(w.id)) {
       if (m.type === 'rejected') this.opts.log.error({ worker: w.id, version: m.version, error: m.error }, 'a worker could not apply the current config');
@@ -209,6 +231,7 @@ export class Primary {
     }
     this.firstApplied.get(w.id)?.();
     this.firstApplied.delete(w.id);
+    this.readinessMayHaveChanged();
     if (this.retiring.delete(w.id)) return;
     if (this.shuttingDown || !this.ready) return;
     const now = Date.now();
@@ -285,6 +308,7 @@ export class Primary {
     this.opts.log.info({ version: this.version, workers: this.liveWorkers().length }, 'config applied');
     this.opts.onApplied?.(next);
     this.reloads.applied++;
+    this.readinessMayHaveChanged();
     return { result: 'applied', version: this.version };
   }
 
@@ -404,6 +428,7 @@ export class Primary {
     const key = backendKey(svc.backends.find((b) => b.address === backend || backendKey(b.address) === backend)!.address);
     (this.drains[service] ??= {})[key] = draining;
     for (const w of this.liveWorkers()) this.sendTo(w, { type: 'drain', service, backend: key, draining });
+    this.readinessMayHaveChanged();
     return true;
   }
 
@@ -424,16 +449,31 @@ export class Primary {
     return true;
   }
 
+  /** Every worker tells its HTTP clients to go (Connection: close, GOAWAY) while its listeners keep accepting. */
+  goAway(): void {
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'go-away' });
+  }
+
   /** What the admin API reports about this node's control plane. */
   status(): { version: number; workers: number; uptimeS: number; startedAt: string; config: Config } {
     return { version: this.version, workers: this.liveWorkers().length, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), startedAt: new Date(this.startedAt).toISOString(), config: this.config };
   }
 
-  /** Drains every worker (in-flight requests may finish up to the drain timeout), then exits 0. */
+  /**
+   * Drains, in the order that fails no client: readiness is lost (/readyz answers 503), then
+   * `beforeDrain` (the anycast withdrawal and its wait; listeners still serve meanwhile), then
+   * every worker stops accepting and tells clients to go (Connection: close, GOAWAY) while
+   * in-flight requests finish up to the drain timeout; then exits 0.
+   */
   async shutdown(reason: string): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.stopWatch();
+    this.readinessMayHaveChanged();
+    if (this.opts.beforeDrain !== undefined) {
+      this.opts.log.info({ reason }, 'shutting down: leaving the fleet\'s front door first');
+      await this.opts.beforeDrain().catch((e: Error) => this.opts.log.error({ err: e.message }, 'pre-drain step failed; draining anyway'));
+    }
     this.health.stop();
     const drainMs = this.config.shutdown.drainTimeout;
     this.opts.log.info({ reason, drainMs }, 'shutting down: draining');

@@ -63,6 +63,7 @@ export class Worker {
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
+    else if (msg.type === 'go-away') this.listeners.goAwayAll();
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 

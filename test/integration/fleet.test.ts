@@ -154,6 +154,10 @@ test('`switchyard fleet` lists every node; a killed node leaves the list within 
   let ids: string[] = [];
   for (let i = 0; i < 50 && ids.length < 3; i++) { ids = list().map((n) => n.id); if (ids.length < 3) await sleep(100); }
   assert.deepEqual(ids, ['node-0', 'node-1', 'node-2']);
+  // Readiness is in every record (no anycast block here: no announcement), and in the table.
+  const records = JSON.parse(cli(['fleet', '--store', etcd.url(PREFIX), '--json']).out) as { anycast?: { ready: boolean; readyReason: string; state?: string } }[];
+  assert.deepEqual(records.map((n) => n.anycast), Array(3).fill({ ready: true, readyReason: 'ready' }));
+  assert.match(cli(['fleet', '--store', etcd.url(PREFIX)]).out, /ANYCAST\n(.* ready\n){3}/);
   const victim = nodes[2];
   const t0 = Date.now();
   victim.proc.kill('SIGKILL');

@@ -112,12 +112,21 @@ export class FastHttpListener implements ConnectionContext, Listener {
   }
 
 
-  /** Stops accepting; idle connections close now, busy ones after their response; the rest are cut at `drainMs`. */
-  async close(drainMs: number): Promise<void> {
+  /**
+   * Tells clients to go while still accepting: idle connections close now, busy ones after their
+   * response, every later response (new connections too) carries `Connection: close`, HTTP/2
+   * sessions get GOAWAY. The anycast drain does this before it withdraws the VIP.
+   */
+  goAway(): void {
     this.draining = true;
-    this.server.close();
     for (const c of this.conns.toArray()) c.drain();
     this.h2?.drain();
+  }
+
+  /** Stops accepting; idle connections close now, busy ones after their response; the rest are cut at `drainMs`. */
+  async close(drainMs: number): Promise<void> {
+    this.server.close();
+    this.goAway();
     if (this.open > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
