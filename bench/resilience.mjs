@@ -19,20 +19,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import http from 'node:http';
 import { installCleanupHandlers, killAllSync, start, stop } from './lib/procs.mjs';
 import { portFree, waitForHttp } from './lib/ready.mjs';
 import { parseDurationMs } from './lib/wrk.mjs';
 import { sampleCores, sampleTree, treeCpuSeconds, machineLoad } from './lib/cpu.mjs';
 import { analyze, renderMarkdown } from './lib/resilience-report.mjs';
+import { switchyardYaml } from './lib/switchyard-yaml.mjs';
+import { CLI, repoRoot, startBackend as startBackendOn, startLoad } from './lib/open-loop.mjs';
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.dirname(benchDir);
-const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
-const BACKEND_FILE = path.join(benchDir, 'lib', 'resilience-backend.mjs');
-const LOAD_FILE = new URL('./lib/resilience-load.mjs', import.meta.url);
 // Ports apart from bench/run.mjs's (19001-19003, 18080-18089).
 const BACKEND_PORTS = [19101, 19102, 19103];
 const PROXY_PORT = 18180;
@@ -117,27 +112,8 @@ const SCENARIOS = [
   },
 ];
 
-function switchyardYaml(sc, p) {
-  // Short drain so stopping after the run never waits the 30 s default.
-  return `workers: 1
-logLevel: info
-accessLog: false
-shutdown: { drainTimeout: 1s }
-listeners:
-  - name: web
-    address: 127.0.0.1:${PROXY_PORT}
-    engine: ${p.engine}
-routes:
-  - name: all
-    match: { path: { prefix: / } }
-    service: app
-services:
-  app:
-    balancer: { algorithm: round-robin }
-${sc.service.map((l) => `    ${l}`).join('\n')}
-    backends:
-${BACKEND_PORTS.map((port) => `      - address: 127.0.0.1:${port}`).join('\n')}
-`;
+function scenarioYaml(sc, p) {
+  return switchyardYaml({ port: PROXY_PORT, engine: p.engine, service: sc.service, backends: BACKEND_PORTS.map((port) => `127.0.0.1:${port}`) });
 }
 
 // ----------------------------------------------------------------- helpers
@@ -145,23 +121,8 @@ ${BACKEND_PORTS.map((port) => `      - address: 127.0.0.1:${port}`).join('\n')}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.error(`resilience: ${msg}`);
 
-// Start backend k (1-based) and resolve once its log says it listens (polled
-// every 5 ms: no probe traffic, so the restart time is not blurred).
-async function startBackend(dir, k, timeoutMs = 10_000) {
-  const logFile = path.join(dir, `backend-${k}.log`);
-  const offset = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-  const child = start({ cmd: process.execPath, args: [BACKEND_FILE, String(BACKEND_PORTS[k - 1]), `backend-${k}`], cwd: repoRoot, logFile });
-  let exited = null;
-  child.exited.then((e) => (exited = e));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const text = fs.readFileSync(logFile, 'utf8').slice(offset);
-    if (text.includes('ready on')) return child;
-    if (exited) throw new Error(`backend-${k} exited (code ${exited.code}, signal ${exited.signal}): ${text.trim().slice(0, 200)}`);
-    await sleep(5);
-  }
-  throw new Error(`backend-${k} not listening within ${timeoutMs} ms`);
-}
+// Start backend k (1-based) on its port.
+const startBackend = (dir, k) => startBackendOn(dir, BACKEND_PORTS[k - 1], `backend-${k}`);
 
 function getBody(port) {
   return new Promise((resolve) => {
@@ -216,7 +177,7 @@ async function runScenario(sc, p, tmp) {
     for (let k = 1; k <= 3; k++) backends[k] = await startBackend(dir, k);
 
     const yamlFile = path.join(dir, 'switchyard.yaml');
-    const yaml = switchyardYaml(sc, p);
+    const yaml = scenarioYaml(sc, p);
     fs.writeFileSync(yamlFile, yaml);
     const v = spawnSync(process.execPath, [CLI, 'validate', '-c', yamlFile], { encoding: 'utf8', timeout: 20_000 });
     if (v.status !== 0) throw new Error(`config rejected: ${(v.stderr || v.stdout).trim()}`);
@@ -234,14 +195,9 @@ async function runScenario(sc, p, tmp) {
     let cpuBefore = null;
     let cpuAfter = null;
 
-    worker = new Worker(LOAD_FILE, {
-      workerData: { port: PROXY_PORT, rate: p.rate, durationMs: p.durationMs, warmupMs: p.warmupMs, t0, connections: p.connections, timeoutMs: p.timeoutMs },
-    });
-    const loadDone = new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`load generator exited (${code}) without results`)));
-    });
+    const gen = startLoad({ port: PROXY_PORT, rate: p.rate, durationMs: p.durationMs, warmupMs: p.warmupMs, t0, connections: p.connections, timeoutMs: p.timeoutMs });
+    worker = gen.worker;
+    const loadDone = gen.done;
 
     const at = (ms, fn) =>
       new Promise((resolve, reject) => {
@@ -390,7 +346,7 @@ try {
 const result = { meta, params: { ...params, restartAtMs: Number.isFinite(p.restartAtMs) ? p.restartAtMs : Infinity }, scenarios };
 const md = renderMarkdown(result);
 process.stdout.write(md);
-const resultsDir = path.join(benchDir, 'results');
+const resultsDir = path.join(repoRoot, 'bench', 'results');
 fs.mkdirSync(resultsDir, { recursive: true });
 // Indented, except the raw per-request columns: one line each.
 const raws = [];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { pinned, start } from './procs.mjs';
+import { switchyardYaml } from './switchyard-yaml.mjs';
 
 export const PROXY_CORE = '1';
 export const GEN_CORE = '0';
@@ -42,16 +43,20 @@ function nodePeer(name, file, port, note) {
   };
 }
 
-function nginxConf(ctx, port, workers) {
-  const dir = path.join(ctx.tmp, `nginx-${workers}w`);
+// An nginx config proxying 127.0.0.1:port to ctx.backends, written to its own
+// dir under ctx.tmp. `opts` (bench/hang.mjs): `server` suffix per backend,
+// upstream `keepalive`, extra `location` directives, the dir's `name`.
+export function nginxConf(ctx, port, workers, opts = {}) {
+  const dir = path.join(ctx.tmp, opts.name ?? `nginx-${workers}w`);
   fs.mkdirSync(dir, { recursive: true });
-  const servers = ctx.backends.map((b) => `    server ${b};`).join('\n');
+  const servers = ctx.backends.map((b) => `    server ${b}${opts.server ?? ''};`).join('\n');
+  const location = (opts.location ?? []).map((l) => `\n      ${l}`).join('');
   // keepalive_requests raised from 1000 so neither side reconnects mid-run
   // (the Node peers never recycle connections either).
   const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${opts.workerConnections ?? 4096}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;
@@ -62,7 +67,7 @@ http {
   keepalive_requests 1000000;
   upstream app {
 ${servers}
-    keepalive 64;
+    keepalive ${opts.keepalive ?? 64};
     keepalive_requests 1000000;
   }
   server {
@@ -70,7 +75,7 @@ ${servers}
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection "";${location}
     }
   }
 }
@@ -139,26 +144,10 @@ function switchyardPeer(name, port, workers, cores, root) {
     note: `Switchyard, workers: ${workers}, p2c`,
     check: (ctx) => (fs.existsSync(path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (core not built)'),
     start(ctx) {
-      const backends = ctx.backends.map((b) => `      - address: ${b}`).join('\n');
-      // Short drain so stopping between rounds never waits the 30 s default.
-      const yaml = `workers: ${workers}
-${root === undefined ? process.env.BENCH_SWITCHYARD_EXTRA ?? '' : ''}
-logLevel: warn
-shutdown: { drainTimeout: 1s }
-listeners:
-  - name: web
-    address: 127.0.0.1:${port}
-    protocol: http
-routes:
-  - name: all
-    match: { path: { prefix: / } }
-    service: app
-services:
-  app:
-    balancer: { algorithm: p2c }
-    backends:
-${backends}
-`;
+      const yaml = switchyardYaml({
+        port, workers, logLevel: 'warn', algorithm: 'p2c', backends: ctx.backends,
+        top: root === undefined && process.env.BENCH_SWITCHYARD_EXTRA ? [process.env.BENCH_SWITCHYARD_EXTRA] : [],
+      });
       const file = path.join(ctx.tmp, `${name}.yaml`);
       fs.writeFileSync(file, yaml);
       return launch(ctx, name, cores, process.execPath, [path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js'), 'start', '-c', file]);

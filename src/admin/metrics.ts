@@ -157,6 +157,11 @@ export function createMetrics(src: MetricsSource): Registry {
     () => services().map(([service, s]) => ({ labels: { service }, value: s.retries })));
   add('switchyard_retry_budget_exhausted_total', 'Retries refused because the retry budget was spent', 'counter',
     () => services().map(([service, s]) => ({ labels: { service }, value: s.retryBudgetExhausted })));
+  add('switchyard_hedges_total', 'Backup requests (hedges) sent per service, and those that won', 'counter',
+    () => services().flatMap(([service, s]) => [
+      { labels: { service, result: 'sent' }, value: s.hedges },
+      { labels: { service, result: 'won' }, value: s.hedgesWon },
+    ]));
   add('switchyard_bulkhead_rejections_total', 'Requests refused by a full bulkhead (503)', 'counter',
     () => services().map(([service, s]) => ({ labels: { service }, value: s.bulkheadRejected })));
   add('switchyard_degraded_responses_total', 'Degraded answers: stale cache copies, error pages, picks in panic mode', 'counter',

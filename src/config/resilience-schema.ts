@@ -89,11 +89,27 @@ export const RetrySchema = z.strictObject({
   retryOn: z.array(z.number().int().min(500).max(599)).default([502, 503, 504]),
   baseDelay: duration('100ms', '1m', 'off').describe('backoff: base × 2^attempt, capped at maxDelay, plus up to 10% jitter'),
   maxDelay: duration('5s', '5m', 'off'),
-  budgetPercent: z.number().min(0).max(100).default(20).describe('retries in flight at most this share of active requests…'),
-  budgetMinConcurrent: z.number().int().min(0).default(3).describe('…but always allow this many'),
+  perTryTimeout: duration('0ms', '1h', 'off')
+    .describe('response timeout of one try (a timeout retry gets this × timeoutGrowth, at most timeouts.request); 0 = timeouts.request'),
+  budgetPercent: z.number().min(0).max(100).default(20).describe('retries and hedges at most this share of the requests over budgetWindow…'),
+  budgetMinPerSecond: z.number().min(0).max(100_000).default(10).describe('…but always allow this many per second'),
+  budgetWindow: duration('10s', '10m').refine((ms) => ms >= 100, 'budgetWindow must be at least 100ms')
+    .describe('how long a request\'s deposit and a retry\'s withdrawal count'),
+  budgetMinConcurrent: z.unknown().optional().superRefine((v, ctx) => {
+    if (v !== undefined) ctx.addIssue({ code: 'custom', message: 'budgetMinConcurrent was replaced by budgetMinPerSecond (the retry budget is a token bucket now; see docs/config.md)' });
+  }),
   maxBufferedBody: z.number().int().min(0).max(16 << 20).default(64 * 1024)
     .describe('request bodies up to this size are buffered so they can be replayed; larger ones are not retried'),
 }).describe('retries per the design: each retry picks again and skips backends already tried');
+
+export const HedgingSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  percentile: z.number().min(50).max(99.9).default(99).describe('the service latency percentile the delay is learned from'),
+  factor: z.number().min(1).max(10).default(1.5).describe('hedge once a request waited percentile × factor'),
+  minDelay: duration('10ms', '1m').describe('never hedge earlier than this'),
+  maxDelay: duration('1s', '1m').describe('always hedge by then (also the delay until enough latencies are known)'),
+}).refine((h) => h.minDelay <= h.maxDelay, { message: 'minDelay must not exceed maxDelay', path: ['minDelay'] })
+  .describe('tail-tolerant requests: a backup request to another backend for an idempotent bodiless request that waits too long; first answer wins');
 
 export const BulkheadSchema = z.strictObject({
   maxConcurrent: z.number().int().min(0).default(0)
@@ -116,6 +132,7 @@ export const DegradationSchema = z.strictObject({
 }).describe('what a service does when its backends cannot answer');
 
 export type DegradationConfig = z.output<typeof DegradationSchema>;
+export type HedgingConfig = z.output<typeof HedgingSchema>;
 export type BulkheadConfig = z.output<typeof BulkheadSchema>;
 export type RetryConfig = z.output<typeof RetrySchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;

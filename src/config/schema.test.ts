@@ -188,3 +188,18 @@ test('configJsonSchema: strict root object describing the file', () => {
   for (const k of ['listeners', 'routes', 'services', 'workers']) assert.ok(k in props, k);
   assert.deepEqual(s.required, ['listeners']);
 });
+
+test('validateConfig: retry budget, per-try timeout and hedging settings', () => {
+  const c = validateConfig({ listeners: [L], services: { api: { ...SVC.api, retries: { perTryTimeout: '1s' }, hedging: { enabled: true } } } });
+  const s = c.services.api;
+  assert.equal(s.retries.perTryTimeout, 1000);
+  assert.deepEqual([s.retries.budgetPercent, s.retries.budgetMinPerSecond, s.retries.budgetWindow], [20, 10, 10_000]);
+  assert.deepEqual(s.hedging, { enabled: true, percentile: 99, factor: 1.5, minDelay: 10, maxDelay: 1000 });
+  assert.equal(validateConfig({ listeners: [L], services: SVC }).services.api.retries.perTryTimeout, 0);
+  assert.deepEqual(errorsOf({ listeners: [L], services: { api: { ...SVC.api, retries: { budgetMinConcurrent: 3 } } } }),
+    ['services.api.retries.budgetMinConcurrent: budgetMinConcurrent was replaced by budgetMinPerSecond (the retry budget is a token bucket now; see docs/config.md)']);
+  assert.deepEqual(errorsOf({ listeners: [L], services: { api: { ...SVC.api, hedging: { minDelay: '2s', maxDelay: '1s' } } } }),
+    ['services.api.hedging.minDelay: minDelay must not exceed maxDelay']);
+  assert.deepEqual(errorsOf({ listeners: [L], services: SVC, routes: [{ service: 'api', hedging: true }] }),
+    ['routes[0].hedging: service "api" has hedging off: set services.api.hedging.enabled (and hedging: false on the routes that must not hedge)']);
+});

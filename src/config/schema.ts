@@ -5,7 +5,7 @@ import { AnycastSchema } from './anycast-schema.js';
 import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';
-import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
+import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, HedgingSchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 import { secret, headerMatch, url } from './secrets.js';
 import { adminTokenProblem } from './loopback.js';
 
@@ -110,6 +110,7 @@ export const RouteSchema = z.strictObject({
     .refine((p) => p !== 'h2c', 'h2c upgrades are never forwarded: cleartext HTTP/2 on a tunnel would bypass routing and checks'))
     .default(['websocket'])
     .describe('protocols a client may switch to with `Upgrade` on this route (tunnelled only after the backend answers 101 with the same protocol); [] = none'),
+  hedging: z.boolean().optional().describe('false: never hedge requests of this route; true: requires the service\'s hedging.enabled (default: the service\'s setting)'),
 });
 
 const BalancerSchema = z.discriminatedUnion('algorithm', [
@@ -164,6 +165,7 @@ export const ServiceSchema = z.strictObject({
   outlierDetection: OutlierSchema.prefault({}),
   circuitBreaker: BreakerSchema.prefault({}),
   retries: RetrySchema.prefault({}),
+  hedging: HedgingSchema.prefault({}),
   bulkhead: BulkheadSchema.prefault({}),
   degradation: DegradationSchema.prefault({}),
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
@@ -241,6 +243,7 @@ export const ConfigSchema = z.strictObject({
   });
   c.routes.forEach((r, i) => {
     if (!(r.service in c.services)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+    else if (r.hedging === true && !c.services[r.service].hedging.enabled) ctx.addIssue({ code: 'custom', path: ['routes', i, 'hedging'], message: `service "${r.service}" has hedging off: set services.${r.service}.hedging.enabled (and hedging: false on the routes that must not hedge)` });
     // The fast engine's upstream pools speak HTTP/1.1 only; undici (node engine) speaks h2c too.
     else if (c.services[r.service].backendProtocol === 'h2c') {
       const fast = c.listeners.filter((l) => (l.protocol === 'http' || l.protocol === 'https') && l.engine === 'fast' && (r.listeners === undefined || r.listeners.includes(l.name)));

@@ -13,6 +13,8 @@ import { RetryAttempts, failureKind } from '../upstream/retry-attempts.js';
 import type { FailureKind } from '../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
+import { NodeTry, nodeHedgeQueue, type TryOwner } from './node-hedge.js';
+import { isHedgeable, verdictMs } from '../resilience/hedge-delay.js';
 import type { RequestLike } from './request-like.js';
 import { undiciPools } from './undici-pool.js';
 
@@ -50,7 +52,13 @@ function errorCodeOf(err: Error & { code?: string }): [ProxyErrorCode, string] {
  * the same handler to another backend. HTTP/2 clients use it too (`h2`: the response is
  * node:http2's compatibility object, which takes no status text and no connection headers).
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, TryOwner {
+  /** When the request is due for a hedge (hedge queue); 0 = not queued. */
+  dueAt = 0;
+  /** Hedging on: the first try and the backup each go through a NodeTry (null: this handler is dispatched directly). */
+  private current: NodeTry | null = null;
+  private hedge: NodeTry | null = null;
+  private readonly hedgeable: boolean;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private done = false;
@@ -85,12 +93,24 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.endpoint = routed.endpoint;
     this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, !hasBody);
     routed.endpoint.begin();
+    this.hedgeable = routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method!, hasBody);
     res.once('close', this.onClientClose);
   }
 
   /** Sends (or re-sends, on a retry) the request to the current endpoint. */
-  dispatch(body: IncomingMessage | null, headersTimeout?: number): void {
-    this.routed.service.pools.of(undiciPools, this.endpoint).dispatch({
+  dispatch(body: IncomingMessage | null, headersTimeout = this.retry.perTryTimeoutMs): void {
+    let handler: Dispatcher.DispatchHandler = this;
+    if (this.hedgeable && this.retries === 0) {
+      handler = this.current = new NodeTry(this, this.endpoint, this.tryStarted);
+      nodeHedgeQueue.add(this, this.routed.service.hedgeDelay!.delayMs());
+    } else {
+      this.current = null;
+    }
+    this.send(this.endpoint, body, headersTimeout, handler);
+  }
+
+  private send(ep: Endpoint, body: IncomingMessage | null, headersTimeout: number, handler: Dispatcher.DispatchHandler): void {
+    this.routed.service.pools.of(undiciPools, ep).dispatch({
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.routed.headers,
@@ -98,7 +118,70 @@ class Exchange implements Dispatcher.DispatchHandler {
       // undici stalled on every few keep-alive POSTs (the body's end was never seen).
       body: body === null ? null : requestBody(body) as unknown as Dispatcher.DispatchOptions['body'],
       headersTimeout,
-    }, this);
+    }, handler);
+  }
+
+  // ---- hedging (see node-hedge.ts) ----
+
+  isCurrent(t: NodeTry): boolean { return t === this.current; }
+
+  /** The hedge delay passed: a backup try on another backend while the first one still waits (budget permitting). */
+  hedgeDue(): void {
+    if (this.done || this.hedge !== null || this.retries > 0 || this.current === null || this.current.answered) return;
+    const ep = this.retry.hedge(this.endpoint);
+    if (ep === null) return;
+    ep.begin();
+    this.hedge = new NodeTry(this, ep, this.clock.now());
+    this.send(ep, null, this.retry.perTryTimeoutMs, this.hedge);
+  }
+
+  /**
+   * A try's head arrived: the backup wins (the first try leaves the race and gets a verdict: slow
+   * for outlier detection unless it answers within twice the hedge delay), or the backup is dropped.
+   */
+  tryAnswered(t: NodeTry): void {
+    if (t === this.hedge) {
+      const service = this.routed.service;
+      const ep = this.endpoint;
+      service.counters.hedgesWon++;
+      ep.end(this.clock.now() - this.tryStarted, this.clock);
+      this.current?.judge(verdictMs(service), (answered) => { if (!answered) service.recordSlow(ep); });
+      this.adopt(t);
+    } else {
+      this.dropHedge();
+    }
+    this.routed.service.hedgeDelay?.record(this.clock.now() - this.tryStarted);
+  }
+
+  /** The first try failed: with a backup racing, the backup becomes the try; otherwise the usual error path. */
+  tryFailed(_t: NodeTry, err: Error): void {
+    const h = this.hedge;
+    if (h === null || this.done) { this.onError(err); return; }
+    this.endTry(false);
+    this.adopt(h);
+  }
+
+  hedgeFailed(t: NodeTry): void {
+    t.endpoint.end(this.clock.now() - t.started, this.clock);
+    this.routed.service.recordOutcome(t.endpoint, false);
+    if (this.hedge === t) this.hedge = null;
+  }
+
+  private adopt(t: NodeTry): void {
+    this.hedge = null;
+    this.current = t;
+    this.endpoint = t.endpoint;
+    this.tryStarted = t.started;
+    this.abortUpstream = t.abort;
+  }
+
+  private dropHedge(): void {
+    this.dueAt = 0;
+    const h = this.hedge;
+    if (h === null) return;
+    this.hedge = null;
+    h.cancel();
+    h.endpoint.end(this.clock.now() - h.started, this.clock);
   }
 
   private readonly onClientClose = (): void => {
@@ -133,7 +216,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.done) return;
       this.tryStarted = this.clock.now();
       plan.endpoint.begin();
-      this.dispatch(null, plan.perTryTimeoutMs || undefined);
+      this.dispatch(null, plan.perTryTimeoutMs);
     };
     if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
     return true;
@@ -143,8 +226,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
+    this.dropHedge();
     this.endTry(ok);
-    this.retry.finish();
     this.routed.service.bulkhead?.release();
     const status = this.degraded?.status ?? this.status;
     this.routed.service.counters.traffic.record(status, this.clock.now() - this.started);

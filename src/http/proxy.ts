@@ -26,6 +26,8 @@ export interface RoutedRequest {
   hashKey: string | undefined;
   /** The route allows retrying any method. */
   idempotent: boolean;
+  /** The route allows hedging (when its service hedges). */
+  hedging: boolean;
   /** Key of this request in the stale-response cache. */
   staleKey: string;
   /** Name of the route that matched (access log). */
@@ -105,7 +107,7 @@ function routeOnce(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent,
+  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent, hedging: route.hedging,
     staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
 }
 

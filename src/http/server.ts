@@ -139,7 +139,7 @@ export class HttpListener implements Listener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): NetServer { return this.tls?.server ?? this.server; }
 
   /** Binds (through the cluster primary when in a worker). */

@@ -85,6 +85,9 @@ export class ServiceCounters {
   readonly traffic = new TrafficStats();
   retries = 0;
   retryBudgetExhausted = 0;
+  /** Backup requests sent, and those whose answer was the one relayed. */
+  hedges = 0;
+  hedgesWon = 0;
   bulkheadRejected = 0;
   degradedStale = 0;
   degradedErrorPage = 0;
@@ -137,7 +140,7 @@ export function trackConnection(c: ListenerCounters, socket: { bytesRead: number
 export function countersSnapshot() {
   return {
     services: Object.fromEntries([...services].map(([n, c]) => [n, {
-      traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, bulkheadRejected: c.bulkheadRejected,
+      traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
     }])),
     listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes) }])),
@@ -158,7 +161,7 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
     const cur = into.services[name];
     if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
     cur.traffic = addTraffic(cur.traffic, s.traffic);
-    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.bulkheadRejected += s.bulkheadRejected;
+    cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.hedges += s.hedges; cur.hedgesWon += s.hedgesWon; cur.bulkheadRejected += s.bulkheadRejected;
     cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
   }
   for (const [name, l] of Object.entries(c.listeners)) {

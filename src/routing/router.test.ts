@@ -203,3 +203,9 @@ test('Router: no match gives undefined; empty router never matches', () => {
   assert.equal(r.match('b.test', '/', 'GET', {}), undefined);
   assert.equal(new Router([], 'web').match('a.test', '/', 'GET', {}), undefined);
 });
+
+test('compileRoute: hedging follows the service unless the route says false', () => {
+  const svc = { backends: [], hedging: { enabled: true } };
+  const c = validateConfig({ listeners: [{ name: 'web', address: '0.0.0.0:8080' }], services: { a: svc }, routes: [{ service: 'a' }, { service: 'a', hedging: false }, { service: 'a', hedging: true }] });
+  assert.deepEqual(c.routes.map((r, i) => compileRoute(r, i).hedging), [true, false, true]);
+});

@@ -19,6 +19,8 @@ export interface CompiledRoute {
   readonly service: string;
   readonly listeners: ReadonlySet<string> | null;
   readonly idempotent: boolean;
+  /** False: requests of this route are never hedged. */
+  readonly hedging: boolean;
   readonly redirectToHttps: boolean | number;
   /** Protocols an `Upgrade` request may switch to on this route (lower-case). */
   readonly upgrades: ReadonlySet<string>;
@@ -83,6 +85,7 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     service: r.service,
     listeners: r.listeners ? new Set(r.listeners) : null,
     idempotent: r.idempotent,
+    hedging: r.hedging !== false,
     redirectToHttps: r.redirectToHttps,
     upgrades: new Set(r.upgrades),
     matches(h, p, m, hs) {

@@ -47,7 +47,7 @@ export class TcpListener implements Listener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): Server { return this.server; }
 
   listen(): Promise<void> {

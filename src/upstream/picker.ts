@@ -46,8 +46,10 @@ export class Picker {
   /** The hot-spot mitigation in force; its bounded-load switch changes the balancer. */
   private mitigation: Mitigation | null = null;
 
+  /** `leftRotation`: told when an endpoint stops being available (its pools fail over their queued requests). */
   constructor(private readonly service: string, private readonly cfg: ServiceConfig, private readonly deps: RuntimeDeps,
-    private readonly endpoints: readonly Endpoint[], private readonly hashed: boolean, private readonly counters: ServiceCounters) {}
+    private readonly endpoints: readonly Endpoint[], private readonly hashed: boolean, private readonly counters: ServiceCounters,
+    private readonly leftRotation: (ep: Endpoint) => void = () => undefined) {}
 
   /** Throws when the balancer or outlier settings cannot be built: tried on throwaway endpoints (`configuredEndpoints`). */
   static validate(cfg: ServiceConfig, deps: RuntimeDeps, fresh: Endpoint[]): void {
@@ -77,6 +79,7 @@ export class Picker {
     const was = ep.available;
     if (!ep.updateAvailability()) return false;
     if (ep.available && !was && this.cfg.slowStart > 0) ep.rampStart = this.deps.clock.now();
+    if (!ep.available) this.leftRotation(ep);
     return true;
   }
 
@@ -101,6 +104,12 @@ export class Picker {
   recordOutcome(ep: Endpoint, ok: boolean): void {
     ep.breaker?.record(ok);
     this.outlier?.record(ep, ok);
+    if (this.updated(ep)) this.refresh();
+  }
+
+  /** See Service.recordSlow: outlier detection only, never the breaker. */
+  recordSlow(ep: Endpoint): void {
+    this.outlier?.record(ep, false);
     if (this.updated(ep)) this.refresh();
   }
 

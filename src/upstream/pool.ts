@@ -5,6 +5,8 @@ import type { Endpoint } from './endpoint.js';
 export interface UpstreamPool {
   /** Stops reuse; resolves once the requests it carries finished. */
   close(): Promise<void>;
+  /** Fails the requests still queued for a connection, never sent (absent: the pool cannot take them back). */
+  failWaiters?(code: string, message: string): void;
 }
 
 /**
@@ -55,6 +57,18 @@ export class PoolSet {
         if (pool !== undefined) pools.set(ep, pool);
       }
       this.byKind.set(kind, pools);
+    }
+  }
+
+  /**
+   * `ep` left rotation (ejected, breaker open, unhealthy, draining): requests still queued for a
+   * connection to it go elsewhere now rather than wait behind its hung connections. Deferred:
+   * this runs inside another request's bookkeeping.
+   */
+  leftRotation(ep: Endpoint): void {
+    for (const pools of this.byKind.values()) {
+      const pool = pools.get(ep);
+      if (pool?.failWaiters !== undefined) setImmediate(() => pool.failWaiters!('SWY_BACKEND_UNAVAILABLE', `backend ${ep.key} left rotation`));
     }
   }
 

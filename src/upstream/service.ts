@@ -3,6 +3,7 @@ import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
 import type { Bulkhead } from '../resilience/bulkhead.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { HedgeDelay } from '../resilience/hedge-delay.js';
 import type { Random } from '../util/random.js';
 import type { PickContext } from './balancers/types.js';
 import type { Mitigation, RuntimeDeps } from './deps.js';
@@ -40,7 +41,10 @@ export class Service {
   readonly hashKey: ServiceConfig['hashKey'];
   /** The engines' connection pools to the endpoints (see PoolSet). */
   readonly pools: PoolSet;
+  /** Retries and hedges stay a share of requests (per worker; kept across reloads with the same settings). */
   readonly retryBudget: RetryBudget;
+  /** The learned delay before a hedge (null: hedging off). */
+  readonly hedgeDelay: HedgeDelay | null;
   readonly retryPolicy: RetryPolicy;
   /** Concurrency cap of this service in this worker (null: no limit). */
   readonly bulkhead: Bulkhead | null;
@@ -69,11 +73,11 @@ export class Service {
     Picker.validate(cfg, deps, fresh);
     this.set = new EndpointSet(name, cfg, deps, fresh, this.hashKey !== undefined, previous);
     this.endpoints = this.set.endpoints;
-    this.picker = new Picker(name, cfg, deps, this.endpoints, this.hashKey !== undefined, this.counters);
-    ({ bulkhead: this.bulkhead, retryBudget: this.retryBudget, retryPolicy: this.retryPolicy } = servicePolicies(cfg, deps));
     // Pools of endpoints that remain are shared, not owned, until the old snapshot retires (see retire()).
     this.pools = new PoolSet(cfg);
     this.pools.carry(previous?.pools, this.endpoints);
+    this.picker = new Picker(name, cfg, deps, this.endpoints, this.hashKey !== undefined, this.counters, (ep) => this.pools.leftRotation(ep));
+    ({ bulkhead: this.bulkhead, retryBudget: this.retryBudget, hedgeDelay: this.hedgeDelay, retryPolicy: this.retryPolicy } = servicePolicies(cfg, deps, previous));
   }
 
   /** Live changes go to the live snapshot; one reaching a staged service would bypass the staging. */
@@ -103,6 +107,15 @@ export class Service {
    */
   recordOutcome(ep: Endpoint, ok: boolean): void {
     this.picker.recordOutcome(ep, ok);
+  }
+
+  /**
+   * A try that lost the race to its hedge: slower than the service's learned tail. Counts as a
+   * failure for outlier detection only (a frozen backend is ejected after a few lost races), not
+   * for the breaker, whose error rate a busy but healthy backend must not trip.
+   */
+  recordSlow(ep: Endpoint): void {
+    this.picker.recordSlow(ep);
   }
 
   /** Time-driven transitions (ejections expiring, breakers leaving open); called every ~250 ms. */

@@ -173,7 +173,7 @@ test('a 503 is retried once for GET on another backend, never for POST', { timeo
 test('the retry budget keeps upstream load near 1.2× when every backend fails', { timeout: 30_000 }, async () => {
   // Without the budget each failing GET is tried twice (2×); with it, retries stay ≤ 20% of active requests.
   const ratio = async (budgetPercent: number) => {
-    const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { budgetPercent, budgetMinConcurrent: 3 } });
+    const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { budgetPercent, budgetMinPerSecond: 10 } });
     try {
       for (const b of backends) b.set({ kind: 'status', status: 503 });
       const before = backends.reduce((n, b) => n + b.requests, 0);

@@ -11,6 +11,9 @@ import { RetryAttempts, failureKind } from '../../upstream/retry-attempts.js';
 import type { FailureKind } from '../../resilience/retry.js';
 import { ResponseCapture, degradedAnswer, type DegradedAnswer } from '../degrade.js';
 import type { H1Request } from './h1-request.js';
+import type { Service } from '../../upstream/service.js';
+import { H1Hedge, LoserVerdict, hedgeQueue, type Hedged } from './h1-hedge.js';
+import { isHedgeable, verdictMs } from '../../resilience/hedge-delay.js';
 
 /** What an exchange needs of the client connection it answers on. */
 export interface ResponseSink {
@@ -44,7 +47,7 @@ function mapError(err: UpstreamError): [ProxyErrorCode, string] {
   switch (err.code) {
     case 'SWY_HEADERS_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend did not answer in time'];
     case 'SWY_BODY_TIMEOUT': return ['SWY_UPSTREAM_TIMEOUT', 'backend stalled while sending'];
-    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
+    case 'ECONNREFUSED': case 'SWY_CONNECT_TIMEOUT': case 'SWY_BACKEND_UNAVAILABLE': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
       return ['SWY_UPSTREAM_CONNECT', 'cannot connect to backend'];
     default: return ['SWY_UPSTREAM_RESET', `backend connection failed (${err.code})`];
   }
@@ -56,8 +59,12 @@ function mapError(err: UpstreamError): [ProxyErrorCode, string] {
  * and the response head and body are written straight to the client socket, corked so a small
  * response leaves in one write. Backpressure both ways pauses the other socket.
  */
-export class H1Exchange implements UpstreamUser {
+export class H1Exchange implements UpstreamUser, Hedged {
   abandoned = false;
+  /** When the request is due for a hedge (hedge queue); 0 = not queued. */
+  dueAt = 0;
+  /** The backup try racing this one (hedging), until one of them produced a response head. */
+  private hedge: H1Hedge | null = null;
   private upstream: UpstreamConnection | null = null;
   /** Request body chunks that arrived before a connection was assigned. */
   private pending: (Buffer | null)[] | null = null;
@@ -83,7 +90,7 @@ export class H1Exchange implements UpstreamUser {
   private discarding = false;
   /** Copy of a cacheable GET response being relayed, for the stale cache. */
   private capture: ResponseCapture | null = null;
-  /** Per-try response timeout (grows on timeout retries); 0 = the pool's. */
+  /** Per-try response timeout (`retries.perTryTimeout`, grown on timeout retries); 0 = the pool's. */
   headersTimeoutMs = 0;
   /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
   private upstreamMs = 0;
@@ -96,7 +103,7 @@ export class H1Exchange implements UpstreamUser {
     readonly req: H1Request,
     private readonly routed: RoutedRequest,
     private readonly pool: H1Pool,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     /** Request framing towards the backend: none, a Content-Length body, or chunked. */
     private readonly bodyKind: 'none' | 'length' | 'chunked',
   ) {
@@ -110,9 +117,55 @@ export class H1Exchange implements UpstreamUser {
     this.endpoint = routed.endpoint;
     this.tryStarted = this.started;
     this.retry = new RetryAttempts(routed.service, req.method, routed.idempotent, routed.hashKey, routed.service.random, true);
+    this.headersTimeoutMs = this.retry.perTryTimeoutMs;
     if (bodyKind !== 'none') this.replayBody = [];
     routed.endpoint.begin();
     pool.dispatch(this);
+    if (routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method, bodyKind !== 'none')) hedgeQueue.add(this, routed.service.hedgeDelay!.delayMs());
+  }
+
+  get service(): Service { return this.routed.service; }
+  get requestHead(): string { return this.head; }
+
+  /** The hedge delay passed: a backup try on another backend while the first one still waits (budget permitting). */
+  hedgeDue(): void {
+    if (this.done || this.hedge !== null || this.retries > 0 || this.responseStarted || this.discarding) return;
+    const ep = this.retry.hedge(this.endpoint);
+    if (ep !== null) this.hedge = new H1Hedge(this, ep);
+  }
+
+  /**
+   * The backup's head came first: the first try leaves this exchange. Still queued, it is
+   * withdrawn and counts as slow for outlier detection; on a connection, it gets a verdict
+   * (LoserVerdict: slow unless it answers within twice the hedge delay). That is how a frozen
+   * backend gets ejected, and a healthy one descheduled for a moment does not.
+   */
+  hedgeWon(h: H1Hedge): void {
+    const service = this.routed.service;
+    service.counters.hedgesWon++;
+    this.endpoint.end(this.clock.now() - this.tryStarted, this.clock);
+    if (this.upstream !== null) new LoserVerdict(service, this.endpoint, this.upstream, verdictMs(service), this.req.method === 'HEAD');
+    // Lost while still waiting for one of the backend's connections: every one of them is busy
+    // for longer than the service's tail — slow, no verdict needed.
+    else if (service.pools.of(h1Pools, this.endpoint).withdraw(this)) service.recordSlow(this.endpoint);
+    this.adopt(h);
+  }
+
+  hedgeFailed(_h: H1Hedge): void { this.hedge = null; }
+
+  /** Continues on the backup try: it becomes the current try. */
+  private adopt(h: H1Hedge): void {
+    h.adopted = true;
+    this.hedge = null;
+    this.endpoint = h.endpoint;
+    this.tryStarted = h.started;
+    this.upstream = h.conn;
+  }
+
+  /** Stops a backup try that lost (or is no longer wanted). */
+  private dropHedge(): void {
+    this.dueAt = 0;
+    if (this.hedge !== null) { this.hedge.cancel(); this.hedge = null; }
   }
 
   /** Ends the current try on its backend: in-flight count, latency, and the outcome for breaker/outlier. */
@@ -191,6 +244,7 @@ export class H1Exchange implements UpstreamUser {
   abort(): void {
     if (this.done) return;
     this.abandoned = true;
+    this.dropHedge();
     if (!this.responseStarted) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
     this.finish(null);
     this.upstream?.destroy();
@@ -200,6 +254,11 @@ export class H1Exchange implements UpstreamUser {
 
   onUpstream(conn: UpstreamConnection): void {
     if (this.abandoned) { conn.destroy(); return; }
+    this.attach(conn);
+  }
+
+  /** Writes the request on `conn` (this try's connection). */
+  attach(conn: UpstreamConnection): void {
     this.upstream = conn;
     const pending = this.pending;
     this.pending = null;
@@ -222,6 +281,8 @@ export class H1Exchange implements UpstreamUser {
 
   onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
     if (this.done) return 0;
+    if (this.dueAt !== 0 || this.hedge !== null) this.dropHedge();
+    this.routed.service.hedgeDelay?.record(this.clock.now() - this.tryStarted);
     if (this.requestDone && this.retry.wantsStatusRetry(status)) {
       // Read and drop this answer; the connection stays reusable and the request goes elsewhere.
       this.discarding = true;
@@ -322,6 +383,12 @@ export class H1Exchange implements UpstreamUser {
       this.routed.service.pools.of(h1Pools, this.endpoint).dispatch(this, true);
       return;
     }
+    // The first try failed while its backup races on: the backup becomes the try.
+    if (this.hedge !== null && !this.responseStarted) {
+      this.endTry(false);
+      this.adopt(this.hedge);
+      return;
+    }
     // A head still held back was never sent: the client can still get a clean error answer.
     const sent = this.responseStarted && this.pendingHead === null;
     if (!sent && this.tryAgain(failureKind(err.code))) return;
@@ -349,8 +416,8 @@ export class H1Exchange implements UpstreamUser {
   private finish(ok: boolean | null): void {
     if (this.done) return;
     this.done = true;
+    this.dropHedge();
     this.endTry(ok);
-    this.retry.finish();
     this.routed.service.bulkhead?.release();
     // What the client gets: a degraded answer's status rather than the error it replaces.
     const status = this.degraded?.status ?? this.status;

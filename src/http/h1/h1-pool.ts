@@ -175,6 +175,9 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   }
 }
 
+/** What a withdrawn waiter's place in the queue holds: skipped like an abandoned user. */
+const WITHDRAWN = { abandoned: true } as UpstreamUser;
+
 /** Connections to one backend; `dispatch` is on the hot path. */
 export class H1Pool {
   private readonly idle: UpstreamConnection[] = [];
@@ -219,13 +222,37 @@ export class H1Pool {
     this.open--;
     const i = this.idle.lastIndexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
-    if (this.closing !== null && this.open === 0) this.closing();
+    if (this.closing !== null) { if (this.open === 0) this.closing(); return; }
+    // A busy connection that failed (e.g. timed out on a hung backend) frees a slot: the requests
+    // queued for one would otherwise wait until some other connection finished a response.
+    if (this.waitHead < this.waiting.length && this.open < this.opts.connections) {
+      this.open++;
+      new UpstreamConnection(this, this.host, this.port);
+    }
   }
 
   /** A connection opened for a waiter failed to connect: that waiter (the oldest) gets the error. */
   connectFailed(err: UpstreamError): void {
     const user = this.nextWaiter();
     if (user !== undefined) user.onUpstreamError(err);
+  }
+
+  /**
+   * Fails every queued request with `code` before it was sent (so it may be retried anywhere, even
+   * a POST: the backend never saw it). Connections in use are left alone.
+   */
+  failWaiters(code: string, message: string): void {
+    for (let user = this.nextWaiter(); user !== undefined; user = this.nextWaiter()) {
+      user.onUpstreamError(new UpstreamError(code, message, true, false));
+    }
+  }
+
+  /** Takes `user` out of the queue (a try that lost its race before it got a connection); false when not queued. Rare path: O(queue). */
+  withdraw(user: UpstreamUser): boolean {
+    const i = this.waiting.indexOf(user, this.waitHead);
+    if (i === -1) return false;
+    this.waiting[i] = WITHDRAWN;
+    return true;
   }
 
   private nextWaiter(): UpstreamUser | undefined {

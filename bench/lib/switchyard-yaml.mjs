@@ -1,0 +1,26 @@
+// The Switchyard config of the benches: one listener on 127.0.0.1:port (its
+// `engine` if given), one service `app` over `backends` ("host:port") with
+// `algorithm` and the `service` lines, `top` lines at the top level. Short
+// drain, so stopping never waits the 30 s default.
+export function switchyardYaml({ port, engine, backends, service = [], top = [], workers = 1, logLevel = 'info', algorithm = 'round-robin' }) {
+  return `workers: ${workers}
+logLevel: ${logLevel}
+accessLog: false
+shutdown: { drainTimeout: 1s }
+${top.join('\n')}
+listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+${engine === undefined ? '' : `    engine: ${engine}`}
+routes:
+  - name: all
+    match: { path: { prefix: / } }
+    service: app
+services:
+  app:
+    balancer: { algorithm: ${algorithm} }
+${service.map((l) => `    ${l}`).join('\n')}
+    backends:
+${backends.map((b) => `      - address: ${b}`).join('\n')}
+`;
+}
