@@ -81,23 +81,37 @@ function violations(imports: readonly Import[], layers = LAYERS): string[] {
   return out;
 }
 
-/** Folder cycles in the import graph (any, whatever the layers say), each as `a -> b -> … -> a`. */
+/**
+ * The folders caught in import cycles, whatever the layers say: each strongly connected group of
+ * folders, as `a, b, c (a -> b, b -> c, c -> a)` with the imports between them.
+ */
 function folderCycles(imports: readonly Import[]): string[] {
   const edges = new Map<string, Set<string>>();
   for (const i of imports) (edges.get(i.from) ?? edges.set(i.from, new Set()).get(i.from)!).add(i.to);
-  const cycles = new Set<string>();
-  const visit = (node: string, path: string[]): void => {
-    for (const next of edges.get(node) ?? []) {
-      const at = path.indexOf(next);
-      if (at >= 0) {
-        const loop = path.slice(at);
-        const start = loop.indexOf([...loop].sort()[0]); // one spelling per cycle
-        cycles.add([...loop.slice(start), ...loop.slice(0, start), loop[start]].join(' -> '));
-      } else if (path.length < 12) visit(next, [...path, next]);
+  // Tarjan's strongly connected components.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const groups: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
+      else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group: string[] = [];
+      for (let w = stack.pop()!; ; w = stack.pop()!) { group.push(w); if (w === v) break; }
+      if (group.length > 1) groups.push(group.sort());
     }
   };
-  for (const node of edges.keys()) visit(node, [node]);
-  return [...cycles].sort();
+  for (const v of edges.keys()) if (!index.has(v)) visit(v);
+  return groups.map((g) => {
+    const inside = g.flatMap((a) => [...edges.get(a) ?? []].filter((b) => g.includes(b)).map((b) => `${a} -> ${b}`));
+    return `${g.join(', ')} (${inside.join(', ')})`;
+  }).sort();
 }
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -138,5 +152,5 @@ test('the checker reads every import form and names the offending file and impor
     "src/runtime/a.ts: '../mystery/c.js': folder mystery has no layer (add it to LAYERS in src/architecture.test.ts)",
   ]);
   assert.deepEqual(folderCycles([...graph, { file: 'src/hotspot/s.ts', spec: '../config/r.js', from: 'hotspot', to: 'config' }]),
-    ['config -> hotspot -> config']);
+    ['config, hotspot (config -> hotspot, hotspot -> config)']);
 });
