@@ -69,3 +69,18 @@ test('one save is reported once, not again by the poll (a rejected config is ret
     stop();
   }
 });
+
+test('a save between load() and watch() is reported (the primary watches only once its workers are up)', async () => {
+  const path = tmpFile();
+  const source = new FileConfigSource(path, { debounceMs: 20, pollMs: 50, fsEvents: false });
+  await source.load().catch(() => undefined); // the content is not a config; only the identity matters
+  writeFileSync(path, 'a: 22\n'); // another size: a new identity even within one mtime tick
+  let changes = 0;
+  const stop = source.watch(() => changes++);
+  try {
+    await sleep(300);
+    assert.equal(changes, 1);
+  } finally {
+    stop();
+  }
+});

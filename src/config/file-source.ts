@@ -21,6 +21,8 @@ export class FileConfigSource implements ConfigLoader {
   private readonly debounceMs: number;
   private readonly pollMs: number;
   private readonly fsEvents: boolean;
+  /** The file's identity just before the last load: a save between that load and watch() is still seen. */
+  private loadedIdentity: string | undefined;
 
   /** `fsEvents: false` leaves only the poll (tests use it to prove the poll alone finds changes). */
   constructor(path: string, opts: { debounceMs?: number; pollMs?: number; fsEvents?: boolean } = {}) {
@@ -32,12 +34,15 @@ export class FileConfigSource implements ConfigLoader {
   }
 
   load(): Promise<Config> {
+    this.loadedIdentity = this.identity();
     return loadConfigFile(this.path);
   }
 
   watch(onChange: () => void, onWarn: (msg: string) => void = () => undefined): () => void {
     let timer: NodeJS.Timeout | undefined;
-    let last = this.identity();
+    // Compared with the file as it was loaded, not as it is now: the primary starts watching only
+    // after its workers came up, and a save in between would otherwise never be reported.
+    let last = this.loadedIdentity ?? this.identity();
     // The identity seen when a change is reported: the poll then does not report the same save
     // again (a rejected config is retried when saved again, so a second report would retry it).
     const fire = () => { last = this.identity(); onChange(); };

@@ -121,13 +121,19 @@ test('a flood of refused writes is audited at a bounded rate, and the next recor
   const refusedLines = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter((l) => l.includes('"result":"refused"')).length;
   await sleep(1100); // a fresh second
   const before = refusedLines();
+  const started = Date.now();
   const answers = await Promise.all(Array.from({ length: 60 }, () => call(lockedAdmin, '/api/reload', { method: 'POST', headers: json, body: '{}' })));
+  // At most 10 records a second: a loaded machine may spread the flood over a few seconds.
+  const seconds = Math.ceil((Date.now() - started) / 1000) + 1;
   assert.ok(answers.every((a) => a.status === 401));
   const recorded = refusedLines() - before;
-  assert.ok(recorded >= 1 && recorded <= 20, `${recorded} of 60 refusals recorded`);
+  assert.ok(recorded >= 1 && recorded <= 10 * seconds && recorded < 60, `${recorded} of 60 refusals recorded in ${seconds} s`);
   await sleep(1100);
   await call(lockedAdmin, '/api/reload', { method: 'POST', headers: json, body: '{}' });
-  assert.match(readFileSync(log, 'utf8').trim().split('\n').pop() ?? '', new RegExp(`\\(${60 - recorded} earlier refusals not recorded`));
+  // Every refusal is either recorded or counted in a later record's note.
+  const lines = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.includes('"result":"refused"')).slice(before);
+  const leftOut = lines.reduce((n, l) => n + Number(/\((\d+) earlier refusals not recorded/.exec(l)?.[1] ?? 0), 0);
+  assert.equal(lines.length - 1 + leftOut, 60, `${lines.length - 1} recorded + ${leftOut} counted as left out`);
 });
 
 test('the token is taken from the Authorization header only, never from the URL', async () => {

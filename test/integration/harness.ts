@@ -13,16 +13,22 @@ import { stringify } from 'yaml';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
+/** Ports this process handed out: the kernel may give a just-released port again, and two calls in a row must not collide. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 (bound then released), never one this process handed out before. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createNetServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) { handedOut.add(port); return port; }
+  }
 }
 
 export interface Backend {
