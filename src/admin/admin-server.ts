@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { redactConfig } from '../config/redact.js';
 import type { ReloadResult } from '../runtime/primary.js';
 import type { Readiness } from '../runtime/readiness.js';
-import { listenOn } from '../http/listen.js';
+import { listenOn } from '../net/listen.js';
 import { AdminGuard, isPagePath, isWrite, type AdminAccess } from './admin-guard.js';
 
 /** What the admin API needs of the node. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.js';
 import type { Readiness } from '../runtime/readiness.js';
-import type { AnycastConfig } from './schema.js';
+import type { AnycastConfig } from '../config/anycast-schema.js';
 import { birdCommand, type BirdReply } from './bird-client.js';
 import { parseBfdSessions, parseProtocols, type BfdSession, type BirdProtocol } from './bird-state.js';
 import { AnnounceGate } from './hold-down.js';

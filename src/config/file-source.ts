@@ -2,7 +2,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Config } from './schema.js';
 import { loadConfigFile } from './load.js';
-import type { ConfigLoader } from '../runtime/primary.js';
+import type { ConfigLoader } from './source.js';
 
 /**
  * The embedded default config source: one YAML or JSON file. Watches the file's directory (editors

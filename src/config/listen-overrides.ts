@@ -1,5 +1,5 @@
 import type { Config } from './schema.js';
-import type { ConfigLoader } from '../runtime/primary.js';
+import type { ConfigLoader } from './source.js';
 import { bindConflicts, parseHostPort } from './address.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { HotspotSchema } from '../hotspot/schema.js';
-import { ScalingSchema } from '../scaling/schema.js';
-import { AnycastSchema } from '../anycast/schema.js';
+import { HotspotSchema } from './hotspot-schema.js';
+import { ScalingSchema } from './scaling-schema.js';
+import { AnycastSchema } from './anycast-schema.js';
 import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';

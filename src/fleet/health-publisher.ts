@@ -1,6 +1,6 @@
 import type { Etcd3, Campaign } from 'etcd3';
 import type { Logger } from 'pino';
-import type { HealthMap } from '../runtime/messages.js';
+import type { HealthMap } from '../upstream/health/source.js';
 
 /** The health document a zone's primary checker keeps under `PREFIX/health/<zone>` (JSON). */
 export interface HealthDocument {

@@ -1,9 +1,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { HealthMap } from '../runtime/messages.js';
-import type { HealthBroadcast } from '../runtime/health-supervisor.js';
-import type { HealthSource } from '../runtime/primary.js';
+import type { HealthBroadcast, HealthMap, HealthSource } from '../upstream/health/source.js';
 import { healthKey, type HealthDocument } from './health-publisher.js';
 
 /**

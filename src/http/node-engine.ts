@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import type { Clock } from '../util/clock.js';
 import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
 import { responseHeaders } from './headers.js';
 import { sendError, ProxyErrors } from './error-response.js';
-import { RetryAttempts } from '../resilience/retry-attempts.js';
+import { RetryAttempts } from '../upstream/retry-attempts.js';
 import { classifyUpstream, failureDetail, statusFailureCode } from './pipeline/upstream-error.js';
 import { ReplayBuffer } from './pipeline/replay-buffer.js';
 import { admit, needsAdmission } from './pipeline/admission.js';
@@ -20,6 +20,7 @@ import { H2RequestView } from './h2/h2-request.js';
 import { NodeTry, nodeHedgeQueue, type TryOwner } from './node-hedge.js';
 import { isHedgeable, verdictMs } from '../resilience/hedge-delay.js';
 import type { RequestLike } from './request-like.js';
+import { undiciPools } from './undici-pool.js';
 
 /**
  * Whether the client side of a response is gone. HTTP/2's compatibility response has no
@@ -134,7 +135,7 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   }
 
   private send(ep: Endpoint, body: Dispatcher.DispatchOptions['body'], headersTimeout: number, handler: Dispatcher.DispatchHandler): void {
-    this.routed.service.poolOf(ep).dispatch({
+    this.routed.service.pools.of(undiciPools, ep).dispatch({
       path: this.routed.target,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.routed.headers,

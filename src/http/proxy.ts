@@ -1,11 +1,11 @@
 import type { RequestLike } from './request-like.js';
 import { randomUUID } from 'node:crypto';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import type { Service } from '../upstream/service.js';
 import type { PickContext } from '../upstream/balancers/types.js';
 import { scanRequestHeaders, ambiguity, type RequestHead } from './headers.js';
-import { normalizePath, routingPath } from './normalize-path.js';
+import { normalizePath, routingPath } from '../routing/normalize-path.js';
 import type { ProxyErrorCode } from './error-response.js';
 import { hashKeyOf } from './hash-key.js';
 import { staleKey } from './degrade.js';

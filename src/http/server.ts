@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenerCounters, trackConnection } from '../observe/stats.js';
+import { listenerCounters, trackConnection, type ListenerCounters } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
-import { listenOn } from './listen.js';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import { listenOn } from '../net/listen.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Clock } from '../util/clock.js';
 import { createHttpHandler } from './node-engine.js';
 import { proxyUpgrade } from './upgrade.js';
@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { TlsFront } from '../tls/tls-front.js';
 import { currentResumption, type FleetResumption } from '../tls/resumption.js';
 import { H2Frontend } from './h2/h2-frontend.js';
+import type { Listener, ListenerKind } from '../listener/listener.js';
 
 /** Answers for requests Node's parser refused; they never reach routing. */
 function clientErrorResponse(err: NodeJS.ErrnoException): string {
@@ -45,8 +46,9 @@ function servePlain(req: IncomingMessage, socket: Socket, head: Buffer, reattach
  * current snapshot per request; for https, behind the shared TLS front (and HTTP/2 beside it). Timeouts against slow clients (head, whole request, keep-alive idle) and the
  * connection cap come from the listener config and follow reloads.
  */
-export class HttpListener {
+export class HttpListener implements Listener {
   readonly name: string;
+  readonly counters: ListenerCounters;
   readonly address: string;
   private readonly server: Server;
   private draining = false;
@@ -58,6 +60,7 @@ export class HttpListener {
     /** The TLS resumption to attach to (a reload passes the one it staged). */
     resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
+    this.counters = listenerCounters(cfg.name);
     this.address = cfg.address;
     this.server = createServer({
       maxHeaderSize: cfg.maxHeaderSize,
@@ -119,7 +122,7 @@ export class HttpListener {
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
-    trackConnection(listenerCounters(this.name), socket);
+    trackConnection(this.counters, socket);
     socket.once('close', () => { if (--this.open === 0) this.allGone?.(); });
     return true;
   }
@@ -136,7 +139,7 @@ export class HttpListener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): NetServer { return this.tls?.server ?? this.server; }
 
   /** Binds (through the cluster primary when in a worker). */
@@ -178,3 +181,9 @@ export class HttpListener {
     this.tls?.close();
   }
 }
+
+/** `http` and `https` listeners on the node engine (node:http, undici). */
+export const nodeHttpKind: ListenerKind = {
+  name: 'http-node', protocols: ['http', 'https'], engine: 'node', unavailable: () => null,
+  create: (cfg, c) => new HttpListener(cfg, c.holder, c.clock, c.log, c.workers, c.resumption),
+};

@@ -1,5 +1,4 @@
 import type { Clock } from '../util/clock.js';
-import type { Endpoint } from '../upstream/endpoint.js';
 
 /*
  * Slow start: a backend that just joined the pool, or just became healthy again, receives a
@@ -34,7 +33,7 @@ export function slowStartFactor(sinceHealthyMs: number, windowMs = DEFAULT_SLOW_
  * pool at startup, where every backend would otherwise start at 10%.
  * `factor()` is hot-path safe: O(1), no allocation; `start()` / `stop()` are not per request.
  */
-export class SlowStart<E = Endpoint> {
+export class SlowStart<E> {
   private readonly clock: Clock;
   private readonly windowMs: number;
   private readonly minFactor: number;

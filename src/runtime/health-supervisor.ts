@@ -5,10 +5,7 @@ import { parseHostPort } from '../config/address.js';
 import { HealthChecker, timerSchedule, type HealthState } from '../upstream/health/checker.js';
 import { probeHttp } from '../upstream/health/active-http.js';
 import { probeTcp } from '../upstream/health/active-tcp.js';
-import type { HealthMap } from './messages.js';
-
-/** Where health changes go: every worker. */
-export type HealthBroadcast = (service: string, backend: string, healthy: boolean) => void;
+import type { HealthBroadcast, HealthMap } from '../upstream/health/source.js';
 
 function probeFor(hc: HealthCheckConfig) {
   if (hc.type === 'tcp') return (t: { host: string; port: number }, signal: AbortSignal) => probeTcp(t, { timeoutMs: hc.timeout }, signal);

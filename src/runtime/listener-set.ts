@@ -1,31 +1,25 @@
 import type { Logger } from 'pino';
 import type { Config, ListenerConfig } from '../config/schema.js';
-import { HttpListener } from '../http/server.js';
-import { FastHttpListener } from '../http/h1/fast-listener.js';
-import { TcpListener } from '../tcp/tcp-listener.js';
-import { FastTcpListener } from '../tcp/fast-tcp-listener.js';
-import { uv } from '../tcp/uv.js';
+import type { Listener, ListenerKind } from '../listener/listener.js';
+import type { ListenerRegistry } from '../listener/registry.js';
+import { holdConnections, type HeldConnections } from '../net/listen.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import { loadCertificates } from '../tls/certificates.js';
 import type { FleetResumption } from '../tls/resumption.js';
 import type { Clock } from '../util/clock.js';
-import type { SnapshotHolder } from './snapshot.js';
-import { holdConnections, type HeldConnections } from '../http/listen.js';
 
-type AnyListener = HttpListener | FastHttpListener | TcpListener | FastTcpListener;
+/** An open listener and the kind that made it. */
+interface Open { listener: Listener; kind: ListenerKind }
 
 /** Listeners opened for a config that is not live yet (see ListenerSet.prepare), and the connections they hold. */
 export interface PreparedListeners {
   readonly config: Config;
-  readonly opened: ReadonlyMap<string, AnyListener>;
+  readonly opened: ReadonlyMap<string, Open>;
   readonly held: readonly HeldConnections[];
 }
 
 /** Listeners are keyed by name and address: a moved listener is a new one. */
 const keyOf = (l: ListenerConfig) => `${l.name}@${l.address}`;
-
-function kindOf(open: AnyListener): string {
-  return open instanceof TcpListener ? 'tcp-node' : open instanceof FastTcpListener ? 'tcp-fast' : open instanceof FastHttpListener ? 'fast' : 'node';
-}
 
 /**
  * The listeners of one worker, changed all or nothing: `prepare` opens (binds) every listener a
@@ -34,17 +28,18 @@ function kindOf(open: AnyListener): string {
  * listener meanwhile is held. `commit` then applies the new settings to the kept ones, releases
  * the held connections to the new config and closes the removed listeners; `discard` closes what
  * a rejected reload opened, held connections first. Closing a listener whose bind failed also releases the handle the cluster
- * primary made for it (see http/listen.ts).
+ * primary made for it (see net/listen.ts).
  */
 export class ListenerSet {
-  private readonly open = new Map<string, AnyListener>();
+  private readonly open = new Map<string, Open>();
 
-  constructor(private readonly holder: () => SnapshotHolder, private readonly clock: Clock, private readonly log: Logger,
-    private readonly workers: number) {}
+  /** `kinds`: the listener implementations by protocol and engine (runtime/listener-kinds.ts). */
+  constructor(private readonly kinds: ListenerRegistry, private readonly holder: () => SnapshotHolder, private readonly clock: Clock,
+    private readonly log: Logger, private readonly workers: number) {}
 
   /** Opens the listeners `config` adds; throws (having closed them again) when one cannot be made or bound. */
   async prepare(config: Config, resumption: FleetResumption | null): Promise<PreparedListeners> {
-    const opened = new Map<string, AnyListener>();
+    const opened = new Map<string, Open>();
     const held: HeldConnections[] = [];
     try {
       for (const l of config.listeners) {
@@ -54,8 +49,10 @@ export class ListenerSet {
           if (l.tls !== undefined) loadCertificates(l.tls);
           continue;
         }
-        const listener = this.create(l, resumption);
-        opened.set(keyOf(l), listener);
+        const { kind, fallback } = this.kinds.resolve(l);
+        if (fallback !== null) this.log.warn({ listener: l.name }, `${fallback}: serving with engine: ${kind.engine}`);
+        const listener = kind.create(l, { holder: this.holder(), clock: this.clock, log: this.log, workers: this.workers, resumption });
+        opened.set(keyOf(l), { listener, kind });
         await listener.listen();
         held.push(holdConnections(listener.acceptor));
         this.log.debug({ listener: l.name, address: l.address }, 'listening (prepared)');
@@ -73,13 +70,13 @@ export class ListenerSet {
     const wanted = new Map(p.config.listeners.map((l) => [keyOf(l), l]));
     for (const [key, l] of wanted) {
       const open = this.open.get(key)!;
-      if (!p.opened.has(key) && kindOf(open) !== (l.protocol === 'http' || l.protocol === 'https' ? l.engine : `tcp-${uv === null ? 'node' : l.engine}`)) {
+      if (!p.opened.has(key) && this.kinds.resolve(l).kind !== open.kind) {
         this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
       }
-      open.apply(l); // also moves TLS listeners to the resumption installed at commit
+      open.listener.apply(l); // also moves TLS listeners to the resumption installed at commit
     }
-    for (const [key, l] of this.open) {
-      if (!wanted.has(key)) { this.open.delete(key); void l.close(p.config.shutdown.drainTimeout); }
+    for (const [key, o] of this.open) {
+      if (!wanted.has(key)) { this.open.delete(key); void o.listener.close(p.config.shutdown.drainTimeout); }
     }
     for (const h of p.held) h.release();
   }
@@ -87,25 +84,16 @@ export class ListenerSet {
   /** Closes what `prepare` opened for a config that will not be committed. */
   async discard(p: PreparedListeners): Promise<void> {
     for (const h of p.held) h.drop();
-    await Promise.all([...p.opened.values()].map((l) => l.close(0)));
+    await Promise.all([...p.opened.values()].map((o) => o.listener.close(0)));
   }
 
   /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told); closeIdle: idle keep-alive connections closed too. */
   goAwayAll(closeIdle = true): void {
-    for (const l of this.open.values()) if (l instanceof HttpListener || l instanceof FastHttpListener) l.goAway(closeIdle);
+    for (const o of this.open.values()) o.listener.goAway?.(closeIdle);
   }
 
   /** Drains and closes every listener (worker shutdown). */
   async closeAll(drainMs: number): Promise<void> {
-    await Promise.all([...this.open.values()].map((l) => l.close(drainMs)));
-  }
-
-  private create(l: ListenerConfig, resumption: FleetResumption | null): AnyListener {
-    const holder = this.holder();
-    const l4 = l.protocol === 'tcp' || l.protocol === 'tls-passthrough';
-    if (l4 && l.engine === 'fast' && uv === null) this.log.warn({ listener: l.name }, 'this Node lacks the libuv bindings of the fast L4 engine: serving with engine: node');
-    if (l4) return l.engine === 'fast' && uv !== null ? new FastTcpListener(l, holder, this.clock, this.log, this.workers, uv) : new TcpListener(l, holder, this.clock, this.log, this.workers);
-    return l.engine === 'node' ? new HttpListener(l, holder, this.clock, this.log, this.workers, resumption)
-      : new FastHttpListener(l, holder, this.clock, this.log, this.workers, resumption);
+    await Promise.all([...this.open.values()].map((o) => o.listener.close(drainMs)));
   }
 }

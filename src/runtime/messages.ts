@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { CountersSnapshot, TrafficSnapshot } from '../observe/stats.js';
 import type { Mitigation } from '../upstream/service.js';
+import type { HealthMap } from '../upstream/health/source.js';
 
 /** Drain overrides set through the admin API, by service and backend key (they outlive reloads). */
 export type DrainMap = Record<string, Record<string, boolean>>;
@@ -27,8 +28,6 @@ export interface WorkerStats {
 export interface BackendTraffic { service: string; key: string; traffic: TrafficSnapshot }
 
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
-/** Active health states by service and backend key (only backends a checker marked unhealthy need be listed). */
-export type HealthMap = Record<string, Record<string, boolean>>;
 
 /** What the primary keeps beside the config and hands a worker with every config it commits. */
 export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation> }

@@ -4,33 +4,18 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ConfigError, SwitchyardError } from '../util/errors.js';
-import { Snapshot } from './snapshot.js';
+import { Snapshot } from '../snapshot/snapshot.js';
 import { systemClock } from '../util/clock.js';
 import { systemRandom } from '../util/random.js';
 import type { FromWorker, ToWorker } from './messages.js';
-import { HealthSupervisor, type HealthBroadcast } from './health-supervisor.js';
-import type { DrainMap, HealthMap, Overrides, WorkerStats } from './messages.js';
+import { HealthSupervisor } from './health-supervisor.js';
+import type { DrainMap, Overrides, WorkerStats } from './messages.js';
+import type { HealthBroadcast, HealthMap, HealthSource } from '../upstream/health/source.js';
+import type { ConfigLoader } from '../config/source.js';
 import { parseHostPort } from '../config/address.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
-
-/** Where a node's active health states come from: its own checks, or a fleet checker's. */
-export interface HealthSource {
-  /** (Re)configures for a new config. */
-  apply(config: Config): void;
-  /** States to hand a new or reloaded worker. */
-  snapshot(): HealthMap;
-  stop(): void;
-}
-
-/** Where configs come from: the file source today, etcd later. `load` throws ConfigError. */
-export interface ConfigLoader {
-  readonly name: string;
-  load(): Promise<Config>;
-  /** Calls `onChange` when the source may have changed (debounced by the source); `onWarn` for trouble watching. */
-  watch(onChange: () => void, onWarn?: (msg: string) => void): () => void;
-}
 
 export interface PrimaryOptions {
   loader: ConfigLoader;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { parseHostPort } from '../config/address.js';
-import type { DrainMap, HealthMap } from './messages.js';
+import type { DrainMap } from './messages.js';
+import type { HealthMap } from '../upstream/health/source.js';
 
 /*
  * Node readiness, defined once (docs/anycast.md, "Readiness"): the config is loaded, the

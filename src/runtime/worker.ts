@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { stageResumption, type StagedResumption } from '../tls/resumption.js';
-import { Snapshot, SnapshotHolder } from './snapshot.js';
+import { Snapshot, SnapshotHolder } from '../snapshot/snapshot.js';
 import { ListenerSet, type PreparedListeners } from './listener-set.js';
+import { listenerKinds } from './listener-kinds.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
@@ -46,7 +47,7 @@ export class Worker {
 
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, workers: number,
     private readonly send: (m: FromWorker) => void) {
-    this.listeners = new ListenerSet(() => this.holder!, deps.clock, log, workers);
+    this.listeners = new ListenerSet(listenerKinds, () => this.holder!, deps.clock, log, workers);
   }
 
   private ticker: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { parseConfigText, validateConfig } from '../config/load.js';
-import type { ConfigLoader } from '../runtime/primary.js';
+import type { ConfigLoader } from '../config/source.js';
 import { ConfigError } from '../util/errors.js';
 import { CorruptRecordError, type ConfigRecord, type EtcdConfigStore } from './config-store.js';
 

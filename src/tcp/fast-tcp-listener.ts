@@ -1,21 +1,22 @@
 import { createServer, isIP, type Server } from 'node:net';
 import { lookup } from 'node:dns';
 import type { Logger } from 'pino';
-import { listenerCounters } from '../observe/stats.js';
+import { listenerCounters, type ListenerCounters } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Clock } from '../util/clock.js';
-import { listenOn } from '../http/listen.js';
+import { listenOn } from '../net/listen.js';
 import { dialBackend, type Dial } from './backend-dial.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 import { parseClientHello } from './sni.js';
 import { proxyHeader } from './tcp-proxy.js';
 import { sniService } from './tcp-listener.js';
-import type { UvAddress, UvBindings, UvTcp } from './uv.js';
+import { uv, type UvAddress, type UvBindings, type UvTcp } from '../net/uv.js';
 import { readBeforeConnected, UvConnection } from './uv-relay.js';
 import { tick, track, untrack, type Timed } from '../util/deadlines.js';
 import { setNoDelayOnListener } from '../util/listener-nodelay.js';
 import { SlotList } from '../util/slot-list.js';
+import type { Listener, ListenerKind } from '../listener/listener.js';
 
 type Address = { address: string; port: number };
 
@@ -33,14 +34,14 @@ interface ServerHandle {
  * per connection, `acceptProxyProtocol` requires a PROXY header within `timeouts.header`,
  * passthrough routes on the ClientHello's server name, `close` drains then cuts.
  */
-export class FastTcpListener {
+export class FastTcpListener implements Listener {
   readonly name: string;
   readonly address: string;
   private config: ListenerConfig;
   private readonly server: Server;
   /** A SlotList, not a Set: one member per connection (see slot-list.ts). */
   private readonly conns = new SlotList<'listSlot', UvConnection>('listSlot');
-  private readonly counters;
+  readonly counters: ListenerCounters;
   private maxConnections = 1;
   private drained: (() => void) | null = null;
   private lastAcceptWarning = 0;
@@ -65,7 +66,7 @@ export class FastTcpListener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): Server { return this.server; }
 
   async listen(): Promise<void> {
@@ -259,3 +260,10 @@ class UvDial implements Timed {
 function onConnectDone(this: ConnectReq, status: number): void {
   this.dial.connectDone(status);
 }
+
+/** `tcp` and `tls-passthrough` listeners on the fast engine: relayed on libuv handles, where this Node exposes them. */
+export const fastTcpKind: ListenerKind = {
+  name: 'tcp-fast', protocols: ['tcp', 'tls-passthrough'], engine: 'fast',
+  unavailable: () => uv === null ? 'this Node lacks the libuv bindings of the fast L4 engine' : null,
+  create: (cfg, c) => new FastTcpListener(cfg, c.holder, c.clock, c.log, c.workers, uv!),
+};

@@ -1,13 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenerCounters, trackConnection } from '../observe/stats.js';
+import { listenerCounters, trackConnection, type ListenerCounters } from '../observe/stats.js';
 import type { ListenerConfig } from '../config/schema.js';
-import type { SnapshotHolder } from '../runtime/snapshot.js';
+import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Clock } from '../util/clock.js';
-import { listenOn } from '../http/listen.js';
+import { listenOn } from '../net/listen.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 import { parseClientHello } from './sni.js';
 import { proxyTcp, type TcpClient } from './tcp-proxy.js';
+import type { Listener, ListenerKind } from '../listener/listener.js';
 
 /** Strips an IPv4-mapped IPv6 prefix so `::ffff:10.0.0.1` hashes and logs as `10.0.0.1`. */
 function plainAddress(a: string | undefined): string {
@@ -20,8 +21,9 @@ function plainAddress(a: string | undefined): string {
  * ejections apply to new connections; established ones are left alone). With
  * `acceptProxyProtocol`, a PROXY v1/v2 header is required first (within `timeouts.header`).
  */
-export class TcpListener {
+export class TcpListener implements Listener {
   readonly name: string;
+  readonly counters: ListenerCounters;
   readonly address: string;
   private config: ListenerConfig;
   private readonly server: Server;
@@ -33,6 +35,7 @@ export class TcpListener {
   constructor(cfg: ListenerConfig, private readonly holder: SnapshotHolder, private readonly clock: Clock,
     private readonly log: Logger, private readonly workers: number) {
     this.name = cfg.name;
+    this.counters = listenerCounters(cfg.name);
     this.address = cfg.address;
     this.config = cfg;
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
@@ -44,7 +47,7 @@ export class TcpListener {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): Server { return this.server; }
 
   listen(): Promise<void> {
@@ -54,7 +57,7 @@ export class TcpListener {
   private accept(socket: Socket): void {
     if (this.sockets.size >= this.maxConnections) { socket.destroy(); return; } // late arrivals while draining are still served
     this.sockets.add(socket);
-    trackConnection(listenerCounters(this.name), socket);
+    trackConnection(this.counters, socket);
     socket.once('close', () => { this.sockets.delete(socket); if (this.sockets.size === 0) this.drained?.(); });
     socket.on('error', () => undefined);
     const local = { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
@@ -161,3 +164,9 @@ export function sniService(cfg: ListenerConfig, serverName: string | undefined):
   }
   return cfg.service;
 }
+
+/** `tcp` and `tls-passthrough` listeners on the node engine (net.Socket pipes). */
+export const nodeTcpKind: ListenerKind = {
+  name: 'tcp-node', protocols: ['tcp', 'tls-passthrough'], engine: 'node', unavailable: () => null,
+  create: (cfg, c) => new TcpListener(cfg, c.holder, c.clock, c.log, c.workers),
+};

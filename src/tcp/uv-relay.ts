@@ -1,5 +1,5 @@
 import { now, tick, track, untrack, type Timed } from '../util/deadlines.js';
-import type { UvBindings, UvShutdownReq, UvTcp, UvWriteReq } from './uv.js';
+import type { UvBindings, UvShutdownReq, UvTcp, UvWriteReq } from '../net/uv.js';
 
 /** The deadline sweep's resolution: an idle connection is closed 0–200 ms after `idleMs`, never before. */
 const SWEEP_MS = 100;

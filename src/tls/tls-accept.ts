@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import { CLIENT_RENEG_LIMIT, CLIENT_RENEG_WINDOW, type Server as TlsServer, type SecureContext } from 'node:tls';
 import { setNoDelayOnListener } from '../util/listener-nodelay.js';
 import { tick, track, untrack, type Timed } from '../util/deadlines.js';
-import { processBinding, uv } from '../tcp/uv.js';
+import { processBinding, uv } from '../net/uv.js';
 
 /*
  * The fast engine's TLS accept path: the handshake runs on Node's TLSWrap (the C++ object every

@@ -11,7 +11,7 @@ export interface LoadObserver {
 /**
  * One backend address of one service, with the live state that must survive a config reload:
  * in-flight requests, latency EWMA, availability. Snapshots are rebuilt on reload; endpoints are
- * carried over by `key` (see runtime/snapshot.ts), so a balancer may hold an endpoint that an
+ * carried over by `key` (see snapshot/snapshot.ts), so a balancer may hold an endpoint that an
  * older snapshot also holds.
  *
  * Hot path: `begin()` / `end()` are called once per request; they do not allocate.

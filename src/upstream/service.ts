@@ -1,81 +1,19 @@
-import { Pool } from 'undici';
-import { H1Pool } from '../http/h1/h1-pool.js';
 import type { ServiceConfig } from '../config/schema.js';
-import { parseHostPort } from '../config/address.js';
-import { Endpoint } from './endpoint.js';
-import { createBalancer } from './balancers/index.js';
-import type { Balancer, BalancerOptions, PickContext } from './balancers/types.js';
-import type { Clock } from '../util/clock.js';
-import type { Random } from '../util/random.js';
-import { CircuitBreaker } from '../resilience/breaker.js';
-import { OutlierDetector, type OutlierOptions } from './health/outlier.js';
-import { RetryBudget } from '../resilience/retry-budget.js';
-import { HedgeDelay } from '../resilience/hedge-delay.js';
-import { Bulkhead } from '../resilience/bulkhead.js';
 import { serviceCounters, type ServiceCounters } from '../observe/stats.js';
-import { TopKeys } from '../hotspot/top-keys.js';
-import { slowStartFactor } from '../resilience/slow-start.js';
+import type { Bulkhead } from '../resilience/bulkhead.js';
 import type { RetryPolicy } from '../resilience/retry.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { HedgeDelay } from '../resilience/hedge-delay.js';
+import type { Random } from '../util/random.js';
+import type { PickContext } from './balancers/types.js';
+import type { Mitigation, RuntimeDeps } from './deps.js';
+import type { Endpoint } from './endpoint.js';
+import { configuredEndpoints, EndpointSet } from './endpoint-set.js';
+import { HASHED, Picker } from './picker.js';
+import { PoolSet } from './pool.js';
+import { servicePolicies } from './service-policies.js';
 
-/** A resilience state change, for logs (and later metrics and the admin API). */
-export interface ResilienceEvent {
-  kind: 'breaker' | 'outlier' | 'health';
-  service: string;
-  backend: string;
-  to: string;
-  from?: string;
-  reason?: string;
-  forMs?: number;
-}
-
-/** A hot-spot mitigation (see hotspot/detector.ts `mitigation`). */
-export interface Mitigation { boundedLoad: { balanceFactor: number } | null; weightFactors: { backend: string; factor: number }[] }
-
-/** Injected time, randomness and the sink for resilience events of a whole snapshot. */
-export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void; workers?: number }
-
-const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
-
-function balancerOptions(cfg: ServiceConfig, deps: RuntimeDeps): BalancerOptions {
-  const b = cfg.balancer;
-  return {
-    random: deps.random,
-    clock: deps.clock,
-    decayMs: b.algorithm === 'ewma' ? b.decay : undefined,
-    virtualNodes: b.algorithm === 'ring-hash' || b.algorithm === 'bounded-load' ? b.virtualNodes : undefined,
-    tableSize: b.algorithm === 'maglev' ? b.tableSize : undefined,
-    balanceFactor: b.algorithm === 'bounded-load' ? b.balanceFactor : undefined,
-  };
-}
-
-/** The undici Pool options a service asks of each backend; a change means a new Pool. */
-function poolKey(cfg: ServiceConfig): string {
-  const t = cfg.timeouts;
-  return `${cfg.maxConnectionsPerBackend}|${t.connect}|${t.request}|${t.idle}|${cfg.backendProtocol}`;
-}
-
-function createPool(ep: Endpoint, cfg: ServiceConfig): Pool {
-  return new Pool(`http://${ep.key}`, {
-    connections: cfg.maxConnectionsPerBackend,
-    // `useH2c` inside `connect`: Pool hands that object to its connector but drops a top-level useH2c.
-    connect: { timeout: cfg.timeouts.connect, ...(cfg.backendProtocol === 'h2c' ? { useH2c: true } : {}) },
-    headersTimeout: cfg.timeouts.request,
-    bodyTimeout: cfg.timeouts.idle,
-    pipelining: 1,
-    // h2c: one multiplexed HTTP/2 connection per pool connection, prior knowledge (no upgrade dance).
-    ...(cfg.backendProtocol === 'h2c' ? { allowH2: true, maxConcurrentStreams: 100 } : {}),
-  });
-}
-
-/** What a staged service will set on one endpoint when it is activated (see `Service.activate`). */
-interface EndpointPlan {
-  weight: number;
-  zone: string | undefined;
-  draining: boolean;
-  topKeys: TopKeys | null;
-  /** The breaker to install; `keep`: the endpoint's current one (same settings). */
-  breaker: CircuitBreaker | null | 'keep';
-}
+export type { Mitigation, ResilienceEvent, RuntimeDeps } from './deps.js';
 
 /** Overrides the primary holds beside the config (health checks, admin drains, hot-spot mitigation). */
 export interface ServiceOverrides {
@@ -84,19 +22,10 @@ export interface ServiceOverrides {
   mitigation?: Mitigation | null;
 }
 
-function outlierOptions(cfg: ServiceConfig): OutlierOptions {
-  const o = cfg.outlierDetection;
-  return {
-    consecutiveFailures: o.consecutiveFailures, baseEjectionMs: o.baseEjectionTime, maxEjectionMs: o.maxEjectionTime,
-    maxEjectionPercent: o.maxEjectionPercent, successRateThreshold: o.successRateThreshold,
-    successRateRequestVolume: o.successRateRequestVolume, intervalMs: o.interval,
-  };
-}
-
 /**
- * A named pool of backends as one snapshot sees it: its endpoints (carried over from the previous
- * snapshot by address, so in-flight counts and later health survive a reload), one undici Pool per
- * endpoint, and a balancer built over the endpoints that are currently available.
+ * A named pool of backends as one snapshot sees it, assembled from one part per job: its
+ * endpoints and their carry-over (EndpointSet), picking with breakers, ejection and slow start
+ * (Picker), the engines' connection pools (PoolSet) and its request policies (bulkhead, retries).
  *
  * Two steps, so that a reload is all or nothing: the constructor *stages* the service — it
  * validates everything that can fail (balancer and outlier options, breaker settings) and decides
@@ -110,17 +39,8 @@ export class Service {
   readonly endpoints: readonly Endpoint[];
   /** Hash-key source; hash-based algorithms default to the client IP. */
   readonly hashKey: ServiceConfig['hashKey'];
-  /** Built by activate(); a staged service is never picked from. */
-  private balancer!: Balancer;
-  private readonly deps: RuntimeDeps;
-  private readonly pools = new Map<Endpoint, Pool>();
-  /** Fast-path pools, created on first use (a node-engine-only config never opens one). */
-  private readonly h1Pools = new Map<Endpoint, H1Pool>();
-  private readonly poolKey: string;
-  private outlier: OutlierDetector<Endpoint> | null = null;
-  private panicking = false;
-  /** Until activate(): the endpoint settings to apply and the service whose live state carries over. */
-  private staged: { plan: EndpointPlan[]; previous: Service | undefined } | null;
+  /** The engines' connection pools to the endpoints (see PoolSet). */
+  readonly pools: PoolSet;
   /** Retries and hedges stay a share of requests (per worker; kept across reloads with the same settings). */
   readonly retryBudget: RetryBudget;
   /** The learned delay before a hedge (null: hedging off). */
@@ -130,6 +50,11 @@ export class Service {
   readonly bulkhead: Bulkhead | null;
   /** This worker's counters of the service, shared by every snapshot's Service of that name. */
   readonly counters: ServiceCounters;
+  private readonly set: EndpointSet;
+  private readonly picker: Picker;
+  private readonly deps: RuntimeDeps;
+  /** Until activate(): the service whose live state (outlier detection) carries over. */
+  private previous: Service | undefined;
 
   /**
    * Stages the service (call `activate()` before use); `previous` is the same-named service of
@@ -140,63 +65,24 @@ export class Service {
     this.name = name;
     this.config = cfg;
     this.deps = deps;
+    this.previous = previous;
     this.counters = serviceCounters(name);
-    this.poolKey = poolKey(cfg);
     this.hashKey = cfg.hashKey ?? (HASHED.has(cfg.balancer.algorithm) ? { source: 'client-ip' } : undefined);
-    const old = new Map(previous?.endpoints.map((e) => [e.key, e]));
     // Fresh endpoints with the new settings: the dry run of what can fail, and what new addresses get.
-    const fresh = cfg.backends.map((b) => {
-      const { host, port } = parseHostPort(b.address)!;
-      return new Endpoint(host, port, b.weight, b.zone);
-    });
-    createBalancer(cfg.balancer.algorithm, fresh, balancerOptions(cfg, deps)).close?.();
-    if (cfg.outlierDetection.enabled) OutlierDetector.carry(undefined, fresh, outlierOptions(cfg), deps.clock);
-    this.endpoints = fresh.map((ep) => old.get(ep.key) ?? ep);
-    const breakers = this.stageBreakers(previous);
-    // Hot-spot detection needs the heaviest hash keys per backend (sampled, bounded memory).
-    const hs = cfg.hotspot;
-    const plan = this.endpoints.map((ep, i): EndpointPlan => ({
-      weight: cfg.backends[i].weight,
-      zone: cfg.backends[i].zone,
-      draining: cfg.backends[i].draining,
-      topKeys: hs.enabled && this.hashKey !== undefined
-        ? (ep.topKeys !== null && ep.topKeys.sampleEvery === hs.sampleEvery ? ep.topKeys : new TopKeys({ sampleEvery: hs.sampleEvery }))
-        : null,
-      breaker: breakers[i],
-    }));
-    this.staged = { plan, previous };
-    const bh = cfg.bulkhead;
-    const share = (n: number) => Math.max(1, Math.ceil(n / (deps.workers ?? 1)));
-    // A new snapshot starts a new bulkhead: requests admitted by the old one release the old one.
-    this.bulkhead = bh.maxConcurrent === 0 ? null
-      : new Bulkhead({ maxConcurrent: share(bh.maxConcurrent), maxQueued: bh.maxQueued === 0 ? 0 : share(bh.maxQueued), queueTimeoutMs: bh.queueTimeout });
-    const r = cfg.retries;
-    const budget = { percent: r.budgetPercent, minPerSecond: r.budgetMinPerSecond, windowMs: r.budgetWindow };
-    // The budget is a window of past traffic: a reload that keeps its settings keeps what was saved up and spent.
-    this.retryBudget = previous?.retryBudget.sameAs(budget) ? previous.retryBudget : new RetryBudget(budget, deps.clock);
-    const h = cfg.hedging;
-    this.hedgeDelay = !h.enabled ? null
-      : previous?.hedgeDelay != null && JSON.stringify(previous.hedgeDelay.opts) === JSON.stringify(h) ? previous.hedgeDelay : new HedgeDelay(h, deps.clock);
-    this.retryPolicy = {
-      connectRetries: r.connectRetries, statusRetries: r.statusRetries, timeoutRetries: r.timeoutRetries, timeoutGrowth: r.timeoutGrowth,
-      retryOn: r.retryOn, baseDelayMs: r.baseDelay, maxDelayMs: r.maxDelay, jitter: 0.1,
-    };
-    // Pools are opened on first use (an engine uses only its own kind); those of endpoints that
-    // remain are carried over when the pool options did not change (shared, not owned, until the
-    // old snapshot retires: see retire()).
-    if (previous !== undefined && previous.poolKey === this.poolKey) {
-      for (const ep of this.endpoints) {
-        const pool = previous.pools.get(ep);
-        if (pool !== undefined) this.pools.set(ep, pool);
-        const h1 = previous.h1Pools.get(ep);
-        if (h1 !== undefined) this.h1Pools.set(ep, h1);
-      }
-    }
+    const fresh = configuredEndpoints(cfg);
+    Picker.validate(cfg, deps, fresh);
+    this.set = new EndpointSet(name, cfg, deps, fresh, this.hashKey !== undefined, previous);
+    this.endpoints = this.set.endpoints;
+    // Pools of endpoints that remain are shared, not owned, until the old snapshot retires (see retire()).
+    this.pools = new PoolSet(cfg);
+    this.pools.carry(previous?.pools, this.endpoints);
+    this.picker = new Picker(name, cfg, deps, this.endpoints, this.hashKey !== undefined, this.counters, (ep) => this.pools.leftRotation(ep));
+    ({ bulkhead: this.bulkhead, retryBudget: this.retryBudget, hedgeDelay: this.hedgeDelay, retryPolicy: this.retryPolicy } = servicePolicies(cfg, deps, previous));
   }
 
   /** Live changes go to the live snapshot; one reaching a staged service would bypass the staging. */
   private assertActive(): void {
-    if (this.staged !== null) throw new Error(`service ${this.name}: not active yet (a staged snapshot takes changes through activate())`);
+    if (!this.set.active) throw new Error(`service ${this.name}: not active yet (a staged snapshot takes changes through activate())`);
   }
 
   /**
@@ -206,68 +92,12 @@ export class Service {
    * and builds the balancer. Runs once; later calls do nothing.
    */
   activate(overrides: ServiceOverrides = {}): void {
-    if (this.staged === null) return;
-    const { plan, previous } = this.staged;
-    this.staged = null;
-    const cfg = this.config;
-    this.endpoints.forEach((ep, i) => {
-      const p = plan[i];
-      ep.weight = p.weight;
-      ep.zone = p.zone;
-      ep.draining = overrides.drains?.[ep.key] ?? p.draining;
-      ep.topKeys = p.topKeys;
-      if (p.breaker !== 'keep') ep.breaker = p.breaker;
-      const healthy = overrides.health?.[ep.key];
-      if (healthy !== undefined) ep.healthy = healthy;
-    });
-    if (overrides.mitigation != null) this.applyMitigation(overrides.mitigation);
-    this.outlier = !cfg.outlierDetection.enabled ? null
-      : OutlierDetector.carry(previous?.outlier ?? undefined, this.endpoints, outlierOptions(cfg), this.deps.clock, (ep, ejected, reason, forMs) => {
-        ep.ejected = ejected;
-        this.deps.events?.({ kind: 'outlier', service: this.name, backend: ep.key, to: ejected ? 'ejected' : 'returned', reason, forMs });
-      });
-    if (this.outlier === null) for (const ep of this.endpoints) ep.ejected = false;
-    for (const ep of this.endpoints) ep.updateAvailability(); // initial state: no slow start
-    this.balancer = this.buildBalancer();
-  }
-
-  /** Recomputes availability; a backend coming back starts its slow-start ramp. */
-  private updated(ep: Endpoint): boolean {
-    const was = ep.available;
-    if (!ep.updateAvailability()) return false;
-    if (ep.available && !was && this.config.slowStart > 0) ep.rampStart = this.deps.clock.now();
-    // Requests still queued for a connection to a backend that just left rotation (ejected, open,
-    // unhealthy, draining) go elsewhere now rather than wait behind its hung connections; outside
-    // this call, which may run inside another request's bookkeeping.
-    const h1 = this.h1Pools.get(ep);
-    if (!ep.available && h1 !== undefined) setImmediate(() => h1.failWaiters('SWY_BACKEND_UNAVAILABLE', `backend ${ep.key} left rotation`));
-    return true;
-  }
-
-  /**
-   * Slow start: a backend back from unhealthy/ejected/open takes a linearly growing share over
-   * `slowStart` — a pick of it is kept with probability factor(t) (10% → 100%), else re-picked
-   * once among the others. Not for hash-based algorithms, whose keys must stay put.
-   */
-  private rampedOut(ep: Endpoint): boolean {
-    if (ep.rampStart === 0 || this.hashKey !== undefined) return false;
-    const since = this.deps.clock.now() - ep.rampStart;
-    if (since >= this.config.slowStart) { ep.rampStart = 0; return false; }
-    return this.deps.random() >= slowStartFactor(since, this.config.slowStart);
-  }
-
-  /** One breaker per endpoint, decided at staging: kept across reloads unless the breaker settings changed. */
-  private stageBreakers(previous: Service | undefined): EndpointPlan['breaker'][] {
-    const b = this.config.circuitBreaker;
-    const same = previous !== undefined && JSON.stringify(previous.config.circuitBreaker) === JSON.stringify(b);
-    return this.endpoints.map((ep) => {
-      if (!b.enabled) return null;
-      if (same && ep.breaker !== null) return 'keep';
-      return new CircuitBreaker({
-        errorThresholdPercentage: b.errorThresholdPercentage, requestVolumeThreshold: b.requestVolumeThreshold,
-        sleepWindowMs: b.sleepWindow, halfOpenRequests: b.halfOpenRequests, windowMs: b.window,
-      }, this.deps.clock, (from, to) => this.deps.events?.({ kind: 'breaker', service: this.name, backend: ep.key, from, to }));
-    });
+    if (this.set.active) return;
+    this.set.activate(overrides);
+    const m = overrides.mitigation ?? null;
+    if (m !== null) this.set.applyWeights(m);
+    this.picker.activate(this.previous?.picker, m);
+    this.previous = undefined;
   }
 
   /**
@@ -276,9 +106,7 @@ export class Service {
    * availability rebuilds the balancer. Hot path when nothing changes: O(1).
    */
   recordOutcome(ep: Endpoint, ok: boolean): void {
-    ep.breaker?.record(ok);
-    this.outlier?.record(ep, ok);
-    if (this.updated(ep)) this.refresh();
+    this.picker.recordOutcome(ep, ok);
   }
 
   /**
@@ -287,43 +115,33 @@ export class Service {
    * for the breaker, whose error rate a busy but healthy backend must not trip.
    */
   recordSlow(ep: Endpoint): void {
-    this.outlier?.record(ep, false);
-    if (this.updated(ep)) this.refresh();
+    this.picker.recordSlow(ep);
   }
 
   /** Time-driven transitions (ejections expiring, breakers leaving open); called every ~250 ms. */
   tick(): void {
-    this.outlier?.tick();
-    let changed = false;
-    for (const ep of this.endpoints) {
-      ep.breaker?.tick();
-      if (this.updated(ep)) changed = true;
-    }
-    if (changed) this.refresh();
+    this.picker.tick();
   }
 
   /** An operator's drain (admin API) of backend `key`, over what the config says; false when unknown. */
   setDraining(key: string, draining: boolean): boolean {
     this.assertActive();
-    const ep = this.endpoints.find((e) => e.key === key);
+    const ep = this.set.find(key);
     if (ep === undefined) return false;
     ep.draining = draining;
-    if (this.updated(ep)) this.refresh();
+    this.picker.changed(ep);
     return true;
   }
 
   /** Applies an active health-check result for backend `key`; returns false when the backend is unknown. */
   setHealth(key: string, healthy: boolean): boolean {
     this.assertActive();
-    const ep = this.endpoints.find((e) => e.key === key);
+    const ep = this.set.find(key);
     if (ep === undefined) return false;
     ep.healthy = healthy;
-    if (this.updated(ep)) this.refresh();
+    this.picker.changed(ep);
     return true;
   }
-
-  /** Hot-spot mitigation in force (admin/primary decided): weight factors and a bounded-load switch. */
-  private mitigation: Mitigation | null = null;
 
   /**
    * Applies a hot-spot mitigation as a whole state (replacing the previous one): listed backends'
@@ -332,35 +150,8 @@ export class Service {
    */
   setMitigation(m: Mitigation | null): void {
     this.assertActive();
-    this.applyMitigation(m);
-    this.refresh();
-  }
-
-  private applyMitigation(m: Mitigation | null): void {
-    this.mitigation = m;
-    this.config.backends.forEach((b, i) => {
-      const f = m?.weightFactors.find((w) => w.backend === this.endpoints[i].key)?.factor ?? 1;
-      this.endpoints[i].weight = b.weight * f;
-    });
-  }
-
-  private buildBalancer(): Balancer {
-    let usable = this.endpoints.filter((e) => e.available);
-    // Panic mode (Envoy): with too few usable backends, health is ignored and load spreads over
-    // every backend that is not draining — better some errors than all traffic on one survivor.
-    const panic = this.config.degradation.panicThreshold;
-    if (panic > 0 && this.endpoints.length > 0 && (usable.length * 100) / this.endpoints.length < panic) {
-      usable = this.endpoints.filter((e) => !e.draining);
-      if (!this.panicking) this.deps.events?.({ kind: 'health', service: this.name, backend: '*', to: 'panic', reason: `${usable.length} backends, under ${panic}% usable` });
-      this.panicking = true;
-    } else {
-      this.panicking = false;
-    }
-    const bl = this.mitigation?.boundedLoad;
-    if (bl != null && HASHED.has(this.config.balancer.algorithm)) {
-      return createBalancer('bounded-load', usable, { ...balancerOptions(this.config, this.deps), balanceFactor: bl.balanceFactor, virtualNodes: 100 });
-    }
-    return createBalancer(this.config.balancer.algorithm, usable, balancerOptions(this.config, this.deps));
+    this.set.applyWeights(m);
+    this.picker.setMitigation(m);
   }
 
   /** The snapshot's injected randomness (retry jitter). */
@@ -368,28 +159,7 @@ export class Service {
 
   /** Rebuilds the balancer after endpoints changed availability (health, drain). Not hot path. */
   refresh(): void {
-    this.balancer.close?.();
-    this.balancer = this.buildBalancer();
-  }
-
-  /** The undici pool of an endpoint of this service (node engine). Hot path. */
-  poolOf(ep: Endpoint): Pool {
-    let pool = this.pools.get(ep);
-    if (pool === undefined) { pool = createPool(ep, this.config); this.pools.set(ep, pool); }
-    return pool;
-  }
-
-  /** The fast-path connection pool of an endpoint of this service. Hot path. */
-  h1PoolOf(ep: Endpoint): H1Pool {
-    let pool = this.h1Pools.get(ep);
-    if (pool === undefined) {
-      const t = this.config.timeouts;
-      pool = new H1Pool(ep.host, ep.port, {
-        connections: this.config.maxConnectionsPerBackend, connectTimeout: t.connect, headersTimeout: t.request, bodyTimeout: t.idle,
-      });
-      this.h1Pools.set(ep, pool);
-    }
-    return pool;
+    this.picker.refresh();
   }
 
   /**
@@ -398,29 +168,7 @@ export class Service {
    * Returns undefined when nothing is usable (→ 503). Hot path; allocates only on retries.
    */
   pick(ctx: PickContext): Endpoint | undefined {
-    if (this.panicking) this.counters.panicPicks++;
-    let ep = this.balancer.pick(ctx);
-    // A half-open breaker admits a fixed number of trials: once they are taken it leaves picking.
-    if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) {
-      if (this.updated(ep)) this.refresh();
-      ep = this.balancer.pick(ctx);
-      if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) return undefined;
-    }
-    if (ep !== undefined && ep.rampStart !== 0 && this.rampedOut(ep)) {
-      const other = this.balancer.pick(ctx);
-      if (other !== undefined && other !== ep) ep = other;
-    }
-    const tried = ctx.tried;
-    if (ep === undefined || tried === undefined || tried.size === 0 || !tried.has(ep)) return ep;
-    const n = this.endpoints.length;
-    const retryCtx: PickContext = { attempt: ctx.attempt, tried };
-    for (let i = 1; i <= n; i++) {
-      retryCtx.hashKey = ctx.hashKey === undefined ? undefined : `${ctx.hashKey}#${ctx.attempt}.${i}`;
-      const again = this.balancer.pick(retryCtx);
-      if (again !== undefined && !tried.has(again)) return again;
-    }
-    for (const e of this.endpoints) if (e.available && !tried.has(e)) return e;
-    return undefined;
+    return this.picker.pick(ctx);
   }
 
   /**
@@ -428,21 +176,13 @@ export class Service {
    * their in-flight requests finish) and this balancer's observers.
    */
   retire(next: Service | undefined): void {
-    this.balancer?.close?.(); // detaches only the observers it still owns; `next` keeps its own
-    for (const [ep, pool] of this.pools) {
-      if (next !== undefined && next.pools.get(ep) === pool) continue;
-      void pool.close().catch(() => undefined);
-    }
-    for (const [ep, pool] of this.h1Pools) {
-      if (next !== undefined && next.h1Pools.get(ep) === pool) continue;
-      void pool.close();
-    }
+    this.picker.close(); // detaches only the observers it still owns; `next` keeps its own
+    this.pools.retire(next?.pools);
   }
 
   /** Closes every pool, letting queued requests finish (process shutdown). */
   async retireAll(): Promise<void> {
-    this.balancer?.close?.();
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
-    await Promise.all([...this.h1Pools.values()].map((p) => p.close()));
+    this.picker.close();
+    await this.pools.closeAll();
   }
 }

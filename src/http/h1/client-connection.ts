@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
-import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { routeRequest, VIA } from '../proxy.js';
 import { degradedHead, type DegradedAnswer } from '../degrade.js';

@@ -3,17 +3,18 @@ import { TlsFront } from '../../tls/tls-front.js';
 import { currentResumption, type FleetResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
-import { listenerCounters, trackConnection } from '../../observe/stats.js';
+import { listenerCounters, trackConnection, type ListenerCounters } from '../../observe/stats.js';
 import type { ListenerConfig } from '../../config/schema.js';
-import { listenOn } from '../listen.js';
-import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import { listenOn } from '../../net/listen.js';
+import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Service } from '../../upstream/service.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Clock } from '../../util/clock.js';
 import { proxyUpgrade, type UpgradeRequest } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
-import { H1Pool } from './h1-pool.js';
+import { h1Pools, type H1Pool } from './h1-pool.js';
 import { SlotList } from '../../util/slot-list.js';
+import type { Listener, ListenerKind } from '../../listener/listener.js';
 
 /**
  * An HTTP/1.1 listener on the fast path (`engine: fast`, the default): raw `net` sockets with
@@ -21,8 +22,9 @@ import { SlotList } from '../../util/slot-list.js';
  * request/response objects and undici's client. Same routing, same checks, same answers as the
  * node engine (the integration tests run against both).
  */
-export class FastHttpListener implements ConnectionContext {
+export class FastHttpListener implements ConnectionContext, Listener {
   readonly name: string;
+  readonly counters: ListenerCounters;
   readonly address: string;
   config: ListenerConfig;
   draining = false;
@@ -37,6 +39,7 @@ export class FastHttpListener implements ConnectionContext {
     /** The TLS resumption to attach to (a reload passes the one it staged). */
     resumption: FleetResumption | null = currentResumption()) {
     this.name = cfg.name;
+    this.counters = listenerCounters(cfg.name);
     this.listener = cfg.name;
     this.address = cfg.address;
     this.config = cfg;
@@ -70,7 +73,7 @@ export class FastHttpListener implements ConnectionContext {
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
-    trackConnection(listenerCounters(this.name), socket);
+    trackConnection(this.counters, socket);
     socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
     return true;
   }
@@ -81,7 +84,7 @@ export class FastHttpListener implements ConnectionContext {
 
   /** The pool for a routed request: the service's fast-path pool for that endpoint. */
   poolFor(routed: { service: Service; endpoint: Endpoint }): H1Pool {
-    return routed.service.h1PoolOf(routed.endpoint);
+    return routed.service.pools.of(h1Pools, routed.endpoint);
   }
 
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void {
@@ -100,7 +103,7 @@ export class FastHttpListener implements ConnectionContext {
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 
-  /** The server that listens (its connections can be held while a reload prepares: http/listen.ts). */
+  /** The server that listens (its connections can be held while a reload prepares: net/listen.ts). */
   get acceptor(): Server { return this.server; }
 
   async listen(): Promise<void> {
@@ -137,3 +140,9 @@ export class FastHttpListener implements ConnectionContext {
     this.tls?.close();
   }
 }
+
+/** `http` and `https` listeners on the fast engine (the default). */
+export const fastHttpKind: ListenerKind = {
+  name: 'http-fast', protocols: ['http', 'https'], engine: 'fast', unavailable: () => null,
+  create: (cfg, c) => new FastHttpListener(cfg, c.holder, c.clock, c.log, c.workers, c.resumption),
+};

@@ -4,9 +4,9 @@ import { VIA } from '../proxy.js';
 import type { Logger } from 'pino';
 import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
 import { responseHeaders } from '../headers.js';
-import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+import { h1Pools, type H1Pool, type UpstreamConnection, type UpstreamError, type UpstreamUser } from './h1-pool.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
-import { RetryAttempts } from '../../resilience/retry-attempts.js';
+import { RetryAttempts } from '../../upstream/retry-attempts.js';
 import { classifyUpstream, failureDetail, statusFailureCode } from '../pipeline/upstream-error.js';
 import { ReplayBuffer } from '../pipeline/replay-buffer.js';
 import { requestFinished, tryFinished } from '../pipeline/finish.js';
@@ -138,7 +138,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     if (this.upstream !== null) new LoserVerdict(service, this.endpoint, this.upstream, verdictMs(service), this.req.method === 'HEAD');
     // Lost while still waiting for one of the backend's connections: every one of them is busy
     // for longer than the service's tail — slow, no verdict needed.
-    else if (service.h1PoolOf(this.endpoint).withdraw(this)) service.recordSlow(this.endpoint);
+    else if (service.pools.of(h1Pools, this.endpoint).withdraw(this)) service.recordSlow(this.endpoint);
     this.adopt(h);
   }
 
@@ -186,7 +186,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
       if (this.done) return;
       this.tryStarted = this.clock.now();
       plan.endpoint.begin();
-      this.routed.service.h1PoolOf(plan.endpoint).dispatch(this);
+      this.routed.service.pools.of(h1Pools, plan.endpoint).dispatch(this);
     };
     if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
     return true;
@@ -365,7 +365,7 @@ export class H1Exchange implements UpstreamUser, Hedged {
     // A reused keep-alive connection the backend had just closed: replay once on a fresh one
     // when nothing of the request body was sent (the request never reached the application).
     if (err.beforeResponse && err.reused && !this.bodySent && (err.code === 'SWY_UPSTREAM_CLOSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-      this.routed.service.h1PoolOf(this.endpoint).dispatch(this, true);
+      this.routed.service.pools.of(h1Pools, this.endpoint).dispatch(this, true);
       return;
     }
     // The first try failed while its backup races on: the backup becomes the try.

@@ -3,7 +3,7 @@ import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Service } from '../../upstream/service.js';
 import { DueQueue, type Due } from '../../util/due-queue.js';
 import { now } from '../../util/deadlines.js';
-import type { UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
+import { h1Pools, type UpstreamConnection, type UpstreamError, type UpstreamUser } from './h1-pool.js';
 
 /*
  * Hedging on the fast engine (tail-tolerant requests): a bodiless idempotent request still waiting
@@ -49,7 +49,7 @@ export class H1Hedge implements UpstreamUser {
     this.started = ex.clock.now();
     this.headersTimeoutMs = ex.headersTimeoutMs;
     endpoint.begin();
-    ex.service.h1PoolOf(endpoint).dispatch(this);
+    ex.service.pools.of(h1Pools, endpoint).dispatch(this);
   }
 
   /** Gives up this try (the first one answered, or the client left): no verdict on its backend. */

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { createParser, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { now, track, untrack, type Timed } from '../../util/deadlines.js';
+import type { PoolKind } from '../../upstream/pool.js';
 
 /*
  * Keep-alive HTTP/1.1 connections to one backend for the fast path: the upstream half of
@@ -272,3 +273,11 @@ export class H1Pool {
     return new Promise((resolve) => { this.closing = resolve; });
   }
 }
+
+/** The fast engine's upstream pools, one H1Pool per backend with the service's connection cap and timeouts. */
+export const h1Pools: PoolKind<H1Pool> = {
+  name: 'h1',
+  create: (ep, cfg) => new H1Pool(ep.host, ep.port, {
+    connections: cfg.maxConnectionsPerBackend, connectTimeout: cfg.timeouts.connect, headersTimeout: cfg.timeouts.request, bodyTimeout: cfg.timeouts.idle,
+  }),
+};

@@ -2,7 +2,7 @@ import { createServer as createH2Server, constants, type Http2Server, type Serve
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../../config/schema.js';
-import type { SnapshotHolder } from '../../runtime/snapshot.js';
+import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { createH2Handler } from '../node-engine.js';
 

@@ -1,7 +1,7 @@
-import type { Endpoint } from '../upstream/endpoint.js';
-import type { Service } from '../upstream/service.js';
+import type { Endpoint } from './endpoint.js';
+import type { Service } from './service.js';
 import type { Random } from '../util/random.js';
-import { newRetryState, nextRetry, isRetryableStatus, type FailureKind, type RetryPolicy, type RetryState } from './retry.js';
+import { newRetryState, nextRetry, isRetryableStatus, type FailureKind, type RetryPolicy, type RetryState } from '../resilience/retry.js';
 
 // Which upstream errors are which FailureKind: http/pipeline/upstream-error.ts (one table for both engines).
 

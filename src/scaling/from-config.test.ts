@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ScalingSchema, policyFromConfig, actuatorConfigFromConfig } from './schema.js';
+import { ScalingSchema } from '../config/scaling-schema.js';
+import { policyFromConfig, actuatorConfigFromConfig } from './from-config.js';
 import { DEFAULT_SCALING_POLICY, ScalingEvaluator } from './evaluator.js';
 import { createActuator } from './actuator.js';
 

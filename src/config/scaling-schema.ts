@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../config/resilience-schema.js';
-import { argv, headers, secret, webhookUrl } from '../config/secrets.js';
-import type { ActuatorConfig } from './actuator.js';
-import type { LatencyRule, ResourceRule, ScalingPolicy } from './evaluator.js';
+import { duration } from './resilience-schema.js';
+import { argv, headers, secret, webhookUrl } from './secrets.js';
 
 /*
  * The `autoscaling` config block. Defaults are the design's "Auto-Scaling Triggers" table
@@ -72,38 +70,3 @@ export const ScalingSchema = z.strictObject({
   .describe('auto-scaling of the Switchyard fleet (design: "Auto-Scaling Triggers")');
 
 export type ScalingConfig = z.output<typeof ScalingSchema>;
-
-type ResourceConfig = ScalingConfig['cpu'];
-
-function rule(r: ResourceConfig): ResourceRule | null {
-  return r.enabled ? { scaleOutAbove: r.scaleOutAbove, scaleOutForMs: r.scaleOutFor, scaleInBelow: r.scaleInBelow, scaleInForMs: r.scaleInFor } : null;
-}
-
-/** The evaluator policy of a parsed `autoscaling` block. Pure; does not look at `enabled`. */
-export function policyFromConfig(cfg: ScalingConfig): ScalingPolicy {
-  const l = cfg.latency;
-  const latency: LatencyRule | null = l.enabled
-    ? { p99Factor: l.p99Factor, forMs: l.for, baselineTimeConstantMs: l.baselineWindow, baselineWarmupMs: l.baselineWarmup }
-    : null;
-  return {
-    cpu: rule(cfg.cpu),
-    memory: rule(cfg.memory),
-    connections: rule(cfg.connections),
-    latency,
-    cooldownMs: cfg.cooldown,
-    latencyCooldownMs: cfg.latencyCooldown,
-    sampleIntervalMs: cfg.sampleInterval,
-    minNodes: cfg.minNodes,
-    maxNodes: cfg.maxNodes ?? Infinity,
-  };
-}
-
-/** The actuator config of a parsed `autoscaling` block, for `createActuator`. */
-export function actuatorConfigFromConfig(cfg: ScalingConfig): ActuatorConfig {
-  const a = cfg.actuator;
-  switch (a.type) {
-    case 'none': return { type: 'none' };
-    case 'exec': return { type: 'exec', command: a.command, timeoutMs: a.timeout };
-    case 'webhook': return { type: 'webhook', url: a.url, timeoutMs: a.timeout, ...(a.headers ? { headers: a.headers } : {}) };
-  }
-}

@@ -1,5 +1,5 @@
 import type { Config, ListenerConfig } from '../config/schema.js';
-import { compileRoute, Router, type CompiledRoute } from '../http/router.js';
+import { compileRoute, Router, type CompiledRoute } from '../routing/router.js';
 import { Service, type Mitigation, type RuntimeDeps } from '../upstream/service.js';
 
 /** What the primary keeps beside the config, by service then backend key (see runtime/messages.ts). */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/resilience-schema.js';
-import type { HotspotOptions } from './detector.js';
+import { duration } from './resilience-schema.js';
 
 /*
  * Per-service `hotspot` block (design chapter, "Hot Spot Mitigation"). Detection is on by
@@ -26,8 +25,3 @@ export const HotspotSchema = z.strictObject({
 
 /** The validated block: durations in milliseconds. */
 export type HotspotConfig = z.output<typeof HotspotSchema>;
-
-/** Detector settings of a service from its validated block (the rest keep DEFAULT_HOTSPOT). */
-export function hotspotOptions(cfg: HotspotConfig): Partial<HotspotOptions> {
-  return { skew: cfg.skew, forMs: cfg.for, windowMs: cfg.window, mitigate: cfg.mitigate };
-}

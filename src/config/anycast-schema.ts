@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { duration } from '../config/resilience-schema.js';
+import { duration } from './resilience-schema.js';
 
 /*
  * The `anycast` block: this node announces the fleet's VIP over BGP through its local BIRD 2

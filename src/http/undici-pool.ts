@@ -1,0 +1,17 @@
+import { Pool } from 'undici';
+import type { PoolKind } from '../upstream/pool.js';
+
+/** The node engine's upstream pools: an undici Pool per backend (HTTP/1.1, or h2c by prior knowledge). */
+export const undiciPools: PoolKind<Pool> = {
+  name: 'undici',
+  create: (ep, cfg) => new Pool(`http://${ep.key}`, {
+    connections: cfg.maxConnectionsPerBackend,
+    // `useH2c` inside `connect`: Pool hands that object to its connector but drops a top-level useH2c.
+    connect: { timeout: cfg.timeouts.connect, ...(cfg.backendProtocol === 'h2c' ? { useH2c: true } : {}) },
+    headersTimeout: cfg.timeouts.request,
+    bodyTimeout: cfg.timeouts.idle,
+    pipelining: 1,
+    // h2c: one multiplexed HTTP/2 connection per pool connection, prior knowledge (no upgrade dance).
+    ...(cfg.backendProtocol === 'h2c' ? { allowH2: true, maxConcurrentStreams: 100 } : {}),
+  }),
+};

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateConfig } from '../config/load.js';
+import { serviceCounters } from '../observe/stats.js';
+import { ManualClock } from '../util/clock.js';
+import { seededRandom } from '../util/random.js';
+import type { ResilienceEvent } from './deps.js';
+import type { Endpoint } from './endpoint.js';
+import { configuredEndpoints } from './endpoint-set.js';
+import { Picker } from './picker.js';
+
+/** A picker over `n` fresh endpoints of a round-robin service with `extra` settings, activated. */
+function setup(n: number, extra: object = {}) {
+  const cfg = validateConfig({
+    listeners: [{ name: 'web', address: '127.0.0.1:1' }], routes: [{ service: 'app' }],
+    services: { app: { balancer: { algorithm: 'round-robin' }, backends: Array.from({ length: n }, (_, i) => ({ address: `127.0.0.1:${9001 + i}` })), ...extra } },
+  }).services.app;
+  const clock = new ManualClock(1000);
+  const events: ResilienceEvent[] = [];
+  const deps = { clock, random: seededRandom(7), events: (e: ResilienceEvent) => events.push(e) };
+  const eps = configuredEndpoints(cfg);
+  const counters = serviceCounters(`picker-test-${Math.random()}`);
+  const picker = new Picker('app', cfg, deps, eps, false, counters);
+  picker.activate(undefined, null);
+  const picks = (k: number, tried?: Set<Endpoint>) => Array.from({ length: k }, () => picker.pick({ attempt: 0, tried })?.port);
+  return { picker, eps, clock, events, counters, picks };
+}
+
+test('picker: picks only available endpoints; a health change rebuilds the balancer', () => {
+  const { picker, eps, picks } = setup(3);
+  assert.deepEqual(new Set(picks(6)), new Set([9001, 9002, 9003]));
+  eps[1].healthy = false;
+  picker.changed(eps[1]);
+  assert.deepEqual(new Set(picks(6)), new Set([9001, 9003]));
+});
+
+test('picker: a retry re-picks among untried endpoints, and finds none when all were tried', () => {
+  const { eps, picks } = setup(3);
+  assert.deepEqual(new Set(picks(6, new Set([eps[0], eps[2]]))), new Set([9002]));
+  assert.deepEqual(picks(1, new Set(eps)), [undefined]);
+});
+
+test('picker: under the panic threshold every non-draining endpoint is picked again, counted and reported once', () => {
+  const { picker, eps, events, counters, picks } = setup(4, { degradation: { panicThreshold: 50 } });
+  for (const ep of eps.slice(0, 3)) { ep.healthy = false; picker.changed(ep); }
+  eps[3].draining = true; picker.changed(eps[3]);
+  assert.deepEqual(new Set(picks(8)), new Set([9001, 9002, 9003]), 'unhealthy ones serve; the draining one does not');
+  assert.equal(counters.panicPicks, 8);
+  assert.equal(events.filter((e) => e.to === 'panic').length, 1);
+});
+
+test('picker: consecutive failures eject an endpoint (outlier detection) until its ejection time passed', () => {
+  const { picker, eps, clock, events, picks } = setup(3, { outlierDetection: { enabled: true, consecutiveFailures: 3, baseEjectionTime: '10s' } });
+  for (let i = 0; i < 3; i++) picker.recordOutcome(eps[0], false);
+  assert.equal(eps[0].ejected, true);
+  assert.ok(!picks(6).includes(9001));
+  assert.deepEqual(events.map((e) => `${e.kind}:${e.backend}:${e.to}`), ['outlier:127.0.0.1:9001:ejected']);
+  clock.advance(11_000);
+  picker.tick();
+  assert.equal(eps[0].ejected, false);
+});
+
+test('picker: a backend back from unhealthy ramps up under slow start (kept with a growing probability)', () => {
+  const { picker, eps, clock, picks } = setup(2, { slowStart: '10s' });
+  eps[0].healthy = false; picker.changed(eps[0]);
+  eps[0].healthy = true; picker.changed(eps[0]);
+  assert.equal(eps[0].rampStart, clock.now());
+  const share = () => picks(400).filter((p) => p === 9001).length / 400;
+  const early = share();
+  clock.advance(10_000);
+  const late = share();
+  assert.ok(early < 0.2, `early share ${early}`);
+  assert.ok(late > 0.4, `late share ${late}`);
+  assert.equal(eps[0].rampStart, 0, 'the ramp ends');
+});
