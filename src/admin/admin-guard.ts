@@ -91,11 +91,17 @@ export class AdminGuard {
     return undefined;
   }
 
+  /** True when no token is configured, or `auth` carries it (for answers that say more to its holder). */
+  hasToken(auth: string | undefined): boolean {
+    const token = this.access.token;
+    return token === undefined || (auth !== undefined && auth.startsWith('Bearer ') && tokenMatches(auth.slice(7), token));
+  }
+
   private authorized(method: string | undefined, path: string, auth: string | undefined): boolean {
     const token = this.access.token;
     if (token === undefined) return true;
     if (method === 'GET' && (isPagePath(path) || isProbePath(path) || (path === '/metrics' && this.access.publicMetrics))) return true;
-    return auth !== undefined && auth.startsWith('Bearer ') && tokenMatches(auth.slice(7), token);
+    return this.hasToken(auth);
   }
 }
 

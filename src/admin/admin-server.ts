@@ -136,7 +136,10 @@ export class AdminServer {
         case '/healthz': this.json(res, 200, { status: 'alive' }); return;
         case '/readyz': {
           const r = this.node.readiness();
-          this.json(res, r.ready ? 200 : 503, { ready: r.ready, code: r.code ?? 'ready', reason: r.reason });
+          // A probe needs no token, so without one it learns only the verdict and which condition
+          // failed: the reason names services and their healthy counts (topology, for the token).
+          const detail = this.guard.hasToken(req.headers.authorization) ? { reason: r.reason } : {};
+          this.json(res, r.ready ? 200 : 503, { ready: r.ready, code: r.code ?? 'ready', ...detail });
           return;
         }
         case '/api/events': this.events(req, res); return;

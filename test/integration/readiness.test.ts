@@ -45,7 +45,8 @@ test('/readyz follows the policy and the drain; probes need no token; switchyard
   try {
     await sy.waitForLog(/admin listening/, 10_000);
     assert.deepEqual(await get(admin, '/healthz'), { status: 200, body: { status: 'alive' } });
-    assert.deepEqual(await get(admin, '/readyz'), { status: 200, body: { ready: true, code: 'ready', reason: 'ready' } });
+    assert.deepEqual(await get(admin, '/readyz'), { status: 200, body: { ready: true, code: 'ready' } }, 'no token: the verdict only');
+    assert.deepEqual(await get(admin, '/readyz', TOKEN), { status: 200, body: { ready: true, code: 'ready', reason: 'ready' } });
     assert.equal((await get(admin, '/api/anycast')).status, 401, 'the details need the token');
     const details = await get(admin, '/api/anycast', TOKEN);
     assert.equal((details.body.readiness as { services: unknown[] }).services.length, 1);
@@ -62,9 +63,10 @@ test('/readyz follows the policy and the drain; probes need no token; switchyard
     assert.equal((await get(admin, '/readyz')).status, 200);
     await backends[1].close();
     await until('/readyz 503', async () => (await get(admin, '/readyz')).status === 503);
-    const down = await get(admin, '/readyz');
+    const down = await get(admin, '/readyz', TOKEN);
     assert.equal(down.body.code, 'unhealthy-backends');
     assert.match(String(down.body.reason), /app 0\/2 healthy \(needs 50%\)/);
+    assert.equal((await get(admin, '/readyz')).body.reason, undefined, 'without the token no service names or counts');
     assert.match(await metrics(), /^switchyard_ready 0$/m);
 
     // Spawned, not spawnSync: this process must keep running to reap the node when it exits.
