@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { agentRouteInstalled, birdNexthops, concernsAgent, installedState, planGroup, routeCommand, teardown, type GroupSpec, type Nexthop } from './resilient-plan.js';
+import { waitNetlinkSubscription } from './netlink-subscribed.js';
 
 /*
  * The route agent runs on a router next to BIRD and keeps, for each VIP prefix, a kernel *resilient*
@@ -49,8 +50,17 @@ export class RouteAgent {
 
   /** Installs the groups for BIRD's current routes, then follows its changes. Rejects if `ip` cannot run. */
   async start(): Promise<void> {
-    await this.pass('start');
-    this.watch();
+    // listen first, read second: a route BIRD writes while the first pass reads would otherwise be
+    // seen by neither (the pass read too early, the monitor was not listening yet) until the resync
+    await this.watch();
+    this.triggeredAt = performance.now();
+    this.running = this.pass('start');
+    try {
+      await this.running; // rejects if ip cannot run
+    } finally {
+      this.running = undefined;
+      if (this.again) { this.again = false; this.trigger('coalesced'); }
+    }
     this.timer = setInterval(() => this.trigger('resync'), this.o.resyncMs);
   }
 
@@ -101,8 +111,11 @@ export class RouteAgent {
     }
   }
 
-  /** `ip monitor route nexthop`: an event about a VIP route or a nexthop object triggers a pass; other routes do not. */
-  private watch(): void {
+  /**
+   * `ip monitor route nexthop`: an event about a VIP route or a nexthop object triggers a pass; other
+   * routes do not. Resolves once the monitor has joined its netlink groups (or after 5 s, logged).
+   */
+  private async watch(): Promise<void> {
     const m = spawn('ip', ['monitor', 'route', 'nexthop'], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.monitor = m;
     m.on('error', (e) => this.o.log.error({ err: e.message }, 'cannot run ip monitor'));
@@ -116,8 +129,11 @@ export class RouteAgent {
     m.on('exit', (code) => {
       if (this.stopped) return;
       this.o.log.warn({ code }, 'ip monitor exited; restarting in 1 s (the resync timer covers the gap)');
-      setTimeout(() => { if (!this.stopped) this.watch(); }, 1000).unref();
+      // the events missed while it was down: one pass once the new monitor listens
+      setTimeout(() => { if (!this.stopped) void this.watch().then(() => this.trigger('monitor restarted')); }, 1000).unref();
     });
+    const listening = m.pid !== undefined && await waitNetlinkSubscription(m.pid, 5000);
+    if (!listening && !this.stopped) this.o.log.warn('ip monitor is not listening after 5 s; the resync timer covers what it misses');
   }
 
   /**
