@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['observe'],
   ['config'],
   ['net', 'hotspot', 'resilience', 'scaling', 'routing'],
-  ['upstream', 'tls'],
+  ['upstream', 'tls', 'defence'],
   ['snapshot'],
   ['listener'],
   ['http', 'tcp'],

@@ -13,6 +13,7 @@ import type { ReloadResult } from '../runtime/primary.js';
 import type { Readiness } from '../runtime/readiness.js';
 import { listenOn } from '../net/listen.js';
 import { AdminGuard, isPagePath, isWrite, type AdminAccess } from './admin-guard.js';
+import { blocksApi, type BlocksNode } from './blocks-api.js';
 
 /** What the admin API needs of the node. */
 export interface AdminNode {
@@ -27,6 +28,8 @@ export interface AdminNode {
   readiness(): Readiness;
   /** The anycast announcement (undefined: no `anycast` block). */
   anycast(): unknown;
+  /** Temporary blocks by CIDR (blocks-api.ts). */
+  blocks: BlocksNode;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
@@ -143,6 +146,15 @@ export class AdminServer {
           return;
         }
         case '/api/events': this.events(req, res); return;
+      }
+    }
+    if (path === '/api/blocks' || path.startsWith('/api/blocks/')) {
+      const userAgent = req.headers['user-agent'];
+      const a = await blocksApi(req.method ?? '', path, req, this.node.blocks, (e) => this.audit.record({ ...e, client, userAgent }));
+      if (a !== undefined) {
+        if (a.status === 200 && req.method !== 'GET') this.log.warn({ client, path, method: req.method }, `admin: ${req.method === 'DELETE' ? 'unblock' : 'block'} ${JSON.stringify(a.body)}`);
+        this.json(res, a.status, a.body);
+        return;
       }
     }
     if (req.method === 'POST') {

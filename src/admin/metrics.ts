@@ -127,6 +127,8 @@ export function createMetrics(src: MetricsSource): Registry {
     () => listeners().flatMap(([listener, l]) => Object.entries(l.proxyErrors).map(([code, v]) => ({ labels: { listener, code }, value: v }))));
   add('switchyard_connections_accepted_total', 'Client connections accepted per listener', 'counter',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.accepted })));
+  add('switchyard_connections_refused_total', 'Client connections closed at accept by the abuse defences per listener, by reason (denied: access list; blocked: temporary block; client-connections / client-rate: per-client limits)', 'counter',
+    () => listeners().flatMap(([listener, l]) => Object.entries(l.refused ?? {}).map(([reason, v]) => ({ labels: { listener, reason }, value: v }))));
   add('switchyard_active_connections', 'Client connections open per listener', 'gauge',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.active })));
   add('switchyard_received_bytes_total', 'Bytes read from clients per listener (counted when a connection closes)', 'counter',

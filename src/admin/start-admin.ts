@@ -70,6 +70,10 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
       signals: () => signals.snapshot(), readiness: () => primary.readiness(), anycast: () => o.anycast?.(),
+      blocks: {
+        list: () => primary.listBlocks(), max: () => primary.status().config.access.temporaryBlocks.max,
+        add: (cidr, ttlMs, reason) => primary.addBlock(cidr, ttlMs, 'admin', reason), remove: (cidr) => primary.removeBlock(cidr),
+      },
     }, view, metrics, audit, log);
     await server.listen();
     log.info({ address }, `admin listening; dashboard at http://${address}/`);

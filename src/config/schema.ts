@@ -8,6 +8,7 @@ import { redisUrlProblem } from './redis-url.js';
 import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, HedgingSchema, BulkheadSchema, DegradationSchema, duration } from './resilience-schema.js';
 import { secret, headerMatch, url } from './secrets.js';
 import { adminTokenProblem } from './loopback.js';
+import { AccessRulesSchema, ClientLimitsSchema, GlobalAccessSchema, SpikesSchema } from './defence-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -63,6 +64,10 @@ export const ListenerSchema = z.strictObject({
     .describe('fast: raw sockets + Node\'s llhttp parser + own upstream pools; node: node:http + undici'),
   maxConnections: z.number().int().positive().default(10_000)
     .describe('open client connections accepted per listener (split across workers); excess are closed'),
+  backlog: z.number().int().min(1).max(65_535).default(511)
+    .describe('length of the kernel\'s queue of connections not yet accepted (listen(2) backlog; Node\'s default 511; the kernel caps it at net.core.somaxconn)'),
+  access: AccessRulesSchema.prefault({}).describe('allow/deny lists of this listener, checked at accept together with the global `access` rules'),
+  clientLimits: ClientLimitsSchema.optional(),
   maxHeaderSize: z.number().int().min(1024).max(1 << 20).default(16_384)
     .describe('bytes of request line + headers; larger requests get 431'),
   mergeSlashes: z.boolean().default(false)
@@ -208,6 +213,8 @@ export const ConfigSchema = z.strictObject({
       .describe('per service, backends with their own /metrics series; a service with more names its busiest (sticky while configured) and sums the rest as backend="_other"'),
   }).prefault({}).describe('the Prometheus endpoint of the admin listener'),
   autoscaling: ScalingSchema.prefault({}),
+  access: GlobalAccessSchema.prefault({}),
+  spikes: SpikesSchema.prefault({}),
   anycast: AnycastSchema.optional(),
   tlsSessionCache: z.strictObject({
     redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),

@@ -144,7 +144,7 @@ export class HttpListener implements Listener {
 
   /** Binds (through the cluster primary when in a worker). */
   listen(): Promise<void> {
-    return listenOn(this.tls?.server ?? this.server, this.address, this.log, this.name);
+    return listenOn(this.tls?.server ?? this.server, this.address, this.log, this.name, this.config?.backlog);
   }
 
 

@@ -24,12 +24,16 @@ if (cluster.isWorker) {
   });
 }
 
+/** listen(2)'s backlog when a listener sets none: Node's own default. */
+export const DEFAULT_BACKLOG = 511;
+
 /**
- * Binds `server` to a listener address (through the cluster primary when in a worker). Rejects
+ * Binds `server` to a listener address (through the cluster primary when in a worker) with a
+ * queue of `backlog` connections not yet accepted (the kernel caps it at net.core.somaxconn). Rejects
  * with the bind error (EADDRINUSE, EACCES…), having released every socket the attempt made (here
  * and in the primary); later server errors are logged, not thrown.
  */
-export function listenOn(server: Server, address: string, log: Logger, listener: string): Promise<void> {
+export function listenOn(server: Server, address: string, log: Logger, listener: string, backlog = DEFAULT_BACKLOG): Promise<void> {
   const { host, port } = parseHostPort(address, true)!;
   const sent: { close(): void }[] = [];
   if (cluster.isWorker && port !== 0) sentHandles.set(port, sent);
@@ -41,7 +45,7 @@ export function listenOn(server: Server, address: string, log: Logger, listener:
       setImmediate(() => { for (const h of sent) h.close(); reject(err); });
     };
     server.once('error', failed);
-    server.listen({ host, port }, () => {
+    server.listen({ host, port, backlog }, () => {
       server.off('error', failed);
       server.on('error', (err) => log.error({ err, listener }, 'listener error'));
       resolve();

@@ -7,9 +7,11 @@ import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import { loadCertificates } from '../tls/certificates.js';
 import type { FleetResumption } from '../tls/resumption.js';
 import type { Clock } from '../util/clock.js';
+import { AcceptGate, type GateShared } from '../listener/accept-gate.js';
+import { BlockSet, type TemporaryBlock } from '../defence/access-list.js';
 
-/** An open listener and the kind that made it. */
-interface Open { listener: Listener; kind: ListenerKind }
+/** An open listener, the kind that made it and its accept checks. */
+interface Open { listener: Listener; kind: ListenerKind; gate: AcceptGate }
 
 /** Listeners opened for a config that is not live yet (see ListenerSet.prepare), and the connections they hold. */
 export interface PreparedListeners {
@@ -32,6 +34,8 @@ const keyOf = (l: ListenerConfig) => `${l.name}@${l.address}`;
  */
 export class ListenerSet {
   private readonly open = new Map<string, Open>();
+  /** The temporary blocks every listener's accept checks read. */
+  private readonly shared: GateShared = { blocks: new BlockSet() };
 
   /** `kinds`: the listener implementations by protocol and engine (runtime/listener-kinds.ts). */
   constructor(private readonly kinds: ListenerRegistry, private readonly holder: () => SnapshotHolder, private readonly clock: Clock,
@@ -52,8 +56,11 @@ export class ListenerSet {
         const { kind, fallback } = this.kinds.resolve(l);
         if (fallback !== null) this.log.warn({ listener: l.name }, `${fallback}: serving with engine: ${kind.engine}`);
         const listener = kind.create(l, { holder: this.holder(), clock: this.clock, log: this.log, workers: this.workers, resumption });
-        opened.set(keyOf(l), { listener, kind });
+        const gate = new AcceptGate(this.shared, listener.counters, this.workers);
+        opened.set(keyOf(l), { listener, kind, gate });
         await listener.listen();
+        // In front of the engine's accept; the hold in front of both, so held connections meet the committed rules.
+        gate.install(listener.acceptor);
         held.push(holdConnections(listener.acceptor));
         this.log.debug({ listener: l.name, address: l.address }, 'listening (prepared)');
       }
@@ -74,6 +81,7 @@ export class ListenerSet {
         this.log.warn({ listener: l.name }, 'changing a listener\'s protocol or engine takes effect on restart');
       }
       open.listener.apply(l); // also moves TLS listeners to the resumption installed at commit
+      open.gate.configure(l, p.config.access);
     }
     for (const [key, o] of this.open) {
       if (!wanted.has(key)) { this.open.delete(key); void o.listener.close(p.config.shutdown.drainTimeout); }
@@ -85,6 +93,11 @@ export class ListenerSet {
   async discard(p: PreparedListeners): Promise<void> {
     for (const h of p.held) h.drop();
     await Promise.all([...p.opened.values()].map((o) => o.listener.close(0)));
+  }
+
+  /** Replaces the temporary blocks in force: the next connection accepted on any listener is checked against them. */
+  setBlocks(blocks: readonly TemporaryBlock[]): void {
+    this.shared.blocks = new BlockSet(blocks);
   }
 
   /** Tells every HTTP listener's clients to go, listeners still open (L4 pipes cannot be told); closeIdle: idle keep-alive connections closed too. */

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { CountersSnapshot, TrafficSnapshot } from '../observe/stats.js';
 import type { Mitigation } from '../upstream/service.js';
 import type { HealthMap } from '../upstream/health/source.js';
+import type { TemporaryBlock } from '../defence/access-list.js';
 
 /** Drain overrides set through the admin API, by service and backend key (they outlive reloads). */
 export type DrainMap = Record<string, Record<string, boolean>>;
@@ -30,7 +31,7 @@ export interface BackendTraffic { service: string; key: string; traffic: Traffic
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
 
 /** What the primary keeps beside the config and hands a worker with every config it commits. */
-export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation> }
+export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation>; blocks?: TemporaryBlock[] }
 
 /**
  * A reload is a two-phase commit (see docs/architecture.md, "Reloads"): `prepare` builds the
@@ -47,6 +48,8 @@ export type ToWorker =
   | { type: 'drain'; service: string; backend: string; draining: boolean }
   | { type: 'mitigate'; service: string; mitigation: Mitigation | null }
   | { type: 'stats'; id: number }
+  /** The temporary blocks in force (the whole list; admin API and spike mitigation). */
+  | { type: 'blocks'; blocks: TemporaryBlock[] }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }

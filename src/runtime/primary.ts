@@ -16,6 +16,8 @@ import { parseHostPort } from '../config/address.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
+import { TemporaryBlockList, type AddResult } from '../defence/block-list.js';
+import type { TemporaryBlock } from '../defence/access-list.js';
 
 export interface PrimaryOptions {
   loader: ConfigLoader;
@@ -48,6 +50,9 @@ function backendKey(address: string): string {
   const { host, port } = parseHostPort(address)!;
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/** The bounds of the temporary block list from a config. */
+const blockLimits = (c: Config) => ({ max: c.access.temporaryBlocks.max, maxTtlMs: c.access.temporaryBlocks.maxTtl });
 
 /** Default for PrimaryOptions.startTimeoutMs. */
 const START_CONFIRM_MS = 30_000;
@@ -92,6 +97,8 @@ export class Primary {
   private readonly drains: DrainMap = {};
   /** Hot-spot mitigations in force, likewise re-sent. */
   private readonly mitigations: Record<string, Mitigation> = {};
+  /** Temporary blocks (admin API, spike mitigation), likewise re-sent; expiry is checked where they apply. */
+  private readonly blocks = new TemporaryBlockList({ max: 1000, maxTtlMs: 86_400_000 });
   private readonly statsWaiters = new Map<number, (worker: number, s: WorkerStats) => void>();
   /** What every worker counted, exited ones included (metrics never fall). */
   private readonly ledger = new CounterLedger();
@@ -119,6 +126,7 @@ export class Primary {
     await Snapshot.build(this.config, 0, { clock: systemClock, random: systemRandom }).close();
     this.version = 1;
     this.health.apply(this.config);
+    this.blocks.configure(blockLimits(this.config));
     // Round-robin hand-off through the primary spreads connections evenly over workers but costs
     // an IPC round per connection (a third of a worker's time under short connections); with one
     // worker there is nothing to spread, so the worker accepts itself.
@@ -220,7 +228,7 @@ export class Primary {
 
   /** What workers apply over the config: health states, admin drains, mitigations. */
   private overrides(): Overrides {
-    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations };
+    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, blocks: this.blocks.list(Date.now()) };
   }
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {
@@ -342,6 +350,7 @@ export class Primary {
     this.config = next;
     this.configTxn = txn;
     this.health.apply(next);
+    this.blocks.configure(blockLimits(next));
     const overrides = this.overrides();
     const members = new Set(live.map((w) => w.id));
     const inTime = live.filter((w) => w.isConnected());
@@ -437,6 +446,34 @@ export class Primary {
     const empty = m.boundedLoad === null && m.weightFactors.length === 0;
     if (empty) delete this.mitigations[service]; else this.mitigations[service] = m;
     for (const w of this.liveWorkers()) this.sendTo(w, { type: 'mitigate', service, mitigation: empty ? null : m });
+  }
+
+  /** The temporary blocks in force, soonest expiry first. */
+  listBlocks(): TemporaryBlock[] {
+    return this.blocks.list(Date.now());
+  }
+
+  /**
+   * Adds (or extends) a temporary block on every worker, resolving once every worker applied it
+   * (their answer to a later stats request proves it, as for drains).
+   */
+  async addBlock(cidr: string, ttlMs: number, source: TemporaryBlock['source'], reason?: string): Promise<AddResult> {
+    const r = this.blocks.add(cidr, ttlMs, Date.now(), source, reason);
+    if (r.ok) await this.pushBlocks();
+    return r;
+  }
+
+  /** Removes a temporary block everywhere (acknowledged like addBlock); false when there is none. */
+  async removeBlock(cidr: string): Promise<boolean> {
+    if (!this.blocks.remove(cidr)) return false;
+    await this.pushBlocks();
+    return true;
+  }
+
+  private async pushBlocks(): Promise<void> {
+    const blocks = this.blocks.list(Date.now());
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'blocks', blocks });
+    await this.collectStats(2000);
   }
 
   /**

@@ -62,6 +62,7 @@ export class Worker {
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
+    else if (msg.type === 'blocks') this.listeners.setBlocks(msg.blocks);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
@@ -132,6 +133,7 @@ export class Worker {
     // Before the listeners' apply(): they attach to the process's current resumption.
     p.resumption.install();
     if (this.holder!.current !== p.snapshot) this.holder!.commit(p.snapshot, overrides);
+    this.listeners.setBlocks(overrides.blocks ?? []);
     this.listeners.commit(p.listeners);
     this.send({ type: 'applied', txn, version: p.version });
   }

@@ -70,7 +70,7 @@ export class FastTcpListener implements Listener {
   get acceptor(): Server { return this.server; }
 
   async listen(): Promise<void> {
-    await listenOn(this.server, this.address, this.log, this.name);
+    await listenOn(this.server, this.address, this.log, this.name, this.config.backlog);
     const handle = (this.server as unknown as { _handle: ServerHandle | null })._handle;
     if (handle === null || typeof handle.onconnection !== 'function') throw new Error('listening handle not found (this Node is not supported by the fast L4 engine; use engine: node)');
     handle.onconnection = (err, client) => this.accept(err, client);

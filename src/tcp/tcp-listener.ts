@@ -51,7 +51,7 @@ export class TcpListener implements Listener {
   get acceptor(): Server { return this.server; }
 
   listen(): Promise<void> {
-    return listenOn(this.server, this.address, this.log, this.name);
+    return listenOn(this.server, this.address, this.log, this.name, this.config.backlog);
   }
 
   private accept(socket: Socket): void {

@@ -107,7 +107,7 @@ export class FastHttpListener implements ConnectionContext, Listener {
   get acceptor(): Server { return this.server; }
 
   async listen(): Promise<void> {
-    await listenOn(this.server, this.address, this.log, this.name);
+    await listenOn(this.server, this.address, this.log, this.name, this.config.backlog);
     if (this.tls !== null && !this.tls.acceptDirect()) this.log.debug({ listener: this.name }, 'tls: this Node keeps tls.Server\'s own accept path');
   }
 

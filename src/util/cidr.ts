@@ -1,0 +1,109 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/*
+ * IP addresses and CIDR prefixes as numbers, for the accept-time access checks and per-client
+ * keys. An address is one 32-bit word (IPv4) or four (IPv6, most significant first). An
+ * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports for an IPv4
+ * client) is the IPv4 address: a rule written for 192.0.2.0/24 must match it.
+ */
+
+/** A parsed address: `v6` false → `words` has one entry. Words are unsigned 32-bit. */
+export interface Ip { v6: boolean; words: number[] }
+
+/** A prefix: the address with every bit past `len` zero. */
+export interface Cidr { ip: Ip; len: number }
+
+function v4Word(s: string): number {
+  const p = s.split('.');
+  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+}
+
+/** The 8 groups of an IPv6 address as 16-bit numbers (the text is a valid IPv6 address, zone already removed). */
+function v6Groups(s: string): number[] {
+  const lastColon = s.lastIndexOf(':');
+  // A dotted IPv4 tail stands for the last two groups: parse it with "0:0" in its place.
+  const v4 = s.includes('.', lastColon) ? v4Word(s.slice(lastColon + 1)) : undefined;
+  const text = v4 === undefined ? s : `${s.slice(0, lastColon + 1)}0:0`;
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head === '' ? [] : head.split(':').map((g) => parseInt(g, 16));
+  const r = rest === undefined || rest === '' ? [] : rest.split(':').map((g) => parseInt(g, 16));
+  const g = [...h, ...new Array<number>(rest === undefined ? 0 : 8 - h.length - r.length).fill(0), ...r];
+  if (v4 !== undefined) { g[6] = v4 >>> 16; g[7] = v4 & 0xffff; }
+  return g;
+}
+
+/** Parses an address (IPv4, IPv6 with an optional zone, IPv4-mapped IPv6 as IPv4); undefined when it is none. */
+export function parseIp(text: string): Ip | undefined {
+  const s = text.includes('%') ? text.slice(0, text.indexOf('%')) : text;
+  if (isIPv4(s)) return { v6: false, words: [v4Word(s)] };
+  if (!isIPv6(s)) return undefined;
+  const g = v6Groups(s);
+  if (g.length !== 8) return undefined;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return { v6: false, words: [((g[6] << 16) | g[7]) >>> 0] };
+  }
+  return { v6: true, words: [0, 1, 2, 3].map((i) => ((g[2 * i] << 16) | g[2 * i + 1]) >>> 0) };
+}
+
+/** Bit `i` (0 = most significant) of an address. */
+export function bitAt(ip: Ip, i: number): number {
+  return (ip.words[i >>> 5] >>> (31 - (i & 31))) & 1;
+}
+
+/** The address with every bit from `len` on cleared. */
+export function masked(ip: Ip, len: number): Ip {
+  return {
+    v6: ip.v6,
+    words: ip.words.map((w, i) => {
+      const keep = Math.max(0, Math.min(32, len - i * 32));
+      return keep === 0 ? 0 : keep === 32 ? w : (w & (~0 << (32 - keep))) >>> 0;
+    }),
+  };
+}
+
+/** `a.b.c.d` or the canonical (RFC 5952: lower case, longest zero run as `::`) IPv6 text. */
+export function formatIp(ip: Ip): string {
+  if (!ip.v6) { const w = ip.words[0]; return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`; }
+  const g = ip.words.flatMap((w) => [w >>> 16, w & 0xffff]);
+  let best = -1; let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  return best === -1 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
+/**
+ * Parses `address/len` (or a bare address: /32, /128). Returns the prefix or why it is none:
+ * bits set past the length are refused rather than silently cleared (`10.1.2.3/8` is a typo for
+ * something, and the operator should say which).
+ */
+export function parseCidr(text: string): Cidr | string {
+  const slash = text.indexOf('/');
+  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
+  if (ip === undefined) return `"${text}" is not an IP address or CIDR prefix`;
+  const max = ip.v6 ? 128 : 32;
+  const lenText = slash === -1 ? String(max) : text.slice(slash + 1);
+  const len = /^\d{1,3}$/.test(lenText) ? Number(lenText) : NaN;
+  if (!(len >= 0 && len <= max)) return `"${text}": prefix length must be 0..${max}`;
+  const m = masked(ip, len);
+  if (m.words.some((w, i) => w !== ip.words[i])) return `"${text}" has bits set past /${len} (did you mean ${formatIp(m)}/${len}?)`;
+  return { ip: m, len };
+}
+
+/** `address/len`, canonical (the form the admin API lists and keys blocks by). */
+export function formatCidr(c: Cidr): string {
+  return `${formatIp(c.ip)}/${c.len}`;
+}
+
+/** The client's prefix of `ip` as `address/len` (v4Len for IPv4, v6Len for IPv6); undefined when `ip` is not an address. */
+export function prefixOf(ip: string, v4Len: number, v6Len: number): string | undefined {
+  const p = parseIp(ip);
+  if (p === undefined) return undefined;
+  const len = p.v6 ? v6Len : v4Len;
+  return formatCidr({ ip: masked(p, len), len });
+}
