@@ -1,6 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type Server, type Socket, type AddressInfo } from 'node:net';
@@ -9,7 +11,7 @@ import { startBackends, startSwitchyard, freePort, sleep, type Backend, type Swi
 
 /*
  * Abuse defences at accept (issue 18, items 3 and 4), on real listeners: per-client concurrent
- * connection and new-connection-rate limits on tcp and http listeners (clients bound to
+ * connection and new-connection-rate limits on tcp, http, https and tls-passthrough listeners (clients bound to
  * 127.0.0.2 and 127.0.0.3, so one client over its limit must not touch the other), a deny list
  * that a reload puts in force for the next connection, and the admin API's temporary blocks
  * with their expiry and audit.
@@ -51,6 +53,26 @@ function probe(port: number, from: string, payload: string, expect: RegExp, hold
   });
 }
 const tcp = (from: string, hold = false) => probe(tcpPort, from, 'ping\n', /ping/, hold);
+
+/** A TLS handshake from `from` (through an https listener, or a passthrough one to a TLS backend) and one echoed line. */
+function tlsProbe(port: number, from: string, hold = false): Promise<Outcome> {
+  return new Promise((resolve) => {
+    // tls.connect hands localAddress to the TCP connect (its options type does not list it).
+    const s = tlsConnect({ port, host: '127.0.0.1', localAddress: from, servername: 'defence.test', rejectUnauthorized: false } as ConnectionOptions);
+    let settled = false;
+    const done = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(t);
+      if (o === 'served' && hold) opened.push(s); else s.destroy();
+      resolve(o);
+    };
+    const t = setTimeout(() => done('closed'), 2000);
+    s.on('secureConnect', () => done('served'));
+    s.on('error', () => done('closed'));
+    s.on('close', () => done('closed'));
+  });
+}
 const web = (port: number, from: string, hold = false) => probe(port, from, 'GET / HTTP/1.1\r\nhost: t\r\n\r\n', /^HTTP\/1\.1 200/, hold);
 
 async function metrics(): Promise<string> {
@@ -69,12 +91,21 @@ const closeHeld = () => { for (const s of opened.splice(0)) s.destroy(); };
 
 let webPort: number;
 let ratePort: number;
+let httpsPort: number;
+let passPort: number;
+let tlsEcho: TlsServer;
 
 before(async () => {
   http = await startBackends(1);
   echo = createServer((s) => { s.on('error', () => undefined); s.pipe(s); });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  [tcpPort, webPort, ratePort] = [await freePort(), await freePort(), await freePort()];
+  [tcpPort, webPort, ratePort, httpsPort, passPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const key = join(dir, 'site.key');
+  const cert = join(dir, 'site.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+    '-subj', '/CN=defence.test', '-addext', 'subjectAltName=DNS:defence.test'], { stdio: 'ignore' });
+  tlsEcho = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) => { s.on('error', () => undefined); s.pipe(s); });
+  await new Promise<void>((r) => tlsEcho.listen(0, '127.0.0.1', r));
   const adminPort = await freePort();
   admin = `http://127.0.0.1:${adminPort}`;
   config = {
@@ -83,11 +114,14 @@ before(async () => {
       { name: 'web', address: `127.0.0.1:${webPort}`, clientLimits: { maxConnections: 3 } },
       { name: 'l4', address: `127.0.0.1:${tcpPort}`, protocol: 'tcp', service: 'echo', clientLimits: { maxConnections: 3 } },
       { name: 'rate', address: `127.0.0.1:${ratePort}`, clientLimits: { connectionRate: 2, connectionBurst: 4 } },
+      { name: 'tls', address: `127.0.0.1:${httpsPort}`, protocol: 'https', tls: { certificates: [{ cert, key }] }, clientLimits: { maxConnections: 3 } },
+      { name: 'pass', address: `127.0.0.1:${passPort}`, protocol: 'tls-passthrough', service: 'tlsecho', clientLimits: { maxConnections: 3 } },
     ],
     routes: [{ match: { path: { prefix: '/' } }, service: 'app' }],
     services: {
       app: { backends: [{ address: http[0].address }] },
       echo: { backends: [{ address: `127.0.0.1:${(echo.address() as AddressInfo).port}` }] },
+      tlsecho: { backends: [{ address: `127.0.0.1:${(tlsEcho.address() as AddressInfo).port}` }] },
     },
     admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: auditPath } },
     access: { temporaryBlocks: { max: 2, maxTtl: '1m' } },
@@ -100,12 +134,18 @@ after(async () => {
   await sy?.stop();
   await Promise.all(http.map((b) => b.close()));
   await new Promise<void>((r) => echo.close(() => r()));
+  await new Promise<void>((r) => tlsEcho.close(() => r()));
 });
 
-for (const kind of ['tcp', 'http'] as const) {
+const kinds = {
+  tcp: { listener: 'l4', run: (from: string, hold?: boolean) => tcp(from, hold) },
+  http: { listener: 'web', run: (from: string, hold?: boolean) => web(webPort, from, hold) },
+  https: { listener: 'tls', run: (from: string, hold?: boolean) => tlsProbe(httpsPort, from, hold) },
+  'tls-passthrough': { listener: 'pass', run: (from: string, hold?: boolean) => tlsProbe(passPort, from, hold) },
+};
+
+for (const [kind, { listener, run }] of Object.entries(kinds)) {
   test(`per-client concurrent connections on a ${kind} listener: the 4th of one client is closed at accept, another client is not affected`, async () => {
-    const run = (from: string, hold = false) => (kind === 'tcp' ? tcp(from, hold) : web(webPort, from, hold));
-    const listener = kind === 'tcp' ? 'l4' : 'web';
     const before = refused(await metrics(), listener, 'client-connections');
     try {
       for (let i = 0; i < 3; i++) assert.equal(await run(A, true), 'served', `connection ${i + 1} of ${A}`);
@@ -157,8 +197,7 @@ test('admin temporary blocks: in force on every listener at once, listed, bounde
   const add = await adminCall('POST', '/api/blocks', { cidr: B, ttl: '1500ms', reason: 'test flood' });
   assert.equal(add.status, 200, JSON.stringify(add.body));
   assert.equal((add.body.block as { cidr: string }).cidr, `${B}/32`);
-  assert.equal(await web(webPort, B), 'closed');
-  assert.equal(await tcp(B), 'closed');
+  for (const [kind, k] of Object.entries(kinds)) assert.equal(await k.run(B), 'closed', `${kind} listener`);
   assert.equal(await web(webPort, A), 'served', 'another client is not blocked');
   const list = await adminCall('GET', '/api/blocks');
   assert.deepEqual((list.body.blocks as { cidr: string }[]).map((b) => b.cidr), [`${B}/32`]);
@@ -176,5 +215,33 @@ test('admin temporary blocks: in force on every listener at once, listed, bounde
   assert.ok(audit.some((e) => e.action === 'block' && e.result === 'failed'));
   assert.ok(audit.some((e) => e.action === 'unblock' && e.target === '2001:db8::/32' && e.result === 'ok'));
   await sleep(1100);
-  assert.ok(refused(await metrics(), 'web', 'blocked') >= 1 && refused(await metrics(), 'l4', 'blocked') >= 1);
+  const m = await metrics();
+  for (const { listener } of Object.values(kinds)) assert.ok(refused(m, listener, 'blocked') >= 1, `${listener}: blocked refusals counted`);
+});
+
+test('two workers (the primary hands connections out round-robin): a temporary block and the per-client limit hold on both', async () => {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const two = await startSwitchyard({
+    workers: 2,
+    listeners: [{ name: 'web', address: `127.0.0.1:${port}`, clientLimits: { maxConnections: 4 } }],
+    routes: [{ match: { path: { prefix: '/' } }, service: 'app' }],
+    services: { app: { backends: [{ address: http[0].address }] } },
+    admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: join(dir, 'two-audit.log') } },
+  });
+  try {
+    const r = await request(`http://127.0.0.1:${adminPort}/api/blocks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cidr: `${B}/32`, ttl: '1m' }) });
+    assert.equal(r.statusCode, 200, await r.body.text());
+    const outcomes = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await web(port, B));
+    assert.deepEqual(outcomes, new Array(8).fill('closed'), 'every connection refused, whichever worker took it');
+    // 4 per node = 2 per worker: A holds at most 4 connections in all, spread as the primary hands them out.
+    const held = [];
+    for (let i = 0; i < 8; i++) held.push(await web(port, A, true));
+    const served = held.filter((o) => o === 'served').length;
+    assert.ok(served >= 2 && served <= 4, `${served} of 8 held connections admitted (limit 4 per node, 2 per worker)`);
+  } finally {
+    closeHeld();
+    await two.stop();
+  }
 });
