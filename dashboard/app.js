@@ -386,14 +386,22 @@
   function renderSignals(signals) {
     const hotspots = Array.isArray(signals.hotspots) ? signals.hotspots.filter((h) => h !== null && typeof h === 'object') : [];
     const scaling = signals.scaling !== null && typeof signals.scaling === 'object' ? signals.scaling : null;
-    const key = JSON.stringify([hotspots, scaling]);
+    const spikes = signals.spikes !== null && typeof signals.spikes === 'object' && Array.isArray(signals.spikes.active)
+      ? signals.spikes.active.filter((s) => s !== null && typeof s === 'object') : [];
+    const key = JSON.stringify([hotspots, scaling, spikes]);
     if (key === lastSignals) return; // unchanged: keep the DOM (and any text selection) as it is
     lastSignals = key;
     const body = $('signals-body');
-    $('signals').classList.toggle('alert', hotspots.length > 0);
-    if (hotspots.length === 0 && scaling === null) { body.className = 'muted'; body.replaceChildren('no signals'); return; }
+    $('signals').classList.toggle('alert', hotspots.length > 0 || spikes.length > 0);
+    if (hotspots.length === 0 && scaling === null && spikes.length === 0) { body.className = 'muted'; body.replaceChildren('no signals'); return; }
     body.className = '';
     const parts = [];
+    if (spikes.length > 0) {
+      parts.push(el('h3', null, `Traffic spikes (${spikes.length})`));
+      const mitigated = signals.spikes.mitigations !== null && typeof signals.spikes.mitigations === 'object' ? signals.spikes.mitigations : {};
+      const rows = spikes.map((s) => ({ spike: text(s.text), since: typeof s.since === 'number' ? new Date(s.since).toLocaleTimeString() : text(s.since), blocked: Array.isArray(mitigated[s.route]) ? mitigated[s.route].join(', ') : '–' }));
+      parts.push(table(rows, ['spike', 'since', 'blocked']));
+    }
     if (hotspots.length > 0) {
       parts.push(el('h3', null, `Hot spots (${hotspots.length})`));
       const rows = hotspots.map((h) => ({ service: h.service, backend: h.backend, cause: h.cause, since: h.since, detail: hotspotDetail(h) }));

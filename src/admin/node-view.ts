@@ -30,6 +30,8 @@ interface Sample {
   cpuMicros: number;
   /** Per backend, the heaviest hash keys reported by the workers for this collection. */
   topKeys: Map<string, { key: string; count: number }[][]>;
+  /** Per route, the heaviest client prefixes each worker reported for this collection. */
+  prefixes: Map<string, { key: string; count: number }[][]>;
 }
 
 const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
@@ -59,7 +61,9 @@ export class NodeView {
     let rssBytes = process.memoryUsage.rss();
     let cpuMicros = own.user + own.system + (retired?.cpuMicros ?? 0);
     const topKeys: Sample['topKeys'] = new Map();
+    const prefixes: Sample['prefixes'] = new Map();
     for (const w of workers.values()) {
+      for (const [route, list] of Object.entries(w.prefixes ?? {})) prefixes.set(route, [...(prefixes.get(route) ?? []), list]);
       rssBytes += w.rssBytes;
       cpuMicros += w.cpuMicros;
       addCounters(counters, w.counters);
@@ -94,7 +98,7 @@ export class NodeView {
       const t = counters.services[name]?.traffic;
       if (t !== undefined) svc.traffic = t;
     }
-    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys });
+    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys, prefixes });
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowS * 1000) this.samples.shift();
   }
 

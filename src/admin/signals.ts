@@ -9,6 +9,7 @@ import { actuatorConfigFromConfig, policyFromConfig } from '../scaling/from-conf
 import { createActuator, type Actuator, type ActuationResult } from '../scaling/actuator.js';
 import { diffTraffic, emptyTraffic, quantileMs, type TrafficSnapshot } from '../observe/stats.js';
 import type { NodeView } from './node-view.js';
+import { SpikeWatch, type SpikeActions } from './spike-watch.js';
 
 const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
 
@@ -22,6 +23,8 @@ export interface SignalsOptions {
   nodeId: string;
   /** Applies a service's hot-spot mitigation on every worker. */
   mitigate?: (service: string, m: HotspotMitigation) => void;
+  /** Temporary blocks for spike mitigation (absent: spikes are only reported). */
+  spikeActions?: SpikeActions;
 }
 
 /**
@@ -38,14 +41,18 @@ export class Signals {
   private lastSample = 0;
   private readonly decisions: (Decision & { result?: ActuationResult; actuated: boolean })[] = [];
   private readonly applied = new Map<string, string>();
+  private readonly spikes: SpikeWatch;
 
-  constructor(private readonly log: Logger, private readonly config: () => Config, private readonly o: SignalsOptions) {}
+  constructor(private readonly log: Logger, private readonly config: () => Config, private readonly o: SignalsOptions) {
+    this.spikes = new SpikeWatch(log, o.spikeActions);
+  }
 
   /** After each collection. */
   onCollected(view: NodeView, at: number): void {
     const config = this.config();
     this.hotspotWindows(view, at, config);
     this.autoscale(view, at, config);
+    this.spikes.onCollected(view, at, config);
   }
 
   private hotspotWindows(view: NodeView, at: number, config: Config): void {
@@ -132,6 +139,7 @@ export class Signals {
   snapshot(): Record<string, unknown> {
     return {
       hotspots: this.hotspots.signals(),
+      spikes: this.spikes.snapshot(),
       scaling: this.scaling === null ? null : { ...this.scaling.state(), decisions: this.decisions },
     };
   }
@@ -141,6 +149,7 @@ export class Signals {
     const hs = this.hotspots.signals();
     const state = this.scaling?.state();
     return [
+      ...this.spikes.metrics(),
       { name: 'switchyard_hotspot_active', help: 'Active hot-spot signals (1 per backend), by cause',
         values: hs.map((s) => ({ labels: { service: s.service, backend: s.backend, cause: s.cause }, value: 1 })) },
       { name: 'switchyard_autoscaling_decisions_total', help: 'Auto-scaling decisions since start, by action and trigger',

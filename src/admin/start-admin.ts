@@ -47,8 +47,15 @@ export interface AdminHandle { server: AdminServer | null; view: NodeView; signa
 export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions): Promise<AdminHandle> {
   const cfg = primary.status().config.admin;
   const view = new NodeView(10);
+  const audit = cfg === undefined ? undefined : new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
   const signals = new Signals(log, () => primary.status().config, {
     nodeId: o.nodeId ?? hostname(), fleet: o.fleet, mayActuate: o.mayActuate, mitigate: (s, m) => primary.setMitigation(s, m),
+    spikeActions: {
+      block: async (cidr, ttlMs, reason) => (await primary.addBlock(cidr, ttlMs, 'spike', reason)).ok,
+      // Only a block this mitigation placed (an operator may have replaced it with their own since).
+      unblock: (cidr) => (primary.listBlocks().some((b) => b.cidr === cidr && b.source === 'spike') ? primary.removeBlock(cidr) : Promise.resolve(false)),
+      audit: audit === undefined ? undefined : (e) => audit.record(e),
+    },
   });
   const status = () => {
     const s = primary.status();
@@ -65,7 +72,6 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     // The config's own address was checked with the schema; an override (`--admin`) is checked here.
     const problem = adminTokenProblem(address, cfg.token);
     if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
-    const audit = new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
     const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => [...signals.metrics(), ...readinessGauges(primary, o.anycast?.())] });
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
@@ -74,7 +80,7 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
         list: () => primary.listBlocks(), max: () => primary.status().config.access.temporaryBlocks.max,
         add: (cidr, ttlMs, reason) => primary.addBlock(cidr, ttlMs, 'admin', reason), remove: (cidr) => primary.removeBlock(cidr),
       },
-    }, view, metrics, audit, log);
+    }, view, metrics, audit!, log);
     await server.listen();
     log.info({ address }, `admin listening; dashboard at http://${address}/`);
   }

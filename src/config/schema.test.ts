@@ -30,8 +30,12 @@ test('validateConfig: fills top-level and listener defaults', () => {
   assert.equal(c.shutdown.drainTimeout, 30_000);
   assert.deepEqual(c.routes, []);
   assert.deepEqual(c.services, {});
+  assert.deepEqual(c.access, { allow: [], deny: [], temporaryBlocks: { max: 1000, maxTtl: 86_400_000 } });
+  assert.equal(c.spikes.enabled, true);
+  assert.equal(c.spikes.mitigate.enabled, false, 'spike mitigation is opt-in');
   assert.deepEqual(c.listeners[0], {
     name: 'web', address: '0.0.0.0:8080', protocol: 'http', sni: [], acceptProxyProtocol: false, engine: 'fast', http2: { enabled: true, maxConcurrentStreams: 100 }, maxConnections: 10_000, maxHeaderSize: 16_384,
+    backlog: 511, access: { allow: [], deny: [] },
     mergeSlashes: false, timeouts: { header: 10_000, request: 300_000, keepAlive: 5000, idle: 3_600_000 },
   });
 });
@@ -202,4 +206,12 @@ test('validateConfig: retry budget, per-try timeout and hedging settings', () =>
     ['services.api.hedging.minDelay: minDelay must not exceed maxDelay']);
   assert.deepEqual(errorsOf({ listeners: [L], services: SVC, routes: [{ service: 'api', hedging: true }] }),
     ['routes[0].hedging: service "api" has hedging off: set services.api.hedging.enabled (and hedging: false on the routes that must not hedge)']);
+});
+
+test('validateConfig: CIDR rules and client limits are checked with the path and the fix', () => {
+  const errors: string[] = errorsOf({ listeners: [{ ...L, access: { deny: ['10.0.0.1/8', 'nope'] }, clientLimits: { maxConnections: 0 } }], access: { allow: ['2001:db8::/129'] } });
+  assert.ok(errors.some((e) => e.startsWith('listeners[0].access.deny[0]: ') && e.includes('did you mean 10.0.0.0/8?')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('listeners[0].access.deny[1]: ') && e.includes('not an IP address')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('listeners[0].clientLimits.maxConnections: ')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('access.allow[0]: ') && e.includes('0..128')), errors.join('\n'));
 });

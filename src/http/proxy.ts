@@ -10,6 +10,7 @@ import type { ProxyErrorCode } from './error-response.js';
 import { hashKeyOf } from './hash-key.js';
 import { staleKey } from './degrade.js';
 import { listenerCounters, type ListenerCounters } from '../observe/stats.js';
+import { prefixTap } from '../defence/prefix-tap.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -84,6 +85,7 @@ function routeOnce(
   const route = view.router.match(host, matchPath, req.method!, req.headers);
   if (route === undefined) return { code: 'SWY_NO_ROUTE', detail: `no route for ${host}${path}`, requestId };
   counters.routes.set(route.name, (counters.routes.get(route.name) ?? 0) + 1);
+  prefixTap.add(route.name, req.socket.remoteAddress);
   if (route.redirectToHttps !== false && proto === 'http') {
     const port = route.redirectToHttps === true || route.redirectToHttps === 443 ? '' : `:${route.redirectToHttps}`;
     return { code: 'SWY_REDIRECT', detail: `https://${host}${port}${q === -1 ? path : `${path}?${query}`}`, requestId };

@@ -23,6 +23,8 @@ export interface WorkerStats {
   rssBytes: number;
   /** The worker's CPU time so far (user + system), µs. */
   cpuMicros: number;
+  /** Per route, the heaviest client prefixes since the previous collection (spike detection). */
+  prefixes?: Record<string, { key: string; count: number }[]>;
 }
 
 /** One backend's try counters in a worker (absolute values, not deltas). */

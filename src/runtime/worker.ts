@@ -8,6 +8,7 @@ import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
+import { prefixTap } from '../defence/prefix-tap.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
 function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | undefined {
@@ -80,7 +81,7 @@ export class Worker {
       })),
     }));
     const cpu = process.cpuUsage();
-    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
+    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, prefixes: prefixTap.take() };
   }
 
   /** Sends the primary this worker's counters if any moved (see CounterPush). */
@@ -134,6 +135,8 @@ export class Worker {
     p.resumption.install();
     if (this.holder!.current !== p.snapshot) this.holder!.commit(p.snapshot, overrides);
     this.listeners.setBlocks(overrides.blocks ?? []);
+    const spikes = p.snapshot.config.spikes;
+    prefixTap.configure({ enabled: spikes.enabled, ipv4Prefix: spikes.ipv4Prefix, ipv6Prefix: spikes.ipv6Prefix, sampleEvery: spikes.sampleEvery });
     this.listeners.commit(p.listeners);
     this.send({ type: 'applied', txn, version: p.version });
   }
