@@ -11,6 +11,7 @@ import { registerFleetCommands } from './fleet-cli.js';
 import { registerLoadtestCommands } from './loadtest-cli.js';
 import { registerRouteAgentCommand } from './route-agent-cli.js';
 import { registerLabCommands } from './lab-cli.js';
+import { registerDoctorCommand } from './doctor-cli.js';
 import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
@@ -167,5 +168,6 @@ registerFleetCommands(program, run);
 registerLoadtestCommands(program, run);
 registerRouteAgentCommand(program, run);
 registerLabCommands(program, run);
+registerDoctorCommand(program, run);
 
 await program.parseAsync(process.argv);
