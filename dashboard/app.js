@@ -399,7 +399,8 @@
     if (spikes.length > 0) {
       parts.push(el('h3', null, `Traffic spikes (${spikes.length})`));
       const mitigated = signals.spikes.mitigations !== null && typeof signals.spikes.mitigations === 'object' ? signals.spikes.mitigations : {};
-      const rows = spikes.map((s) => ({ spike: text(s.text), since: typeof s.since === 'number' ? new Date(s.since).toLocaleTimeString() : text(s.since), blocked: Array.isArray(mitigated[s.route]) ? mitigated[s.route].join(', ') : '–' }));
+      const rows = spikes.map((s) => ({ spike: text(s.text), since: typeof s.since === 'number' ? new Date(s.since).toLocaleTimeString() : text(s.since),
+        blocked: s.kind === 'route' && Array.isArray(mitigated[s.key]) ? mitigated[s.key].join(', ') : '–' }));
       parts.push(table(rows, ['spike', 'since', 'blocked']));
     }
     if (hotspots.length > 0) {

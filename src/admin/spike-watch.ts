@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { SpikeDetector, type RouteSpike, type SpikeOptions } from '../defence/spike-detector.js';
+import { SpikeDetector, type Spike, type SpikeChange, type SpikeOptions } from '../defence/spike-detector.js';
 import { mergeTopKeys } from '../hotspot/top-keys.js';
 import type { NodeView } from './node-view.js';
 import type { AuditEntry } from './audit-log.js';
 
 /*
- * Runs spike detection (defence/spike-detector.ts) on each collection of the node's stats, logs
- * what it raises and clears, and — with `spikes.mitigate.enabled` — blocks the top client
+ * Runs spike detection (defence/spike-detector.ts) on each collection of the node's stats: per
+ * route (its request counter, with the top client prefixes the workers sampled) and per client
+ * prefix (the sampled counts summed over routes, for the prefixes that made a route's top list).
+ * Logs what it raises and clears, and — with `spikes.mitigate.enabled` — blocks the top client
  * prefixes of a spiking route for a bounded time through the node's temporary blocks, lifting
- * them when the spike ends (each step audited).
+ * them when the spike ends (each step audited). Prefix spikes are reported only.
  */
 
 /** What the watch may do to the node (absent: report only). */
@@ -20,13 +22,21 @@ export interface SpikeActions {
   audit?(e: AuditEntry): void;
 }
 
+/** Client prefixes given a baseline at most; the least recently seen beyond this are forgotten. */
+const MAX_PREFIXES = 1024;
+
 const optionsOf = (s: Config['spikes']): SpikeOptions => ({
   windowMs: s.window, factor: s.factor, clearFactor: s.clearFactor, minRate: s.minRate, timeConstantMs: s.baselineTimeConstant, warmupMs: s.warmup,
 });
 
+type Parts = Map<string, { key: string; count: number }[]>;
+
 export class SpikeWatch {
-  private detector: SpikeDetector | null = null;
-  /** Spikes raised since start, by route (metrics). */
+  private routes: SpikeDetector | null = null;
+  private prefixes: SpikeDetector | null = null;
+  /** Per prefix: requests counted so far (from the sampled top lists), in least recently seen order. */
+  private readonly prefixTotals = new Map<string, number>();
+  /** Spikes raised since start, by kind and key (metrics). */
   private readonly raised = new Map<string, number>();
   /** Prefixes this watch blocked, by route. */
   private readonly mitigations = new Map<string, string[]>();
@@ -36,37 +46,60 @@ export class SpikeWatch {
   /** After each collection (at: epoch ms). */
   onCollected(view: NodeView, at: number, config: Config): void {
     const s = config.spikes;
-    if (!s.enabled) { this.detector = null; return; }
-    if (this.detector === null) this.detector = new SpikeDetector(optionsOf(s)); else this.detector.configure(optionsOf(s));
+    if (!s.enabled) { this.routes = this.prefixes = null; this.prefixTotals.clear(); return; }
+    if (this.routes === null || this.prefixes === null) {
+      this.routes = new SpikeDetector(optionsOf(s), 'route');
+      this.prefixes = new SpikeDetector(optionsOf(s), 'prefix', true);
+    } else { this.routes.configure(optionsOf(s)); this.prefixes.configure(optionsOf(s)); }
     const last = view.latest;
     if (last === undefined) return;
     const totals = new Map<string, number>();
     for (const l of Object.values(last.counters.listeners)) for (const [route, n] of Object.entries(l.routes)) totals.set(route, (totals.get(route) ?? 0) + n);
-    const prefixes = new Map([...last.prefixes].map(([route, lists]) => [route, mergeTopKeys(lists, 16)]));
-    for (const c of this.detector.observe(at, totals, prefixes)) {
-      if (c.kind === 'raised') {
-        this.raised.set(c.spike.route, (this.raised.get(c.spike.route) ?? 0) + 1);
-        this.log.warn({ spike: c.spike }, `traffic spike: ${c.spike.text}`);
-        if (s.mitigate.enabled) void this.mitigate(c.spike, s.mitigate);
-      } else {
-        this.log.info({ route: c.spike.route, activeMs: c.activeMs, peakRatio: c.spike.peakRatio }, `traffic spike over: route ${c.spike.route} after ${Math.round(c.activeMs / 1000)} s`);
-        void this.lift(c.spike.route);
-      }
-    }
+    const byRoute: Parts = new Map([...last.prefixes].map(([route, lists]) => [route, mergeTopKeys(lists, 16)]));
+    const changes = [...this.routes.observe(at, totals, byRoute), ...this.prefixes.observe(at, this.countPrefixes(byRoute), byPrefix(byRoute))];
+    for (const c of changes) this.report(c, s);
   }
 
-  private async mitigate(spike: RouteSpike, m: Config['spikes']['mitigate']): Promise<void> {
+  /** Adds this collection's prefix counts to the running totals; returns them (bounded). */
+  private countPrefixes(byRoute: Parts): Map<string, number> {
+    for (const list of byRoute.values()) {
+      for (const { key, count } of list) {
+        const n = (this.prefixTotals.get(key) ?? 0) + count;
+        this.prefixTotals.delete(key); // re-inserted: most recently seen last
+        this.prefixTotals.set(key, n);
+      }
+    }
+    for (const key of this.prefixTotals.keys()) {
+      if (this.prefixTotals.size <= MAX_PREFIXES) break;
+      this.prefixTotals.delete(key);
+    }
+    return this.prefixTotals;
+  }
+
+  private report(c: SpikeChange, s: Config['spikes']): void {
+    const { kind, key } = c.spike;
+    if (c.change === 'raised') {
+      this.raised.set(`${kind}\t${key}`, (this.raised.get(`${kind}\t${key}`) ?? 0) + 1);
+      this.log.warn({ spike: c.spike }, `traffic spike: ${c.spike.text}`);
+      if (kind === 'route' && s.mitigate.enabled) void this.mitigate(c.spike, s.mitigate);
+      return;
+    }
+    this.log.info({ kind, key, activeMs: c.activeMs, peakRatio: c.spike.peakRatio }, `traffic spike over: ${kind} ${key} after ${Math.round(c.activeMs / 1000)} s`);
+    if (kind === 'route') void this.lift(key);
+  }
+
+  private async mitigate(spike: Spike, m: Config['spikes']['mitigate']): Promise<void> {
     if (this.actions === undefined) return;
-    const chosen = spike.topPrefixes.filter((p) => p.share >= m.minShare).slice(0, m.maxPrefixes);
+    const chosen = spike.top.filter((p) => p.share >= m.minShare).slice(0, m.maxPrefixes);
     const done: string[] = [];
     for (const p of chosen) {
-      const ok = await this.actions.block(p.prefix, m.duration, `spike on route ${spike.route}: ${Math.round(p.share * 100)}% of ${spike.rate} req/s`);
-      this.actions.audit?.({ action: 'spike-block', client: 'switchyard (spike mitigation)', target: p.prefix, result: ok ? 'ok' : 'failed', detail: spike.text });
-      if (ok) done.push(p.prefix);
+      const ok = await this.actions.block(p.key, m.duration, `spike on route ${spike.key}: ${Math.round(p.share * 100)}% of ${spike.rate} req/s`);
+      this.actions.audit?.({ action: 'spike-block', client: 'switchyard (spike mitigation)', target: p.key, result: ok ? 'ok' : 'failed', detail: spike.text });
+      if (ok) done.push(p.key);
     }
     if (done.length > 0) {
-      this.mitigations.set(spike.route, done);
-      this.log.warn({ route: spike.route, blocked: done, forMs: m.duration }, `spike mitigation: blocked ${done.join(', ')}`);
+      this.mitigations.set(spike.key, done);
+      this.log.warn({ route: spike.key, blocked: done, forMs: m.duration }, `spike mitigation: blocked ${done.join(', ')}`);
     }
   }
 
@@ -81,21 +114,38 @@ export class SpikeWatch {
     this.log.info({ route, lifted: blocked }, `spike mitigation lifted: ${blocked.join(', ')}`);
   }
 
-  /** For the admin API and the dashboard. */
-  snapshot(): { active: RouteSpike[]; mitigations: Record<string, string[]> } {
-    return { active: this.detector?.active() ?? [], mitigations: Object.fromEntries(this.mitigations) };
+  private active(): Spike[] {
+    return [...(this.routes?.active() ?? []), ...(this.prefixes?.active() ?? [])];
+  }
+
+  /** For the admin API and the dashboard: the spikes in force (routes first) and the prefixes blocked per route. */
+  snapshot(): { active: Spike[]; mitigations: Record<string, string[]> } {
+    return { active: this.active(), mitigations: Object.fromEntries(this.mitigations) };
   }
 
   /** Gauges and counters for /metrics. */
   metrics(): { name: string; help: string; values: { labels: Record<string, string | number>; value: number }[] }[] {
-    const active = this.detector?.active() ?? [];
+    const active = this.active();
     return [
-      { name: 'switchyard_spike_active', help: 'Routes whose request rate is in a spike against their learned baseline (1 per route)',
-        values: active.map((s) => ({ labels: { route: s.route }, value: 1 })) },
-      { name: 'switchyard_spike_ratio', help: 'Request rate of a spiking route as a multiple of its baseline (latest window)',
-        values: active.map((s) => ({ labels: { route: s.route }, value: s.ratio })) },
-      { name: 'switchyard_spikes_total', help: 'Spikes raised since start, by route',
-        values: [...this.raised].map(([route, v]) => ({ labels: { route }, value: v })) },
+      { name: 'switchyard_spike_active', help: 'Spikes in force: a route or client prefix whose request rate is far above its learned baseline (1 each)',
+        values: active.map((s) => ({ labels: { kind: s.kind, key: s.key }, value: 1 })) },
+      { name: 'switchyard_spike_ratio', help: 'Request rate of a spiking route or prefix as a multiple of its baseline (latest window)',
+        values: active.map((s) => ({ labels: { kind: s.kind, key: s.key }, value: s.ratio })) },
+      { name: 'switchyard_spikes_total', help: 'Spikes raised since start, by kind (route, prefix) and key',
+        values: [...this.raised].map(([k, v]) => ({ labels: { kind: k.split('\t')[0], key: k.split('\t')[1] }, value: v })) },
     ];
   }
+}
+
+/** The routes' top prefixes turned around: per prefix, the routes it sent requests to. */
+function byPrefix(byRoute: Parts): Parts {
+  const out: Parts = new Map();
+  for (const [route, list] of byRoute) {
+    for (const { key, count } of list) {
+      let l = out.get(key);
+      if (l === undefined) { l = []; out.set(key, l); }
+      l.push({ key: route, count });
+    }
+  }
+  return out;
 }

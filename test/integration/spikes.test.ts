@@ -9,8 +9,8 @@ import { startBackends, startSwitchyard, freePort, sleep, type Backend, type Swi
 
 /*
  * Spike detection on a real node (issue 18, item 5): steady traffic teaches a route its baseline,
- * a burst from one client (127.0.0.2) raises a spike in the admin API and /metrics naming that
- * client's prefix, and the spike clears after the burst. With mitigation on, the spike blocks
+ * a burst from one client (127.0.0.2) raises a route spike in the admin API and /metrics naming
+ * that client's prefix, and a prefix spike of that new client; both clear after the burst. With mitigation on, the spike blocks
  * the top prefix for a bounded time (audited) and lifts the block when the spike ends.
  */
 
@@ -23,7 +23,7 @@ let config: Record<string, unknown>;
 const steady = new Agent({ localAddress: '127.0.0.3', connections: 2 });
 const flood = new Agent({ localAddress: '127.0.0.2', connections: 8 });
 
-interface Spike { route: string; ratio: number; text: string; topPrefixes: { prefix: string; share: number }[] }
+interface Spike { kind: string; key: string; ratio: number; text: string; top: { key: string; share: number }[] }
 async function spikes(): Promise<{ active: Spike[]; mitigations: Record<string, string[]> }> {
   const r = await request(`${admin}/api/signals`);
   return ((await r.body.json()) as { spikes: { active: Spike[]; mitigations: Record<string, string[]> } }).spikes;
@@ -103,17 +103,22 @@ test('a burst on one route raises a spike naming the flooding client, in the API
     assert.deepEqual((await spikes()).active, [], 'steady traffic is no spike');
     const burst = load(flood, 150, 900);
     let spike: Spike;
+    let prefix: Spike;
     try {
-      spike = await until('the spike', 8000, async () => (await spikes()).active.find((s) => s.route === 'search'));
+      spike = await until('the route spike', 8000, async () => (await spikes()).active.find((s) => s.kind === 'route' && s.key === 'search'));
+      // 127.0.0.2 was never seen before the burst: a spike of its own, not its own baseline.
+      prefix = await until('the prefix spike', 4000, async () => (await spikes()).active.find((s) => s.kind === 'prefix' && s.key === '127.0.0.2/32'));
     } finally { await burst.stop(); }
     assert.ok(spike.ratio >= 4, spike.text);
     assert.match(spike.text, /^route search: [\d.]+× baseline \([\d.]+ req\/s against [\d.]+\), top prefixes 127\.0\.0\.2\/32 \d+%/);
-    assert.ok(spike.topPrefixes[0].share > 0.5, JSON.stringify(spike.topPrefixes));
+    assert.ok(spike.top[0].share > 0.5, JSON.stringify(spike.top));
     const m = await (await request(`${admin}/metrics`)).body.text();
-    assert.match(m, /switchyard_spike_active\{route="search"\} 1/);
-    assert.match(m, /switchyard_spikes_total\{route="search"\} 1/);
+    assert.match(m, /switchyard_spike_active\{kind="route",key="search"\} 1/);
+    assert.match(m, /switchyard_spikes_total\{kind="route",key="search"\} 1/);
+    assert.match(prefix.text, /^prefix 127\.0\.0\.2\/32: new \([\d.]+ req\/s, none before\), top routes search 100%$/);
     await until('the spike to clear', 8000, async () => ((await spikes()).active.length === 0 ? true : undefined));
     await sy.waitForLog(/traffic spike over: route search/, 2000);
+    await sy.waitForLog(/traffic spike over: prefix 127\.0\.0\.2\/32/, 2000);
     assert.doesNotMatch(await (await request(`${admin}/metrics`)).body.text(), /switchyard_spike_active\{/);
   } finally { await base.stop(); }
 });
