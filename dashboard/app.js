@@ -1,13 +1,14 @@
 /*
  * The Switchyard operations page. Plain browser JS, no build step: it reads the admin API's
- * server-sent snapshots (one a second), keeps ~5 minutes of them per service in the browser for the
- * charts, and sends the two writes the API has (drain/undrain, reload). All data goes into the
+ * server-sent snapshots (one a second) after the last hour of chart points the node kept (so a
+ * page load is not blank), keeps up to an hour per chart, and sends the two writes the API has
+ * (drain/undrain, reload). All data goes into the
  * page through textContent, never innerHTML, so names from the config cannot inject markup.
  */
 'use strict';
 (() => {
   const TOKEN_KEY = 'switchyard.adminToken';
-  const HISTORY_POINTS = 300; // one snapshot a second: ~5 minutes
+  const HISTORY_POINTS = 3600; // one snapshot a second: an hour, as much as the node keeps (admin/history.ts)
   const STALE_MS = 5000; // snapshots come every second; this much silence means a dead stream
   const CHART_HEIGHT = 160;
   const STATES = ['healthy', 'unhealthy', 'draining', 'ejected', 'breaker-open'];
@@ -104,11 +105,12 @@
       setConnection('live');
       watchdog();
       await readEvents(res.body, (event, data) => {
-        if (gen !== generation || event !== 'snapshot') return;
+        if (gen !== generation || (event !== 'snapshot' && event !== 'history')) return;
         watchdog();
-        let snap;
-        try { snap = JSON.parse(data); } catch { return; }
-        render(snap);
+        let body;
+        try { body = JSON.parse(data); } catch { return; }
+        if (event === 'history') seedHistory(body);
+        else render(body);
       });
     } catch (e) {
       if (e instanceof Unauthorized) return;
@@ -171,6 +173,30 @@
     }
   }
 
+  /* ---------- the node's own history ---------- */
+
+  let seeded = {}; // series name → columns, from the node, waiting for their charts
+
+  /** The last hour from the node (`svc:NAME` and `node` series): charts made from now on start with it. */
+  function seedHistory(h) {
+    seeded = h !== null && typeof h === 'object' ? h : {};
+    for (const v of views.values()) { v.card.remove(); for (const c of Object.values(v.charts)) c.destroy(); v.resize.disconnect(); }
+    views.clear();
+    if (nodeView !== null) { for (const c of Object.values(nodeView.charts)) c.destroy(); nodeView.resize.disconnect(); }
+    nodeView = null;
+  }
+
+  /** A ring of `width` columns filled from the seeded series `name` (if any). */
+  function seededRing(name, width) {
+    const ring = new Ring(HISTORY_POINTS, width);
+    const cols = seeded[name];
+    if (Array.isArray(cols) && cols.length === width && Array.isArray(cols[0])) {
+      for (let i = 0; i < cols[0].length; i++) ring.push(cols.map((c) => c[i] ?? null));
+    }
+    delete seeded[name];
+    return ring;
+  }
+
   /* ---------- rendering ---------- */
 
   const views = new Map(); // service name → { card, summary, charts, tbody, rows }
@@ -180,8 +206,13 @@
     renderStatus(snap.status ?? {});
     const services = Array.isArray(snap.services) ? snap.services : [];
     const t = Date.now() / 1000;
-    renderServices(services, t);
+    renderServices(services, t, snap.health ?? {});
     renderSignals(snap.signals ?? {});
+    renderTraffic(snap.traffic ?? null, t);
+    renderRoutes(Array.isArray(snap.routes) ? snap.routes : []);
+    renderErrors(snap.traffic ?? null);
+    renderFleet(snap.status ?? {});
+    renderConfigVersions(snap.status?.configVersion);
   }
 
   function renderStatus(s) {
@@ -209,7 +240,7 @@
     $('store').textContent = storeText(s.store);
   }
 
-  function renderServices(services, t) {
+  function renderServices(services, t, health) {
     const box = $('services');
     if (services.length === 0) { box.replaceChildren(el('p', 'muted', 'no services')); views.clear(); return; }
     if (views.size === 0) box.replaceChildren();
@@ -219,7 +250,7 @@
       let v = views.get(s.name);
       if (v === undefined) { v = createService(s.name); views.set(s.name, v); }
       if (box.children[i] !== v.card) box.insertBefore(v.card, box.children[i] ?? null);
-      updateService(v, s, t);
+      updateService(v, s, t, health[s.name] ?? {});
     });
     for (const [name, v] of views) {
       if (seen.has(name)) continue;
@@ -248,7 +279,7 @@
     card.append(head, charts, wrap);
     $('services').append(card); // in the DOM before the charts, so they can measure their width
     const v = {
-      card, summary: head.lastChild, tbody, rows: new Map(), history: new Ring(HISTORY_POINTS, 5),
+      card, summary: head.lastChild, tbody, rows: new Map(), history: seededRing(`svc:${name}`, 5),
       charts: {
         rps: chart(charts, 'Requests / s', [{ label: 'rps', stroke: '#2563eb', fill: 'rgba(37,99,235,0.08)' }], num, 1),
         err: chart(charts, 'Error rate', [{ label: 'errors', stroke: '#dc2626', fill: 'rgba(220,38,38,0.08)' }], (x) => `${num(x)}%`, 1),
@@ -262,6 +293,8 @@
       }
     });
     v.resize.observe(charts);
+    const [ts, rps, err, p50, p99] = v.history.columns();
+    if (ts.length > 0) { v.lastT = ts[ts.length - 1]; v.charts.rps.setData([ts, rps]); v.charts.err.setData([ts, err]); v.charts.lat.setData([ts, p50, p99]); }
     return v;
   }
 
@@ -295,7 +328,7 @@
     return new uPlot(opts, [[], ...series.map(() => [])], cell);
   }
 
-  function updateService(v, s, t) {
+  function updateService(v, s, t, health) {
     const healthy = (s.backends ?? []).filter((b) => b.state === 'healthy').length;
     v.summary.textContent = [
       s.algorithm, `${num(s.rps)} rps`, `${pct(s.errorRate)} errors`, `p50 ${ms(s.p50Ms)}`, `p99 ${ms(s.p99Ms)}`,
@@ -309,6 +342,7 @@
     v.charts.rps.setData([ts, rps]);
     v.charts.err.setData([ts, err]);
     v.charts.lat.setData([ts, p50, p99]);
+    v.card.dataset.points = String(ts.length); // how much history the charts hold (read by the tests)
 
     const seen = new Set();
     (s.backends ?? []).forEach((b, i) => {
@@ -316,7 +350,7 @@
       let row = v.rows.get(b.key);
       if (row === undefined) { row = createRow(s.name, b.key); v.rows.set(b.key, row); }
       if (v.tbody.children[i] !== row.tr) v.tbody.insertBefore(row.tr, v.tbody.children[i] ?? null);
-      updateRow(row, s.name, b);
+      updateRow(row, s.name, b, health[b.key]);
     });
     for (const [key, row] of v.rows) if (!seen.has(key)) { row.tr.remove(); v.rows.delete(key); }
   }
@@ -340,21 +374,26 @@
     cells.backend.append(keyEl, zoneEl);
     const badge = el('span', 'badge');
     cells.state.append(badge);
+    const healthEl = el('span');
+    const reasonEl = el('span', 'reason');
+    cells.health.append(healthEl, reasonEl);
     const button = el('button', 'small');
     button.type = 'button';
     button.addEventListener('click', () => void toggleDrain(service, key, button.dataset.action));
     cells.action.append(button);
-    return { tr, cells, zoneEl, badge, button };
+    return { tr, cells, zoneEl, badge, button, healthEl, reasonEl };
   }
 
-  function updateRow(row, service, b) {
+  function updateRow(row, service, b, change) {
     const { cells } = row;
     row.zoneEl.textContent = b.zone ? b.zone : '';
     const state = STATES.includes(b.state) ? b.state : 'unknown';
     row.badge.textContent = text(b.state);
     row.badge.className = `badge state-${state}`;
-    cells.health.textContent = text(b.health);
+    row.healthEl.textContent = text(b.health);
     cells.health.className = b.health === 'unhealthy' ? 'bad' : '';
+    // why the checker last changed its mind, and when (absent: never changed, or checked by a fleet checker)
+    row.reasonEl.textContent = change ? `${change.reason} · ${new Date(change.at).toLocaleTimeString([], { hour12: false })}` : '';
     cells.breaker.textContent = text(b.breaker);
     cells.breaker.className = b.breaker === 'open' ? 'bad' : b.breaker === 'half-open' ? 'warn' : '';
     cells.ejected.textContent = yesNo(b.ejected);
@@ -378,6 +417,158 @@
     row.button.disabled = still !== undefined;
     row.button.title = draining ? 'send new requests to this backend again' : 'stop sending new requests to this backend';
   }
+
+  /* ---------- listeners, routes, errors, fleet, config ---------- */
+
+  let nodeView = null; // the node-wide charts: { charts, history, lastT }
+
+  function renderTraffic(tv, t) {
+    if (nodeView === null) {
+      const box = $('node-charts');
+      box.replaceChildren();
+      const history = seededRing('node', 4);
+      nodeView = {
+        history, lastT: undefined,
+        charts: {
+          conns: chart(box, 'Open connections', [{ label: 'open', stroke: '#0891b2', fill: 'rgba(8,145,178,0.08)' }], num, 1),
+          accepted: chart(box, 'New connections / s', [{ label: 'new', stroke: '#2563eb' }], num, 1),
+          tls: chart(box, 'TLS handshakes / s', [{ label: 'handshakes', stroke: '#7c3aed' }], num, 1),
+        },
+      };
+      nodeView.resize = new ResizeObserver(() => {
+        for (const c of Object.values(nodeView?.charts ?? {})) {
+          const w = c.root.parentElement.clientWidth;
+          if (w > 0 && w !== c.width) c.setSize({ width: w, height: CHART_HEIGHT });
+        }
+      });
+      nodeView.resize.observe(box);
+      const cols = history.columns();
+      if (cols[0].length > 0) nodeView.lastT = cols[0][cols[0].length - 1];
+      drawNode(cols);
+    }
+    if (tv === null) return;
+    const sum = (f) => tv.listeners.reduce((a, l) => a + (f(l) ?? 0), 0);
+    if (nodeView.lastT === undefined || t - nodeView.lastT >= 0.5) {
+      if (nodeView.lastT !== undefined && t - nodeView.lastT > 3) nodeView.history.push([nodeView.lastT + 1, null, null, null]);
+      nodeView.lastT = t;
+      nodeView.history.push([t, sum((l) => l.active), sum((l) => l.acceptedPerS), (tv.tls?.fullPerS ?? 0) + (tv.tls?.resumedPerS ?? 0)]);
+      drawNode(nodeView.history.columns());
+    }
+    const rows = tv.listeners.map((l) => ({
+      listener: l.name, address: l.address, protocol: l.protocol, open: l.active, 'new/s': l.acceptedPerS,
+      'in/s': bytes(l.bytesInPerS), 'out/s': bytes(l.bytesOutPerS),
+      'proxy answers': Object.entries(l.proxyAnswers ?? {}).map(([k, n]) => `${k} ${n}`).join(', ') || '–',
+    }));
+    replaceTable('listeners-body', rows, 'listeners', `no listeners`);
+    const tls = tv.tls ?? {};
+    $('tls').textContent = `TLS handshakes over the last ${num(tv.windowS)} s: ${num(tls.fullPerS)} full/s, ${num(tls.resumedPerS)} resumed/s`
+      + (typeof tls.resumption === 'number' ? ` · resumption ${pct(tls.resumption)}` : '');
+  }
+
+  function drawNode([ts, conns, accepted, tls]) {
+    nodeView.charts.conns.setData([ts, conns]);
+    nodeView.charts.accepted.setData([ts, accepted]);
+    nodeView.charts.tls.setData([ts, tls]);
+  }
+
+  function renderRoutes(routes) {
+    replaceTable('routes-body', routes.map((r) => ({ route: r.name, match: r.match, service: r.service, listeners: r.listeners, rps: r.rps })), 'routes', 'no routes');
+  }
+
+  function renderErrors(tv) {
+    if (tv === null) return;
+    const rows = (tv.errors ?? []).map((e) => {
+      const st = e.byStatus ?? {};
+      const causes = Object.entries(e.causes ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+      return { service: e.service, '2xx/s': st['2xx'], '3xx/s': st['3xx'], '4xx/s': st['4xx'], '5xx/s': st['5xx'], 'failed/s': st.failed, [`causes (last ${num(tv.windowS)} s)`]: causes || '–' };
+    });
+    replaceTable('errors-body', rows, 'errors', 'no services');
+  }
+
+  /** Replaces the table in box `id` (rows' keys as columns), unless the rows are the same as last time. */
+  const lastTables = new Map();
+  function replaceTable(id, rows, name, empty) {
+    const key = JSON.stringify(rows);
+    if (lastTables.get(id) === key) return;
+    lastTables.set(id, key);
+    const box = $(id);
+    if (rows.length === 0) { box.replaceChildren(el('p', 'muted', empty)); return; }
+    const t = table(rows);
+    t.dataset.table = name;
+    t.classList.add('wide');
+    box.replaceChildren(t);
+  }
+
+  let fleetTimer;
+  let fleetBusy = false;
+  /** In a fleet (the status names a store), the node list from /api/fleet every 5 s. */
+  function renderFleet(status) {
+    const inFleet = status.store !== undefined && status.store !== null;
+    $('fleet').hidden = !inFleet;
+    if (!inFleet || fleetTimer !== undefined) return;
+    const poll = async () => {
+      if (fleetBusy) return;
+      fleetBusy = true;
+      try {
+        const r = await api('/api/fleet');
+        const nodes = Array.isArray(r.body?.nodes) ? r.body.nodes : [];
+        replaceTable('fleet-body', nodes.map((n) => ({
+          node: n.id, zone: n.zone, roles: (n.roles ?? []).join(','), version: n.version, config: n.configVersion === undefined ? '–' : `v${n.configVersion}`,
+          'cpu %': n.load?.cpuPercent, 'mem MiB': n.load?.rssMiB, connections: n.load?.connections, 'p99 ms': n.load?.p99Ms,
+          anycast: n.anycast?.state ?? '–', updated: n.updatedAt ? new Date(n.updatedAt).toLocaleTimeString([], { hour12: false }) : '–',
+        })), 'fleet', 'no nodes registered');
+      } catch { /* the next poll tries again */ } finally { fleetBusy = false; }
+    };
+    void poll();
+    fleetTimer = setInterval(poll, 5000);
+  }
+
+  let versionsFor;
+  /** Refreshes the version pickers when the applied config version changes: from = the one before, to = the newest. */
+  async function renderConfigVersions(version) {
+    if (version === undefined || version === versionsFor) return;
+    versionsFor = version;
+    let list = [];
+    try { list = (await api('/api/config/versions')).body?.versions ?? []; } catch { versionsFor = undefined; return; }
+    for (const [id, pick] of [['diff-from', list.length - 2], ['diff-to', list.length - 1]]) {
+      const sel = $(id);
+      sel.replaceChildren(...list.map((v) => { const o = el('option', null, `v${v.version} · ${new Date(v.appliedAt).toLocaleTimeString([], { hour12: false })}`); o.value = String(v.version); return o; }));
+      if (list.length > 0) sel.selectedIndex = Math.max(0, pick);
+    }
+  }
+
+  /** Shows `text` in the config box; a diff's added and removed lines are coloured. */
+  function showConfig(textOut, isDiff) {
+    const out = $('config-out');
+    out.className = 'config-out';
+    if (!isDiff) { out.textContent = textOut; return; }
+    out.replaceChildren(...textOut.split('\n').map((line) => {
+      const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : null;
+      return el('span', cls, `${line}\n`);
+    }));
+  }
+
+  $('diff-show').addEventListener('click', async () => {
+    const from = $('diff-from').value;
+    const to = $('diff-to').value;
+    if (from === '' || to === '') return;
+    try {
+      const r = await api(`/api/config/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+      if (!r.ok) { showConfig(r.body?.error ?? `HTTP ${r.status}`, false); return; }
+      showConfig(from === to || !/^[+-](?![+-]{2})/m.test(r.body.diff) ? `v${from} and v${to} are the same` : r.body.diff, true);
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) showConfig(`diff failed: ${e.message}`, false);
+    }
+  });
+
+  $('config-show').addEventListener('click', async () => {
+    try {
+      const r = await api('/api/config');
+      showConfig(JSON.stringify(r.body, null, 2), false);
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) showConfig(`failed: ${e.message}`, false);
+    }
+  });
 
   /* ---------- signals ---------- */
 
@@ -527,6 +718,7 @@
   /** 3 significant digits at most, no trailing zeros: 1234, 65.2, 1.66, 0.05. */
   function num(x) { return typeof x === 'number' ? String(Number(x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2))) : '–'; }
   function clock(t) { return typeof t === 'number' ? new Date(t * 1000).toLocaleTimeString([], { hour12: false }) : '–'; }
+  function bytes(x) { return typeof x !== 'number' ? '–' : x >= 1048576 ? `${num(x / 1048576)} MiB` : x >= 1024 ? `${num(x / 1024)} KiB` : `${num(x)} B`; }
   function pct(x) { return typeof x === 'number' ? `${num(x * 100)}%` : '–'; }
   function ms(x) { return typeof x === 'number' ? `${num(x)} ms` : '–'; }
   function yesNo(x) { return x === true ? 'yes' : x === false ? 'no' : '–'; }

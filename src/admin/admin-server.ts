@@ -6,6 +6,7 @@ import { extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeView } from './node-view.js';
+import type { ConfigVersions } from './config-versions.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Config } from '../config/schema.js';
 import { redactConfig } from '../config/redact.js';
@@ -30,6 +31,14 @@ export interface AdminNode {
   anycast(): unknown;
   /** Temporary blocks by CIDR (blocks-api.ts). */
   blocks: BlocksNode;
+  /** The dashboard's panels beside the services (traffic, routes, health reasons): see start-admin.ts. */
+  panels(): Record<string, unknown>;
+  /** The last hour of the charts (history.ts). */
+  history(): Record<string, unknown>;
+  /** The configs applied since start, and diffs between them (config-versions.ts). */
+  configVersions: ConfigVersions;
+  /** The fleet's node records (undefined: not in a fleet). */
+  fleet?(): Promise<unknown[]>;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
@@ -97,7 +106,7 @@ export class AdminServer {
   }
 
   private snapshot() {
-    return { status: this.node.status(), services: this.view.services(), signals: this.node.signals() };
+    return { status: this.node.status(), services: this.view.services(), signals: this.node.signals(), ...this.node.panels() };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -135,6 +144,13 @@ export class AdminServer {
         case '/api/services': this.json(res, 200, { services: this.view.services() }); return;
         case '/api/config': this.json(res, 200, redactConfig(this.node.config())); return;
         case '/api/signals': this.json(res, 200, this.node.signals()); return;
+        case '/api/history': this.json(res, 200, this.node.history()); return;
+        case '/api/config/versions': this.json(res, 200, { versions: this.node.configVersions.list() }); return;
+        case '/api/config/diff': this.configDiff(res, url.searchParams); return;
+        case '/api/fleet':
+          if (this.node.fleet === undefined) { this.json(res, 200, { nodes: null }); return; }
+          this.json(res, 200, { nodes: await this.node.fleet() });
+          return;
         case '/api/anycast': this.json(res, 200, { readiness: this.node.readiness(), anycast: this.node.anycast() ?? null }); return;
         case '/healthz': this.json(res, 200, { status: 'alive' }); return;
         case '/readyz': {
@@ -188,6 +204,16 @@ export class AdminServer {
     this.fail(res, 404, `no ${req.method} ${path}`);
   }
 
+  /** `?from=N&to=M`: a unified diff between two kept config versions (redacted), as text. */
+  private configDiff(res: ServerResponse, q: URLSearchParams): void {
+    const from = Number(q.get('from'));
+    const to = Number(q.get('to'));
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) { this.fail(res, 400, 'from and to must be config versions (integers)'); return; }
+    const diff = this.node.configVersions.diff(from, to);
+    if (diff === undefined) { this.fail(res, 404, `config v${from} or v${to} is not kept (see /api/config/versions)`); return; }
+    this.json(res, 200, { from, to, diff });
+  }
+
   /** Records a refused write, at most REFUSALS_AUDITED_PER_S a second; the next one recorded says how many were not. */
   private auditRefusal(e: AuditEntry): void {
     const second = Math.floor(Date.now() / 1000);
@@ -202,6 +228,8 @@ export class AdminServer {
   /** Server-sent events: a snapshot at once, then one per collection; a comment every 15 s keeps proxies from timing out. */
   private events(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
+    // the charts' last hour first, so the page is not blank until a few snapshots have come
+    res.write(`event: history\ndata: ${JSON.stringify(this.node.history())}\n\n`);
     res.write(`event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
     this.streams.add(res);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);

@@ -104,6 +104,14 @@ export class NodeView {
 
   get latest(): Sample | undefined { return this.samples[this.samples.length - 1]; }
 
+  /** The merged counters at both ends of the window and the seconds between them (undefined before the first collection). */
+  counterWindow(): { first: CountersSnapshot; last: CountersSnapshot; seconds: number } | undefined {
+    const last = this.latest;
+    if (last === undefined) return undefined;
+    const first = this.samples[0];
+    return { first: first.counters, last: last.counters, seconds: (last.at - first.at) / 1000 };
+  }
+
   /**
    * This node's load for the auto-scaling evaluator: CPU of all its processes as a share of the
    * machine over the window, resident memory as a share of RAM, open client connections against

@@ -5,6 +5,9 @@ import { AdminServer } from './admin-server.js';
 import { AuditLog } from './audit-log.js';
 import { createMetrics } from './metrics.js';
 import { NodeView } from './node-view.js';
+import { History } from './history.js';
+import { ConfigVersions } from './config-versions.js';
+import { historyRows, panels } from './panels.js';
 import { Signals, type SignalsOptions } from './signals.js';
 import { adminTokenProblem } from '../config/loopback.js';
 import { ConfigError } from '../util/errors.js';
@@ -24,6 +27,8 @@ export interface AdminOptions {
   mayActuate?: SignalsOptions['mayActuate'];
   /** The anycast announcement (see anycast/start-anycast.ts). */
   anycast?: () => AnnouncementState | undefined;
+  /** The fleet's node records for the dashboard (undefined: not in a fleet). */
+  fleetNodes?: () => Promise<unknown[]>;
 }
 
 /** /metrics gauges of the node's readiness and its anycast announcement (registered at start: present whether or not anycast is configured). */
@@ -48,6 +53,9 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
   const cfg = primary.status().config.admin;
   const view = new NodeView(10);
   const audit = cfg === undefined ? undefined : new AuditLog(cfg.auditLog.path, cfg.auditLog.retentionDays);
+  const history = new History(3600);
+  const versions = new ConfigVersions(20);
+  versions.record(primary.status().version, primary.status().config);
   const signals = new Signals(log, () => primary.status().config, {
     nodeId: o.nodeId ?? hostname(), fleet: o.fleet, mayActuate: o.mayActuate, mitigate: (s, m) => primary.setMitigation(s, m),
     spikeActions: {
@@ -80,6 +88,8 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
         list: () => primary.listBlocks(), max: () => primary.status().config.access.temporaryBlocks.max,
         add: (cidr, ttlMs, reason) => primary.addBlock(cidr, ttlMs, 'admin', reason), remove: (cidr) => primary.removeBlock(cidr),
       },
+      panels: () => panels(view, primary.status().config, primary.healthChanges()), history: () => history.dump(), configVersions: versions,
+      fleet: o.fleetNodes,
     }, view, metrics, audit!, log);
     await server.listen();
     log.info({ address }, `admin listening; dashboard at http://${address}/`);
@@ -91,6 +101,9 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     void primary.collectStats().then(({ workers, retired }) => {
       const at = Date.now();
       view.add(at, workers, retired);
+      const { version, config } = primary.status();
+      versions.record(version, config);
+      history.record(historyRows(view, config, at));
       signals.onCollected(view, at);
       server?.publish();
     }).finally(() => { busy = false; });

@@ -90,6 +90,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
       maxConnections: n.load.maxConnections ?? 0, p99Ms: n.load.p99Ms ?? undefined,
     })),
     mayActuate: () => publisher === null || publisher.role === 'primary',
+    fleetNodes: () => listNodes(client, url.prefix),
   };
   const primary: Primary = new Primary({
     loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,

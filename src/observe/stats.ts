@@ -138,6 +138,12 @@ export function trackConnection(c: ListenerCounters, socket: { bytesRead: number
   socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
 }
 
+/** One listener's counters as plain data; `refused` may be absent (counters built elsewhere: tests, older code). */
+export interface ListenerSnapshot {
+  accepted: number; active: number; bytesIn: number; bytesOut: number;
+  proxyErrors: Record<string, number>; routes: Record<string, number>; refused?: Record<string, number>;
+}
+
 /** Everything above as plain data (for IPC to the primary). */
 export function countersSnapshot() {
   return {
@@ -145,7 +151,9 @@ export function countersSnapshot() {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
     }])),
-    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), refused: { ...c.refused } }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]): [string, ListenerSnapshot] => [n, {
+      accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), refused: { ...c.refused },
+    }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
   };
@@ -168,11 +176,12 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, refused: { ...l.refused } }; continue; }
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, refused: { ...l.refused ?? {} } }; continue; }
     cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
     for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(l.refused ?? {})) cur.refused[k] = (cur.refused[k] ?? 0) + v;
+    const refused = (cur.refused ??= {});
+    for (const [k, v] of Object.entries(l.refused ?? {})) refused[k] = (refused[k] ?? 0) + v;
   }
   for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
   into.tls.full += c.tls.full;

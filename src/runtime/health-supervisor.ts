@@ -5,7 +5,7 @@ import { parseHostPort } from '../config/address.js';
 import { HealthChecker, timerSchedule, type HealthState } from '../upstream/health/checker.js';
 import { probeHttp } from '../upstream/health/active-http.js';
 import { probeTcp } from '../upstream/health/active-tcp.js';
-import type { HealthBroadcast, HealthMap } from '../upstream/health/source.js';
+import type { HealthBroadcast, HealthChange, HealthMap } from '../upstream/health/source.js';
 
 function probeFor(hc: HealthCheckConfig) {
   if (hc.type === 'tcp') return (t: { host: string; port: number }, signal: AbortSignal) => probeTcp(t, { timeoutMs: hc.timeout }, signal);
@@ -25,6 +25,8 @@ export class HealthSupervisor {
   private checkers = new Map<string, HealthChecker>();
   /** Last known state of every checked backend, by service then backend key. */
   private readonly states = new Map<string, Map<string, HealthState>>();
+  /** The last change of each backend with its reason, for the dashboard (kept across reloads like the states). */
+  private readonly lastChanges = new Map<string, Map<string, HealthChange>>();
 
   constructor(private readonly log: Logger, private readonly broadcast: HealthBroadcast) {}
 
@@ -32,10 +34,13 @@ export class HealthSupervisor {
   apply(config: Config): void {
     for (const c of this.checkers.values()) c.stop();
     this.checkers = new Map();
+    for (const name of this.lastChanges.keys()) if (config.services[name] === undefined) this.lastChanges.delete(name);
     for (const [name, svc] of Object.entries(config.services)) {
       const hc = svc.healthCheck;
-      if (hc === undefined || svc.backends.length === 0) { this.states.delete(name); continue; }
+      if (hc === undefined || svc.backends.length === 0) { this.states.delete(name); this.lastChanges.delete(name); continue; }
       const targets = svc.backends.map((b) => { const { host, port } = parseHostPort(b.address)!; return { key: `${host.includes(':') ? `[${host}]` : host}:${port}`, host, port }; });
+      const changes = this.lastChanges.get(name);
+      for (const k of changes?.keys() ?? []) if (!targets.some((t) => t.key === k)) changes!.delete(k);
       const known = this.states.get(name) ?? new Map<string, HealthState>();
       const initial = new Map([...known].filter(([k]) => targets.some((t) => t.key === k)));
       this.states.set(name, initial);
@@ -43,6 +48,9 @@ export class HealthSupervisor {
         intervalMs: hc.interval, timeoutMs: hc.timeout, unhealthyThreshold: hc.unhealthyThreshold, healthyThreshold: hc.healthyThreshold,
       }, { random: Math.random, schedule: timerSchedule }, (key: string, state: HealthState, reason: string) => {
         initial.set(key, state);
+        let last = this.lastChanges.get(name);
+        if (last === undefined) { last = new Map(); this.lastChanges.set(name, last); }
+        last.set(key, { healthy: state === 'healthy', reason, at: Date.now() });
         this.log[state === 'healthy' ? 'info' : 'warn']({ event: { kind: 'health', service: name, backend: key, to: state, reason } }, `health: ${name}/${key} → ${state}`);
         this.broadcast(name, key, state === 'healthy');
       }, initial);
@@ -59,6 +67,10 @@ export class HealthSupervisor {
       for (const [k, s] of m) out[svc][k] = s === 'healthy';
     }
     return out;
+  }
+
+  changes(): Record<string, Record<string, HealthChange>> {
+    return Object.fromEntries([...this.lastChanges].map(([svc, m]) => [svc, Object.fromEntries(m)]));
   }
 
   stop(): void {

@@ -492,6 +492,11 @@ export class Primary {
   }
 
   /** What the admin API reports about this node's control plane. */
+  /** The last health change per service and backend with its reason (empty when the health source does not say). */
+  healthChanges(): ReturnType<NonNullable<HealthSource['changes']>> {
+    return this.health.changes?.() ?? {};
+  }
+
   status(): { version: number; workers: number; uptimeS: number; startedAt: string; config: Config } {
     return { version: this.version, workers: this.liveWorkers().length, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), startedAt: new Date(this.startedAt).toISOString(), config: this.config };
   }

@@ -25,6 +25,7 @@ let sy: Switchyard | undefined;
 let locked: Switchyard | undefined;
 let browser: TestBrowser | undefined;
 let admin: string;
+let config: Record<string, unknown>;
 /** Page errors (Content-Security-Policy violations included), requests that left the admin origin or put the token in a URL, checked at the end of each test. */
 const pageErrors: string[] = [];
 const foreignRequests: string[] = [];
@@ -34,13 +35,14 @@ before(async () => {
   backends = await Promise.all(['b0', 'b1', 'b2'].map((n) => startControlBackend(n)));
   const adminPort = await freePort();
   admin = `http://127.0.0.1:${adminPort}`;
-  sy = await startSwitchyard(baseConfig(await freePort(), {
+  config = baseConfig(await freePort(), {
     app: {
       balancer: { algorithm: 'round-robin' },
       healthCheck: { path: '/health', interval: '200ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 2 },
       backends: backends.map((b) => ({ address: b.address })),
     },
-  }, undefined, { workers: 2, admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: join(dir, 'audit.log') } } }));
+  }, [{ name: 'everything', match: { path: { prefix: '/' } }, service: 'app' }], { workers: 2, admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: join(dir, 'audit.log') } } });
+  sy = await startSwitchyard(config);
   // "ready" is logged before the admin listener binds (main.ts starts it after the primary).
   await sy.waitForLog(/admin listening/, 10_000);
   browser = await launchBrowser();
@@ -108,7 +110,9 @@ test('the dashboard shows live backend states; Drain clicked in the page stops t
 
   b0.set({ kind: 'status', status: 500 }, 'health');
   await until('b0 to show unhealthy', () => stateOf(page, b0.address), (s) => s === 'unhealthy');
-  assert.equal(await row(page, b0.address).locator('[data-field="health"]').textContent(), 'unhealthy');
+  assert.equal(await row(page, b0.address).locator('[data-field="health"] span').first().textContent(), 'unhealthy');
+  // why: the checker's own words, with the time of the change
+  assert.match(await row(page, b0.address).locator('[data-field="health"] .reason').textContent() ?? '', /2 consecutive failed checks, last: SWY_HC_STATUS: status 500 [^·]*· \d\d:\d\d:\d\d/);
 
   await row(page, b1.address).locator('[data-action="drain"]').click({ timeout: 5000 });
   await until('b1 to show draining', () => stateOf(page, b1.address), (s) => s === 'draining');
@@ -174,4 +178,50 @@ test('with a token: the API refuses without it, the page asks for it and then sh
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(foreignRequests, []);
   assert.deepEqual(tokenInUrl, [], 'the token never goes into a URL');
+});
+
+/** The cells of the table `name` as objects keyed by its column heads. */
+async function tableRows(page: Page, name: string): Promise<Record<string, string>[]> {
+  return page.locator(`table[data-table="${name}"]`).evaluate((t) => {
+    const heads = [...t.querySelectorAll('thead th')].map((h) => h.textContent ?? '');
+    return [...t.querySelectorAll('tbody tr')].map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i], td.textContent ?? ''])));
+  }, undefined, { timeout: 1000 });
+}
+
+test('a page opened later shows the node\'s history at once, listeners, routes, errors and a config diff, and fits a phone screen', { timeout: 90_000 }, async () => {
+  await traffic(30);
+  const page = await browser!.context.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  watch(page, admin);
+  await page.goto(`${admin}/`, { timeout: 10_000 });
+  await until('#connection to be live', () => text(page, '#connection'), (t) => t === 'live');
+  // the node has been up for many seconds: its charts start with that history, not with one point
+  const points = Number(await page.locator('section[data-service="app"]').getAttribute('data-points', { timeout: 2000 }));
+  assert.ok(points >= 5, `the service charts start with ${points} points`);
+
+  const listeners = await until('the listener row', () => tableRows(page, 'listeners'), (r) => r.length === 1 && Number(r[0]['new/s']) > 0);
+  assert.equal(listeners[0].listener, 'web');
+  assert.equal(listeners[0].protocol, 'http');
+  const routes = await until('the route row with its rate', () => tableRows(page, 'routes'), (r) => r.length === 1 && Number(r[0].rps) > 0);
+  assert.deepEqual({ ...routes[0], rps: undefined }, { route: 'everything', match: 'path prefix /', service: 'app', listeners: 'all', rps: undefined });
+  const errors = await until('the service row', () => tableRows(page, 'errors'), (r) => r.length === 1 && Number(r[0]['2xx/s']) > 0);
+  assert.equal(errors[0].service, 'app');
+
+  // a phone-width page: nothing runs off the right edge (wide tables scroll inside their cards)
+  const [scrollWidth, innerWidth] = await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]') as number[];
+  assert.ok(scrollWidth <= innerWidth, `page ${scrollWidth} px wide on a ${innerWidth} px screen`);
+
+  // a config change, then its diff in the page
+  const services = config.services as { app: { backends: { address: string; weight?: number }[] } };
+  services.app.backends[2].weight = 7;
+  sy!.writeConfig(config);
+  await until('two versions to pick', () => page.locator('#diff-to option').count(), (n) => n >= 2, 15_000);
+  await page.locator('#diff-show').click({ timeout: 5000 });
+  const diff = await until('the diff', () => text(page, '#config-out'), (t) => /^\+\s+weight: 7$/m.test(t ?? ''));
+  assert.match(diff ?? '', /^-\s+weight: 1$/m);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true, timeout: 10_000 });
+  await page.close();
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(foreignRequests, []);
 });
