@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCidr, parseIp } from '../util/cidr.js';
 import { AccessList, BlockSet } from './access-list.js';
-import { PrefixTrie } from './prefix-trie.js';
+import { PrefixTable } from './prefix-table.js';
 
 const ip = (s: string) => parseIp(s)!;
 const none = new BlockSet();
 
-test('the trie finds the longest prefix, per family', () => {
-  const t = new PrefixTrie<string>();
+test('the table finds the longest prefix, per family', () => {
+  const t = new PrefixTable<string>();
   for (const c of ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '0.0.0.0/0', '2001:db8::/32', '2001:db8:1::/48']) t.insert(parseCidr(c) as never, c);
   assert.equal(t.longest(ip('10.1.2.3'))?.value, '10.1.2.0/24');
   assert.equal(t.longest(ip('10.1.3.3'))?.value, '10.1.0.0/16');
@@ -17,6 +17,10 @@ test('the trie finds the longest prefix, per family', () => {
   assert.equal(t.longest(ip('2001:db8:1::9'))?.value, '2001:db8:1::/48');
   assert.equal(t.longest(ip('2001:db9::1')), undefined, 'no IPv6 default: 0.0.0.0/0 is IPv4 only');
   assert.equal(t.size, 6);
+  assert.deepEqual([...t.matches(ip('10.1.2.3'))].map((m) => m.value), ['10.1.2.0/24', '10.1.0.0/16', '10.0.0.0/8', '0.0.0.0/0'], 'every match, longest first');
+  t.insert(parseCidr('::/0') as never, 'v6 default');
+  assert.equal(t.longest(ip('2001:db9::1'))?.value, 'v6 default');
+  assert.equal(t.longest(ip('2001:db8:1::9'))?.len, 48);
 });
 
 test('the most specific rule wins; a deny wins a tie; allow rules make the rest denied', () => {

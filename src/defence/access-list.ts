@@ -1,5 +1,5 @@
 import { parseCidr, type Cidr, type Ip } from '../util/cidr.js';
-import { PrefixTrie } from './prefix-trie.js';
+import { PrefixTable } from './prefix-table.js';
 
 /*
  * Allow/deny rules by CIDR, decided at accept. The most specific matching rule wins (longest
@@ -35,7 +35,7 @@ function cidrs(list: readonly string[]): Cidr[] {
 
 /** Compiled allow/deny rules of one listener (its own and the global ones together). */
 export class AccessList {
-  private readonly rules = new PrefixTrie<'allow' | 'deny'>();
+  private readonly rules = new PrefixTable<'allow' | 'deny'>();
   private readonly hasAllow: boolean;
 
   constructor(allow: readonly string[], deny: readonly string[]) {
@@ -59,21 +59,21 @@ export class AccessList {
 
 /** The temporary blocks in force on a worker (replaced whole on every change). */
 export class BlockSet {
-  private readonly trie = new PrefixTrie<number>();
+  private readonly table = new PrefixTable<number>();
 
   constructor(blocks: readonly TemporaryBlock[] = []) {
     for (const b of blocks) {
       const c = parseCidr(b.cidr);
-      if (typeof c !== 'string') this.trie.insert(c, b.expiresAt);
+      if (typeof c !== 'string') this.table.insert(c, b.expiresAt);
     }
   }
 
-  get size(): number { return this.trie.size; }
+  get size(): number { return this.table.size; }
 
   /** The prefix length of the longest block containing `ip` that has not expired at `now`, or undefined. */
   longestActive(ip: Ip, now: number): number | undefined {
-    let best: number | undefined;
-    this.trie.walk(ip, (len, expiresAt) => { if (expiresAt > now) best = len; return true; });
-    return best;
+    if (this.table.size === 0) return undefined;
+    for (const m of this.table.matches(ip)) if (m.value > now) return m.len;
+    return undefined;
   }
 }

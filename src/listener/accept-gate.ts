@@ -29,6 +29,20 @@ interface Acceptor { onconnection: (err: number, client?: ClientHandle) => void 
 /** What every gate of a worker shares: the temporary blocks in force (replaced whole on change). */
 export interface GateShared { blocks: BlockSet }
 
+/**
+ * The global rules compiled once per committed config and shared by every listener without rules
+ * of its own (a deny list of 100,000 prefixes is built once per reload, not once per listener).
+ */
+const globalLists = new WeakMap<Config['access'], AccessList>();
+
+/** The rules of listener `l`: the global ones, plus its own. */
+function accessListOf(l: ListenerConfig, global: Config['access']): AccessList {
+  if (l.access.allow.length > 0 || l.access.deny.length > 0) return new AccessList([...global.allow, ...l.access.allow], [...global.deny, ...l.access.deny]);
+  let acl = globalLists.get(global);
+  if (acl === undefined) { acl = new AccessList(global.allow, global.deny); globalLists.set(global, acl); }
+  return acl;
+}
+
 /** The per-worker share of a node-wide figure: the cluster spreads connections over workers. */
 const share = (v: number | undefined, workers: number) => (v === undefined ? Infinity : v / workers);
 
@@ -44,7 +58,7 @@ export class AcceptGate {
 
   /** Takes a committed config's rules for this listener (the next accepted connection uses them). */
   configure(l: ListenerConfig, global: Config['access']): void {
-    this.acl = new AccessList([...global.allow, ...l.access.allow], [...global.deny, ...l.access.deny]);
+    this.acl = accessListOf(l, global);
     const c = l.clientLimits;
     if (c === undefined || (c.maxConnections === undefined && c.connectionRate === undefined)) { this.limiter = null; return; }
     const rate = share(c.connectionRate, this.workers);

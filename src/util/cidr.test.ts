@@ -9,7 +9,9 @@ test('IPv4, IPv6 and IPv4-mapped addresses parse to words', () => {
   assert.deepEqual(parseIp('fe80::1%eth0'), { v6: true, words: [0xfe800000, 0, 0, 1] });
   assert.deepEqual(parseIp('::1.2.3.4'), { v6: true, words: [0, 0, 0, 0x01020304] });
   assert.deepEqual(parseIp('::')!.words, [0, 0, 0, 0]);
-  for (const bad of ['', '1.2.3', '256.1.1.1', 'example.com', '1::2::3', '2001:db8::/32']) assert.equal(parseIp(bad), undefined, bad);
+  for (const bad of ['', '1.2.3', '256.1.1.1', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '01.2.3.4', '1.2.3.4 ', 'example.com', '1::2::3', '2001:db8::/32']) assert.equal(parseIp(bad), undefined, bad);
+  assert.deepEqual(parseIp('0.0.0.0'), { v6: false, words: [0] });
+  assert.deepEqual(parseIp('255.255.255.255'), { v6: false, words: [0xffffffff] });
 });
 
 test('formatting is canonical (RFC 5952) and round-trips', () => {
