@@ -40,6 +40,9 @@ export class SpikeWatch {
   private readonly raised = new Map<string, number>();
   /** Prefixes this watch blocked, by route. */
   private readonly mitigations = new Map<string, string[]>();
+  /** The last collection's heaviest client prefixes per route, as request rates. */
+  private top: Record<string, { prefix: string; rps: number }[]> = {};
+  private lastAt: number | undefined;
 
   constructor(private readonly log: Logger, private readonly actions?: SpikeActions) {}
 
@@ -56,6 +59,9 @@ export class SpikeWatch {
     const totals = new Map<string, number>();
     for (const l of Object.values(last.counters.listeners)) for (const [route, n] of Object.entries(l.routes)) totals.set(route, (totals.get(route) ?? 0) + n);
     const byRoute: Parts = new Map([...last.prefixes].map(([route, lists]) => [route, mergeTopKeys(lists, 16)]));
+    const seconds = this.lastAt === undefined ? 1 : Math.max(0.1, (at - this.lastAt) / 1000);
+    this.lastAt = at;
+    this.top = Object.fromEntries([...byRoute].map(([route, list]) => [route, list.slice(0, 5).map((p) => ({ prefix: p.key, rps: Math.round((p.count / seconds) * 10) / 10 }))]));
     const changes = [...this.routes.observe(at, totals, byRoute), ...this.prefixes.observe(at, this.countPrefixes(byRoute), byPrefix(byRoute))];
     for (const c of changes) this.report(c, s);
   }
@@ -118,9 +124,12 @@ export class SpikeWatch {
     return [...(this.routes?.active() ?? []), ...(this.prefixes?.active() ?? [])];
   }
 
-  /** For the admin API and the dashboard: the spikes in force (routes first) and the prefixes blocked per route. */
-  snapshot(): { active: Spike[]; mitigations: Record<string, string[]> } {
-    return { active: this.active(), mitigations: Object.fromEntries(this.mitigations) };
+  /**
+   * For the admin API and the dashboard: the spikes in force (routes first), the prefixes blocked
+   * per route, and each route's top client prefixes in the last collection (sampled estimates).
+   */
+  snapshot(): { active: Spike[]; mitigations: Record<string, string[]>; topPrefixes: Record<string, { prefix: string; rps: number }[]> } {
+    return { active: this.active(), mitigations: Object.fromEntries(this.mitigations), topPrefixes: this.top };
   }
 
   /** Gauges and counters for /metrics. */

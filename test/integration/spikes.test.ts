@@ -24,9 +24,10 @@ const steady = new Agent({ localAddress: '127.0.0.3', connections: 2 });
 const flood = new Agent({ localAddress: '127.0.0.2', connections: 8 });
 
 interface Spike { kind: string; key: string; ratio: number; text: string; top: { key: string; share: number }[] }
-async function spikes(): Promise<{ active: Spike[]; mitigations: Record<string, string[]> }> {
+interface Spikes { active: Spike[]; mitigations: Record<string, string[]>; topPrefixes: Record<string, { prefix: string; rps: number }[]> }
+async function spikes(): Promise<Spikes> {
   const r = await request(`${admin}/api/signals`);
-  return ((await r.body.json()) as { spikes: { active: Spike[]; mitigations: Record<string, string[]> } }).spikes;
+  return ((await r.body.json()) as { spikes: Spikes }).spikes;
 }
 async function until<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
@@ -105,6 +106,11 @@ test('a burst on one route raises a spike naming the flooding client, in the API
     let spike: Spike;
     let prefix: Spike;
     try {
+      const top = await until('the flooding client on top of the route\'s client list', 8000, async () => {
+        const t = (await spikes()).topPrefixes.search;
+        return t !== undefined && t[0]?.prefix === '127.0.0.2/32' ? t : undefined;
+      });
+      assert.ok(top[0].rps > 20, `top list: ${JSON.stringify(top)}`);
       spike = await until('the route spike', 8000, async () => (await spikes()).active.find((s) => s.kind === 'route' && s.key === 'search'));
       // 127.0.0.2 was never seen before the burst: a spike of its own, not its own baseline.
       prefix = await until('the prefix spike', 4000, async () => (await spikes()).active.find((s) => s.kind === 'prefix' && s.key === '127.0.0.2/32'));
