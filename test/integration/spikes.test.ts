@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { startBackends, startSwitchyard, freePort, sleep, type Backend, type Switchyard } from './harness.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 
 /*
  * Spike detection on a real node (issue 18, item 5): steady traffic teaches a route its baseline,
  * a burst from one client (127.0.0.2) raises a route spike in the admin API and /metrics naming
- * that client's prefix, and a prefix spike of that new client; both clear after the burst. With mitigation on, the spike blocks
+ * that client's prefix (and on the dashboard), and a prefix spike of that new client; both clear
+ * after the burst. With mitigation on, the spike blocks
  * the top prefix for a bounded time (audited) and lifts the block when the spike ends.
  */
 
@@ -20,6 +22,7 @@ let backends: Backend[];
 let sy: Switchyard;
 let admin: string;
 let config: Record<string, unknown>;
+let browser: TestBrowser | undefined;
 const steady = new Agent({ localAddress: '127.0.0.3', connections: 2 });
 const flood = new Agent({ localAddress: '127.0.0.2', connections: 8 });
 
@@ -91,6 +94,7 @@ before(async () => {
 });
 
 after(async () => {
+  await browser?.close();
   await sy?.stop();
   await steady.close();
   await flood.close();
@@ -100,6 +104,8 @@ after(async () => {
 test('a burst on one route raises a spike naming the flooding client, in the API and /metrics; it clears after the burst', async () => {
   const base = load(steady, 5, 400);
   try {
+    browser = await launchBrowser();
+    await browser.page.goto(`${admin}/`, { timeout: 10_000 });
     await sleep(5500); // warm-up (3 s) and a couple of judged windows
     assert.deepEqual((await spikes()).active, [], 'steady traffic is no spike');
     const burst = load(flood, 150, 900);
@@ -114,6 +120,9 @@ test('a burst on one route raises a spike naming the flooding client, in the API
       spike = await until('the route spike', 8000, async () => (await spikes()).active.find((s) => s.kind === 'route' && s.key === 'search'));
       // 127.0.0.2 was never seen before the burst: a spike of its own, not its own baseline.
       prefix = await until('the prefix spike', 4000, async () => (await spikes()).active.find((s) => s.kind === 'prefix' && s.key === '127.0.0.2/32'));
+      // The dashboard's Signals card shows the spike's line (pushed by the event stream).
+      await browser.page.locator('#signals-body', { hasText: 'route search:' }).waitFor({ timeout: 5000 });
+      assert.match(await browser.page.locator('#signals-body').textContent() ?? '', /Traffic spikes[\s\S]*route search: [\d.]+× baseline/);
     } finally { await burst.stop(); }
     assert.ok(spike.ratio >= 4, spike.text);
     assert.match(spike.text, /^route search: [\d.]+× baseline \([\d.]+ req\/s against [\d.]+\), top prefixes 127\.0\.0\.2\/32 \d+%/);
