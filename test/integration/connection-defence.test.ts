@@ -199,6 +199,13 @@ test('admin temporary blocks: in force on every listener at once, listed, bounde
   assert.equal((add.body.block as { cidr: string }).cidr, `${B}/32`);
   for (const [kind, k] of Object.entries(kinds)) assert.equal(await k.run(B), 'closed', `${kind} listener`);
   assert.equal(await web(webPort, A), 'served', 'another client is not blocked');
+  // Guarded like every admin write: a cross-site form post (text/plain) or another origin cannot add one.
+  const form = await request(`${admin}/api/blocks`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ cidr: A, ttl: '1m' }) });
+  assert.equal(form.statusCode, 415);
+  await form.body.dump();
+  const cross = await request(`${admin}/api/blocks`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: JSON.stringify({ cidr: A, ttl: '1m' }) });
+  assert.equal(cross.statusCode, 403);
+  await cross.body.dump();
   const list = await adminCall('GET', '/api/blocks');
   assert.deepEqual((list.body.blocks as { cidr: string }[]).map((b) => b.cidr), [`${B}/32`]);
   assert.equal((await adminCall('POST', '/api/blocks', { cidr: '10.0.0.1/8', ttl: '1m' })).status, 400, 'host bits past the prefix');
