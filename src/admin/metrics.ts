@@ -56,8 +56,8 @@ export interface MetricsSource {
   maxBackendSeries(): number;
   configVersion(): number;
   reloads(): { applied: number; rejected: number; unchanged: number };
-  /** Extra gauges from signals (hot spots, scaling), name → values. */
-  extra?(): { name: string; help: string; values: Value[] }[];
+  /** Extra metrics from signals (hot spots, scaling, spikes), name → values; gauges unless `type` says counter. */
+  extra?(): { name: string; help: string; type?: 'counter' | 'gauge'; values: Value[] }[];
 }
 
 /**
@@ -178,6 +178,6 @@ export function createMetrics(src: MetricsSource): Registry {
   add('switchyard_config_reloads_total', 'Config reloads by result', 'counter',
     () => Object.entries(src.reloads()).map(([result, v]) => ({ labels: { result }, value: v })));
   add('switchyard_workers_resident_memory_bytes', 'Resident memory of all workers together', 'gauge', () => [{ labels: {}, value: latest()?.rssBytes ?? 0 }]);
-  for (const e of src.extra?.() ?? []) add(e.name, e.help, 'gauge', () => (src.extra?.().find((x) => x.name === e.name)?.values ?? []));
+  for (const e of src.extra?.() ?? []) add(e.name, e.help, e.type ?? 'gauge', () => (src.extra?.().find((x) => x.name === e.name)?.values ?? []));
   return reg;
 }

@@ -145,7 +145,7 @@ export class Signals {
   }
 
   /** Gauges for /metrics. */
-  metrics(): { name: string; help: string; values: { labels: Record<string, string | number>; value: number }[] }[] {
+  metrics(): { name: string; help: string; type?: 'counter' | 'gauge'; values: { labels: Record<string, string | number>; value: number }[] }[] {
     const hs = this.hotspots.signals();
     const state = this.scaling?.state();
     return [

@@ -133,14 +133,14 @@ export class SpikeWatch {
   }
 
   /** Gauges and counters for /metrics. */
-  metrics(): { name: string; help: string; values: { labels: Record<string, string | number>; value: number }[] }[] {
+  metrics(): { name: string; help: string; type?: 'counter'; values: { labels: Record<string, string | number>; value: number }[] }[] {
     const active = this.active();
     return [
       { name: 'switchyard_spike_active', help: 'Spikes in force: a route or client prefix whose request rate is far above its learned baseline (1 each)',
         values: active.map((s) => ({ labels: { kind: s.kind, key: s.key }, value: 1 })) },
       { name: 'switchyard_spike_ratio', help: 'Request rate of a spiking route or prefix as a multiple of its baseline (latest window)',
         values: active.map((s) => ({ labels: { kind: s.kind, key: s.key }, value: s.ratio })) },
-      { name: 'switchyard_spikes_total', help: 'Spikes raised since start, by kind (route, prefix) and key',
+      { name: 'switchyard_spikes_total', help: 'Spikes raised since start, by kind (route, prefix) and key', type: 'counter',
         values: [...this.raised].map(([k, v]) => ({ labels: { kind: k.split('\t')[0], key: k.split('\t')[1] }, value: v })) },
     ];
   }
