@@ -9,8 +9,14 @@ test('IPv4, IPv6 and IPv4-mapped addresses parse to words', () => {
   assert.deepEqual(parseIp('fe80::1%eth0'), { v6: true, words: [0xfe800000, 0, 0, 1] });
   assert.deepEqual(parseIp('::1.2.3.4'), { v6: true, words: [0, 0, 0, 0x01020304] });
   assert.deepEqual(parseIp('::')!.words, [0, 0, 0, 0]);
-  for (const bad of ['', '1.2.3', '256.1.1.1', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '01.2.3.4', '1.2.3.4 ', 'example.com', '1::2::3', '2001:db8::/32']) assert.equal(parseIp(bad), undefined, bad);
+  for (const bad of ['', '1.2.3', '256.1.1.1', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '01.2.3.4', '1.2.3.4 ', 'example.com', '1::2::3', '2001:db8::/32',
+    ':1', '1:', ':::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::', '1::2:3:4:5:6:7:8', '::1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '%eth0']) assert.equal(parseIp(bad), undefined, bad);
   assert.deepEqual(parseIp('0.0.0.0'), { v6: false, words: [0] });
+  assert.deepEqual(parseIp('1:2:3:4:5:6:7:8')!.words, [0x10002, 0x30004, 0x50006, 0x70008]);
+  assert.deepEqual(parseIp('1::')!.words, [0x10000, 0, 0, 0]);
+  assert.deepEqual(parseIp('::1')!.words, [0, 0, 0, 1]);
+  assert.deepEqual(parseIp('1:2:3:4:5:6:1.2.3.4')!.words, [0x10002, 0x30004, 0x50006, 0x01020304]);
+  assert.deepEqual(parseIp('FFFF::aBcD')!.words, [0xffff0000, 0, 0, 0xabcd]);
   assert.deepEqual(parseIp('255.255.255.255'), { v6: false, words: [0xffffffff] });
 });
 
