@@ -17,6 +17,10 @@ import { withListenOverrides } from '../config/listen-overrides.js';
 import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 import { anycastRecord } from '../fleet/anycast-record.js';
+import { RegionProber } from '../fleet/region-prober.js';
+import { RegionMonitor } from '../fleet/region-monitor.js';
+import type { DnsConfig } from '../config/dns-schema.js';
+import { systemClock } from '../util/clock.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -61,13 +65,19 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     anycast: primaryRef === undefined ? undefined : anycastRecord(primaryRef.readiness(), anycast?.state()),
   }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
+  // GeoDNS region health (docs/regions.md): every LB node probes the other regions and judges them all.
+  let dnsConfig: DnsConfig | undefined;
+  const prober = o.role === 'checker' ? undefined : new RegionProber(client, url.prefix, id, o.zone, () => dnsConfig, log, o.leaseTtlS);
   const leave = async () => {
+    regionMonitor?.stop();
+    await prober?.stop();
     await publisher?.stop();
     await membership.stop();
     client.close();
     await store.close();
   };
-  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); };
+  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); dnsConfig = c.dns; };
+  let regionMonitor: RegionMonitor | undefined;
 
   if (o.role === 'checker') {
     await runChecker(source, log, (states) => {
@@ -115,6 +125,9 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   primaryRef = primary;
   await primary.start();
   membership.start();
+  prober?.start();
+  regionMonitor = new RegionMonitor(client, url.prefix, () => dnsConfig, systemClock, log, (down) => primary.setRegionsDown(down));
+  regionMonitor.start();
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());
