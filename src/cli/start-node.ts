@@ -67,6 +67,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
   // GeoDNS region health (docs/regions.md): every LB node probes the other regions and judges them all.
   let dnsConfig: DnsConfig | undefined;
+  let regionMonitor: RegionMonitor | undefined;
   const prober = o.role === 'checker' ? undefined : new RegionProber(client, url.prefix, id, o.zone, () => dnsConfig, log, o.leaseTtlS);
   const leave = async () => {
     regionMonitor?.stop();
@@ -77,7 +78,6 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     await store.close();
   };
   const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); dnsConfig = c.dns; };
-  let regionMonitor: RegionMonitor | undefined;
 
   if (o.role === 'checker') {
     await runChecker(source, log, (states) => {
@@ -92,7 +92,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   const adminOptions = {
     version: o.version, nodeId: id, role: o.role, address: o.admin,
     anycast: () => anycast?.state(),
-    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
+    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null, regions: regionMonitor?.status() ?? [] }),
     // Auto-scaling decides for the fleet from every node's published load; one node acts: the
     // zone's elected checker (or any node when none is elected here).
     fleet: async () => (await listNodes(client, url.prefix)).filter((n) => n.load.memoryPercent !== undefined).map((n) => ({
