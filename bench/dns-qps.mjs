@@ -16,6 +16,7 @@ import { parseSpec, specUsage } from './lib/args.mjs';
 import { start, stop, killAllSync } from './lib/procs.mjs';
 import { sampleTree, treeCpuSeconds } from './lib/cpu.mjs';
 import { median } from './lib/stats.mjs';
+import { powerdnsZone } from './lib/powerdns.mjs';
 
 const SPEC = {
   seconds: { env: 'DNSQPS_SECONDS', def: '5', help: 'dnsperf run length per server per round' },
@@ -45,23 +46,17 @@ writeFileSync(join(dir, 'sy.yaml'), stringify({
     limits: { queriesPerSecond: 1_000_000, burst: 1_000_000 },
   },
 }));
-writeFileSync(join(dir, 'named.conf'), `zone "${Z}" { type master; file "${join(dir, 'zone')}"; };\n`);
-writeFileSync(join(dir, 'zone'), [
-  `$ORIGIN ${Z}.`, '$TTL 30', `@ IN SOA ns1.${Z}. hostmaster.${Z}. 1 3600 900 604800 30`, `@ IN NS ns1.${Z}.`, 'ns1 IN A 127.0.0.1',
-  'www IN A 10.0.1.1', 'www IN A 10.0.1.2',
-  `lua IN LUA A "ifurlup('http://127.0.0.1:${httpPort}/', {{'10.0.1.1', '10.0.1.2'}, {'10.0.2.1'}})"`, '',
-].join('\n'));
-writeFileSync(join(dir, 'pdns.conf'), [
-  'launch=bind', `bind-config=${join(dir, 'named.conf')}`, 'local-address=127.0.0.1', `local-port=${pdnsPort}`, `socket-dir=${dir}`,
-  'daemon=no', 'guardian=no', 'disable-syslog=yes', 'enable-lua-records=yes', 'loglevel=3', '',
-].join('\n'));
+const pdnsArgs = powerdnsZone(dir, {
+  zone: Z, port: pdnsPort,
+  records: ['www IN A 10.0.1.1', 'www IN A 10.0.1.2', `lua IN LUA A "ifurlup('http://127.0.0.1:${httpPort}/', {{'10.0.1.1', '10.0.1.2'}, {'10.0.2.1'}})"`],
+});
 writeFileSync(join(dir, 'dnsdist.conf'), `setLocal("127.0.0.1:${distPort}")\nsetSecurityPollSuffix("")\naddAction(AllRule(), SpoofAction({"10.0.1.1", "10.0.1.2"}))\n`);
 writeFileSync(join(dir, 'www.txt'), `www.${Z} A\n`);
 writeFileSync(join(dir, 'lua.txt'), `lua.${Z} A\n`);
 
 const servers = [
   { name: 'switchyard (geo name)', port: syPort, queries: 'www.txt', proc: start({ cmd: process.execPath, args: [CLI, 'start', '-c', join(dir, 'sy.yaml')], env: { SWITCHYARD_LOG_PRETTY: '0' }, logFile: join(dir, 'sy.log') }) },
-  { name: 'powerdns (static A)', port: pdnsPort, queries: 'www.txt', proc: start({ cmd: 'pdns_server', args: [`--config-dir=${dir}`], logFile: join(dir, 'pdns.log') }) },
+  { name: 'powerdns (static A)', port: pdnsPort, queries: 'www.txt', proc: start({ cmd: 'pdns_server', args: pdnsArgs, logFile: join(dir, 'pdns.log') }) },
   { name: 'powerdns (LUA ifurlup)', port: pdnsPort, queries: 'lua.txt' },
   { name: 'dnsdist (SpoofAction)', port: distPort, queries: 'www.txt', proc: start({ cmd: 'dnsdist', args: ['-C', join(dir, 'dnsdist.conf'), '--supervised', '--disable-syslog'], logFile: join(dir, 'dnsdist.log') }) },
 ];

@@ -27,6 +27,7 @@ import { parseSpec, specUsage } from './lib/args.mjs';
 import { start, stop, killAllSync } from './lib/procs.mjs';
 import { processTree } from './lib/cpu.mjs';
 import { median } from './lib/stats.mjs';
+import { powerdnsZone } from './lib/powerdns.mjs';
 
 const SPEC = {
   runs: { env: 'GEO_RUNS', def: '3', help: 'failures (and recoveries) of the eu region' },
@@ -92,22 +93,17 @@ const config = {
 };
 
 // PowerDNS: the same VIPs as ifurlup groups in eu's preference order (eu, then us, then ap).
-writeFileSync(join(dir, 'named.conf'), `zone "${Z}" { type master; file "${join(dir, 'zone')}"; };\n`);
-writeFileSync(join(dir, 'zone'), [
-  `$ORIGIN ${Z}.`, `$TTL ${TTL}`, `@ IN SOA ns1.${Z}. hostmaster.${Z}. 1 3600 900 604800 ${TTL}`, `@ IN NS ns1.${Z}.`, 'ns1 IN A 127.0.0.1',
-  `www IN LUA A "ifurlup('http://www.${Z}:${webPort}/', {{'${REGIONS.eu}'}, {'${REGIONS.us}'}, {'${REGIONS.ap}'}})"`, '',
-].join('\n'));
-writeFileSync(join(dir, 'pdns.conf'), [
-  'launch=bind', `bind-config=${join(dir, 'named.conf')}`, 'local-address=127.0.0.1', `local-port=${pdnsPort}`, `socket-dir=${dir}`,
-  'daemon=no', 'guardian=no', 'disable-syslog=yes', 'enable-lua-records=yes', 'edns-subnet-processing=yes', '',
-].join('\n'));
+const pdnsArgs = powerdnsZone(dir, {
+  zone: Z, port: pdnsPort, ttl: TTL,
+  records: [`www IN LUA A "ifurlup('http://www.${Z}:${webPort}/', {{'${REGIONS.eu}'}, {'${REGIONS.us}'}, {'${REGIONS.ap}'}})"`],
+});
 
 const etcd = await startEtcd();
 process.on('exit', () => { for (const m of etcd.members) { try { if (m.pid) process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ } } });
 const file = join(dir, 'fleet.yaml');
 writeFileSync(file, stringify(config));
 await new Promise((resolve, reject) => execFile(process.execPath, [CLI, 'config', 'push', file, '--store', etcd.url('/geo')], (e) => (e ? reject(e) : resolve())));
-const pdns = start({ cmd: 'pdns_server', args: [`--config-dir=${dir}`], logFile: join(dir, 'pdns.log') });
+const pdns = start({ cmd: 'pdns_server', args: pdnsArgs, logFile: join(dir, 'pdns.log') });
 
 const nodes = {};
 async function startNode(r) {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { DnsConfig } from '../config/dns-schema.js';
-import { CidrTable } from '../util/cidr-table.js';
+import { addressBytes, CidrTable } from '../util/cidr-table.js';
 import type { Random } from '../util/random.js';
 
 /** What a name in the zone is. */
@@ -9,7 +9,8 @@ export type NameKind = 'apex' | 'geo' | 'glue' | 'unknown' | 'outside';
 /** The region chosen for a client, and how many leading bits of its address decided it (ECS scope). */
 export interface RegionChoice { region: string; scope: number; failedOpen: boolean }
 
-interface Vip { address: string; weight: number }
+/** A VIP with its wire form (the responder's fast path copies the bytes). */
+export interface Vip { address: string; weight: number; bytes: Uint8Array }
 
 /**
  * A `dns` block compiled for answering: which names it holds, the client subnet table, each
@@ -32,7 +33,8 @@ export class GeoZone {
     for (const ns of config.nameservers) if (this.inZone(ns.name)) this.glue.set(ns.name, ns.addresses);
     for (const s of config.clientSubnets) this.table.add(s.cidr, s.region);
     for (const [name, r] of Object.entries(config.regions)) {
-      this.vips.set(name, { 4: r.vips.filter((v) => isIP(v.address) === 4), 6: r.vips.filter((v) => isIP(v.address) === 6) });
+      const vips = r.vips.map((v) => ({ ...v, bytes: addressBytes(v.address)! }));
+      this.vips.set(name, { 4: vips.filter((v) => isIP(v.address) === 4), 6: vips.filter((v) => isIP(v.address) === 6) });
     }
   }
 
@@ -68,15 +70,15 @@ export class GeoZone {
   }
 
   /** Up to `maxAnswers` VIPs of `region` of one family, ordered by a weighted random draw. */
-  addresses(region: string, family: 4 | 6): string[] {
+  addresses(region: string, family: 4 | 6): Vip[] {
     const pool = [...(this.vips.get(region)?.[family] ?? [])];
-    const out: string[] = [];
+    const out: Vip[] = [];
     let total = pool.reduce((s, v) => s + v.weight, 0);
     while (pool.length > 0 && out.length < this.config.maxAnswers) {
       let x = this.random() * total;
       let i = 0;
       while (i < pool.length - 1 && x >= pool[i].weight) { x -= pool[i].weight; i++; }
-      out.push(pool[i].address);
+      out.push(pool[i]);
       total -= pool[i].weight;
       pool.splice(i, 1);
     }

@@ -2,6 +2,7 @@ import * as dns from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { addressBytes } from '../util/cidr-table.js';
 import type { GeoZone } from './geo-zone.js';
+import { encodeAnswers, questionEnd } from './fast-answer.js';
 
 /*
  * One DNS query in, one response out (or none): the wire format through dns-packet, every
@@ -48,7 +49,7 @@ export function respond(query: Buffer, zone: GeoZone, down: ReadonlySet<string>,
   const opt = opts[0];
   const ecs = opt?.options?.find((o) => o.code === 8) as Ecs | undefined;
   if (ecs !== undefined && !ecsValid(ecs)) return fail(RCODE.FORMERR, 'formerr');
-  const r = new Reply(packet, q, zone, opt, ecs);
+  const r = new Reply(query, packet, q, zone, opt, ecs);
   if (((packet.flags ?? 0) >> 11) & 0xf) return r.finish(RCODE.NOTIMP, 'notimp', ctx);
   if (opt !== undefined && (opt as { ednsVersion?: number }).ednsVersion !== 0) return r.finish(RCODE.NOERROR, 'badvers', ctx, BADVERS_EXT);
   return r.answer(down, ctx);
@@ -68,8 +69,10 @@ class Reply {
   private aa = false;
   private scope = 0;
   private region: string | undefined;
+  /** Set when the response is only A/AAAA records at the question's name: written by the fast path. */
+  private fast: { type: 1 | 28; ttl: number; addresses: Uint8Array[] } | undefined;
 
-  constructor(private readonly query: Packet, private readonly q: Question, private readonly zone: GeoZone,
+  constructor(private readonly raw: Buffer, private readonly query: Packet, private readonly q: Question, private readonly zone: GeoZone,
     private readonly opt: dns.OptAnswer | undefined, private readonly ecs: Ecs | undefined) {}
 
   answer(down: ReadonlySet<string>, ctx: QueryContext): Response {
@@ -102,9 +105,9 @@ class Reply {
     const choice = this.zone.choose(client, source, down);
     this.region = choice.region;
     this.scope = choice.scope;
-    for (const address of this.zone.addresses(choice.region, type === 'A' ? 4 : 6)) {
-      this.answers.push({ name: this.q.name, type, ttl, data: address });
-    }
+    const vips = this.zone.addresses(choice.region, type === 'A' ? 4 : 6);
+    for (const v of vips) this.answers.push({ name: this.q.name, type, ttl, data: v.address });
+    if (this.answers.length === vips.length) this.fast = { type: type === 'A' ? 1 : 28, ttl, addresses: vips.map((v) => v.bytes) };
   }
 
   private glue(name: string, ttl: number, into: Answer[], only?: 'A' | 'AAAA'): void {
@@ -137,11 +140,21 @@ class Reply {
       additionals.push({ name: '.', type: 'OPT', udpPayloadSize: ctx.maxUdpPayload, extendedRcode, ednsVersion: 0, flags: 0, options } as unknown as Answer);
     }
     const base = { id: this.query.id, type: 'response' as const, questions: [this.q] };
-    const wire = dns.encode({ ...base, flags, answers: this.answers, authorities: this.authorities, additionals });
+    const wire = this.encodeFast(flags, ctx) ?? dns.encode({ ...base, flags, answers: this.answers, authorities: this.authorities, additionals });
     const region = this.region;
     if (ctx.transport === 'tcp' || wire.length <= this.udpLimit(ctx)) return { wire, outcome, region };
     const opt = additionals.filter((a) => a.type === 'OPT');
     return { wire: dns.encode({ ...base, flags: flags | dns.TRUNCATED_RESPONSE, additionals: opt }), outcome: 'truncated', region };
+  }
+
+  /** The fast path's wire form (fast-answer.ts), or undefined when the response has more than its answers. */
+  private encodeFast(flags: number, ctx: QueryContext): Buffer | undefined {
+    const f = this.fast;
+    const qEnd = questionEnd(this.raw);
+    if (f === undefined || qEnd < 0 || this.authorities.length > 0 || this.additionals.length > 0) return undefined;
+    const e = this.ecs;
+    const ecs = e === undefined ? undefined : { family: e.family, sourcePrefixLength: e.sourcePrefixLength, scopePrefixLength: this.scope, address: addressBytes(e.ip) ?? new Uint8Array(16) };
+    return encodeAnswers(this.raw, qEnd, flags, f.type, f.ttl, f.addresses, this.opt === undefined ? undefined : { udpPayloadSize: ctx.maxUdpPayload, ecs });
   }
 
   /** RFC 6891: what the client advertised (at least 512), at most our own cap; 512 without EDNS. */
