@@ -14,6 +14,9 @@ import { respond, type QueryContext } from './responder.js';
 import { regionsDown } from './regions-down.js';
 import { SourceRate } from './source-rate.js';
 
+/** Response bytes a TCP client may leave unread before its connection is closed. */
+const MAX_TCP_BACKLOG = 64 * 1024;
+
 const plain = (a: string | undefined) => (a === undefined ? '' : a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 
 /**
@@ -100,6 +103,8 @@ export class DnsListener implements Listener {
         const out = this.answer(buf.subarray(2, 2 + len), source, 'tcp');
         buf = buf.subarray(2 + len);
         if (out === null) continue;
+        // A client that asks without reading gets cut off rather than buffered for.
+        if (socket.writableLength > MAX_TCP_BACKLOG) { socket.destroy(); return; }
         const head = Buffer.alloc(2);
         head.writeUInt16BE(out.length);
         socket.write(Buffer.concat([head, out]));
