@@ -15,9 +15,9 @@ let sy: Switchyard;
 let port: number;
 const Z = 'geo.example.test';
 
-before(async () => {
-  port = await freePort();
-  sy = await startSwitchyard({
+/** The test config; `subnets` replaces the client subnet table. */
+function config(subnets = [{ cidr: '198.51.100.0/24', region: 'us' }, { cidr: '203.0.113.0/24', region: 'big' }, { cidr: '127.0.0.3/32', region: 'us' }]) {
+  return {
     workers: 1,
     listeners: [{ name: 'dns', address: `127.0.0.1:${port}`, protocol: 'dns', maxConnections: 4 }],
     dns: {
@@ -29,10 +29,15 @@ before(async () => {
         big: { vips: Array.from({ length: 60 }, (_, i) => `10.9.0.${i + 1}`) },
       },
       defaultRegion: 'eu', maxAnswers: 64,
-      clientSubnets: [{ cidr: '198.51.100.0/24', region: 'us' }, { cidr: '203.0.113.0/24', region: 'big' }, { cidr: '127.0.0.3/32', region: 'us' }],
+      clientSubnets: subnets,
       limits: { queriesPerSecond: 20, burst: 40, tcpIdle: '2s' },
     },
-  });
+  };
+}
+
+before(async () => {
+  port = await freePort();
+  sy = await startSwitchyard(config());
 });
 
 after(async () => { await sy?.stop(); });
@@ -117,4 +122,22 @@ test('TCP connections are capped and idle ones closed', async () => {
   await sleep(3000);
   assert.equal(open.filter((o) => o.closedAt === null).length, 0, 'idle ones closed after tcpIdle (2s)');
   assert.ok(Date.now() - start < 10_000);
+});
+
+test('a reload moves a subnet to another region; an invalid dns block is rejected and the last good one keeps answering', async () => {
+  const ask = async () => (await dig(port, [`www.${Z}`, 'A', '+subnet=198.51.100.0/24', '-b', '127.0.0.8'])).answers.map((a) => a.data);
+  assert.deepEqual(await ask(), ['10.0.2.1']);
+  let mark = sy.output().length;
+  sy.writeConfig(config([{ cidr: '198.51.100.0/24', region: 'eu' }]));
+  await sy.waitForLog(/"msg":"config applied"/, 15_000, mark);
+  assert.deepEqual(await ask(), ['10.0.1.1']);
+  for (const [subnets, why] of [
+    [[{ cidr: '198.51.100.0/33', region: 'us' }], /dns\.clientSubnets\[0\]\.cidr: expected a CIDR/],
+    [[{ cidr: '198.51.100.0/24', region: 'mars' }], /dns\.clientSubnets\[0\]\.region: unknown region \\"mars\\"/],
+  ] as const) {
+    mark = sy.output().length;
+    sy.writeConfig(config([...subnets]));
+    assert.match(await sy.waitForLog(/"msg":"config rejected[^\n]*/, 15_000, mark), why);
+  }
+  assert.deepEqual(await ask(), ['10.0.1.1']);
 });
