@@ -70,9 +70,18 @@ export class DnsListener implements Listener {
   /** One query's answer, or null to drop it (no zone yet, too large, over the rate, not a query). */
   private answer(query: Buffer, source: string, transport: QueryContext['transport']): Buffer | null {
     const dns = this.holder.current.config.dns;
-    if (dns === undefined || query.length > dns.limits.maxQuerySize || !this.rate.allow(source)) return null;
+    const drop = (why: string) => { this.count(why); return null; };
+    if (dns === undefined) return drop('dropped');
+    if (query.length > dns.limits.maxQuerySize) return drop('dropped-size');
+    if (!this.rate.allow(source)) return drop('dropped-rate');
     const r = respond(query, geoZoneOf(dns, systemRandom), regionsDown.current, { transport, source, maxUdpPayload: dns.limits.maxUdpPayload });
-    return r?.wire ?? null;
+    if (r === null) return drop('dropped');
+    this.count(r.outcome);
+    return r.wire;
+  }
+
+  private count(outcome: string): void {
+    this.counters.dns[outcome] = (this.counters.dns[outcome] ?? 0) + 1;
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {

@@ -13,12 +13,14 @@ import { dig, udpExchange } from '../support/dig.js';
 
 let sy: Switchyard;
 let port: number;
+let adminPort: number;
 const Z = 'geo.example.test';
 
 /** The test config; `subnets` replaces the client subnet table. */
 function config(subnets = [{ cidr: '198.51.100.0/24', region: 'us' }, { cidr: '203.0.113.0/24', region: 'big' }, { cidr: '127.0.0.3/32', region: 'us' }]) {
   return {
     workers: 1,
+    admin: { address: `127.0.0.1:${adminPort}` },
     listeners: [{ name: 'dns', address: `127.0.0.1:${port}`, protocol: 'dns', maxConnections: 4 }],
     dns: {
       zone: Z, names: ['www', '@'],
@@ -37,6 +39,7 @@ function config(subnets = [{ cidr: '198.51.100.0/24', region: 'us' }, { cidr: '2
 
 before(async () => {
   port = await freePort();
+  adminPort = await freePort();
   sy = await startSwitchyard(config());
 });
 
@@ -107,6 +110,19 @@ test('a flood from one source is cut to its rate; other sources are still answer
   // burst 40 + 20/s: at most ~40 + 20 × elapsed answered of 3000.
   assert.ok(replies.length >= 20 && replies.length <= 40 + 20 * elapsedS + 5, `${replies.length} answered in ${elapsedS}s`);
   assert.equal((await dig(port, [`www.${Z}`, 'A', '-b', '127.0.0.7'])).status, 'NOERROR');
+});
+
+test('/metrics counts the queries by outcome, dropped ones included', async () => {
+  // Workers push their counters every 100 ms; the primary collects them on a scrape.
+  await sleep(300);
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const count = (outcome: string) => Number(new RegExp(`^switchyard_dns_queries_total\\{listener="dns",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  assert.ok(count('answer') >= 5, text.slice(0, 500));
+  assert.ok(count('formerr') >= 3);
+  assert.ok(count('truncated') >= 2);
+  assert.ok(count('dropped-rate') >= 100, 'the flood (the kernel drops part of it before the socket)');
+  assert.ok(count('dropped-size') >= 1);
+  assert.ok(count('nxdomain') >= 1 && count('refused') >= 1);
 });
 
 test('TCP connections are capped and idle ones closed', async () => {
