@@ -104,6 +104,8 @@ export class ListenerCounters {
   readonly proxyErrors: Record<string, number> = {};
   /** Requests matched per route name. */
   readonly routes = new Map<string, number>();
+  /** DNS listeners: queries by outcome (answer, nxdomain, formerr, truncated, dropped-rate…). */
+  readonly dns: Record<string, number> = {};
 }
 
 const services = new Map<string, ServiceCounters>();
@@ -136,6 +138,11 @@ export function trackConnection(c: ListenerCounters, socket: { bytesRead: number
   socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
 }
 
+/** A listener's DNS counts as a snapshot field, present only on listeners that answered DNS. */
+function dnsOf(c: { dns?: Readonly<Record<string, number>> }): { dns?: Record<string, number> } {
+  return c.dns === undefined || Object.keys(c.dns).length === 0 ? {} : { dns: { ...c.dns } };
+}
+
 /** Everything above as plain data (for IPC to the primary). */
 export function countersSnapshot() {
   return {
@@ -143,7 +150,7 @@ export function countersSnapshot() {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
     }])),
-    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes) }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), ...dnsOf(c) }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
   };
@@ -166,10 +173,14 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes } }; continue; }
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, ...dnsOf(l) }; continue; }
     cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
     for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
+    if (l.dns !== undefined) {
+      const d = (cur.dns ??= {});
+      for (const [k, v] of Object.entries(l.dns)) d[k] = (d[k] ?? 0) + v;
+    }
   }
   for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
   into.tls.full += c.tls.full;
