@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['upstream', 'tls', 'defence'],
   ['snapshot'],
   ['listener'],
-  ['http', 'tcp'],
+  ['http', 'tcp', 'dns'],
   ['runtime'],
   ['anycast'],
   ['admin', 'fleet', 'store'],

@@ -125,6 +125,8 @@ export function createMetrics(src: MetricsSource): Registry {
     () => listeners().flatMap(([listener, l]) => Object.entries(l.routes).map(([route, v]) => ({ labels: { listener, route }, value: v }))));
   add('switchyard_proxy_responses_total', 'Answers the proxy gave itself before reaching a backend (no route, bad request, no backend…), by code', 'counter',
     () => listeners().flatMap(([listener, l]) => Object.entries(l.proxyErrors).map(([code, v]) => ({ labels: { listener, code }, value: v }))));
+  add('switchyard_dns_queries_total', 'DNS listeners: queries by outcome (answer, nodata, nxdomain, refused, formerr, notimp, badvers, truncated; dropped-rate, dropped-size, dropped: no answer sent)', 'counter',
+    () => listeners().flatMap(([listener, l]) => Object.entries(l.dns ?? {}).map(([outcome, v]) => ({ labels: { listener, outcome }, value: v }))));
   add('switchyard_connections_accepted_total', 'Client connections accepted per listener', 'counter',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.accepted })));
   add('switchyard_connections_refused_total', 'Client connections closed at accept by the abuse defences per listener, by reason (denied: access list; blocked: temporary block; client-connections / client-rate: per-client limits)', 'counter',

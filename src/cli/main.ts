@@ -17,6 +17,7 @@ import { parseListenOverrides, withListenOverrides } from '../config/listen-over
 import { startFleetNode, type Role } from './start-node.js';
 import { positiveInt, USAGE_EXIT } from './args.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
+import { zoneFile } from '../dns/zone-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -156,6 +157,18 @@ program.command('validate')
       for (const line of e.errors) process.stderr.write(`${line}\n`);
       process.exit(1);
     }
+  }));
+
+program.command('dns')
+  .description('the GeoDNS zone of a config (see docs/regions.md)')
+  .command('export-zone')
+  .description('print the `dns` zone as a standard zone file, for a secondary DNS provider')
+  .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
+  .option('--region <name>', 'the region whose VIPs the names get (default: dns.defaultRegion)')
+  .action((o: { config: string; region?: string }) => run(async () => {
+    const c = await loadConfigFile(o.config);
+    if (c.dns === undefined) throw new SwitchyardError('SWY_CLI_USAGE', `${o.config} has no \`dns\` block`);
+    try { process.stdout.write(zoneFile(c.dns, o.region)); } catch (e) { throw new SwitchyardError('SWY_CLI_USAGE', `--region: ${(e as Error).message}`); }
   }));
 
 program.command('schema')

@@ -17,6 +17,10 @@ import { withListenOverrides } from '../config/listen-overrides.js';
 import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 import { anycastRecord } from '../fleet/anycast-record.js';
+import { RegionProber } from '../fleet/region-prober.js';
+import { RegionMonitor } from '../fleet/region-monitor.js';
+import type { DnsConfig } from '../config/dns-schema.js';
+import { systemClock } from '../util/clock.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -61,13 +65,19 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     anycast: primaryRef === undefined ? undefined : anycastRecord(primaryRef.readiness(), anycast?.state()),
   }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
+  // GeoDNS region health (docs/regions.md): every LB node probes the other regions and judges them all.
+  let dnsConfig: DnsConfig | undefined;
+  let regionMonitor: RegionMonitor | undefined;
+  const prober = o.role === 'checker' ? undefined : new RegionProber(client, url.prefix, id, o.zone, () => dnsConfig, log, o.leaseTtlS);
   const leave = async () => {
+    regionMonitor?.stop();
+    await prober?.stop();
     await publisher?.stop();
     await membership.stop();
     client.close();
     await store.close();
   };
-  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); };
+  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); dnsConfig = c.dns; };
 
   if (o.role === 'checker') {
     await runChecker(source, log, (states) => {
@@ -82,7 +92,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   const adminOptions = {
     version: o.version, nodeId: id, role: o.role, address: o.admin,
     anycast: () => anycast?.state(),
-    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null }),
+    statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null, regions: regionMonitor?.status() ?? [] }),
     // Auto-scaling decides for the fleet from every node's published load; one node acts: the
     // zone's elected checker (or any node when none is elected here).
     fleet: async () => (await listNodes(client, url.prefix)).filter((n) => n.load.memoryPercent !== undefined).map((n) => ({
@@ -116,6 +126,9 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   primaryRef = primary;
   await primary.start();
   membership.start();
+  prober?.start();
+  regionMonitor = new RegionMonitor(client, url.prefix, () => dnsConfig, systemClock, log, (down) => primary.setRegionsDown(down));
+  regionMonitor.start();
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());

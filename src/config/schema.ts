@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HotspotSchema } from './hotspot-schema.js';
 import { ScalingSchema } from './scaling-schema.js';
 import { AnycastSchema } from './anycast-schema.js';
+import { DnsSchema } from './dns-schema.js';
 import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';
@@ -39,8 +40,8 @@ const isPrime = (n: number) => {
 export const ListenerSchema = z.strictObject({
   name: z.string().min(1).describe('unique name, used by routes.listeners'),
   address: hostPort('listen address', true).describe('address to bind, e.g. 0.0.0.0:8080'),
-  protocol: z.enum(['http', 'https', 'tcp', 'tls-passthrough']).default('http')
-    .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`; tls-passthrough: L4 routed by the TLS SNI, never decrypted'),
+  protocol: z.enum(['http', 'https', 'tcp', 'tls-passthrough', 'dns']).default('http')
+    .describe('http: L7 proxy with routes; tcp: L4, every connection piped to a backend of `service`; tls-passthrough: L4 routed by the TLS SNI, never decrypted; dns: the GeoDNS responder of the `dns` block, UDP and TCP on the same port'),
   service: z.string().min(1).optional()
     .describe('tcp listeners: the service whose backends take the connections; tls-passthrough: the service when no `sni` entry matches'),
   sni: z.array(z.strictObject({
@@ -216,6 +217,7 @@ export const ConfigSchema = z.strictObject({
   access: GlobalAccessSchema.prefault({}),
   spikes: SpikesSchema.prefault({}),
   anycast: AnycastSchema.optional(),
+  dns: DnsSchema.optional(),
   tlsSessionCache: z.strictObject({
     redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),
@@ -246,6 +248,8 @@ export const ConfigSchema = z.strictObject({
     if (l.protocol === 'https' && l.tls === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'an https listener needs `tls.certificates`' });
     if (l.protocol !== 'https' && l.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'only https listeners take `tls`' });
     if ((l.protocol === 'http' || l.protocol === 'https') && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
+    if (l.protocol === 'dns' && c.dns === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'protocol'], message: 'a dns listener needs the top-level `dns` block (the zone it answers)' });
+    if (l.protocol === 'dns' && (l.service !== undefined || l.acceptProxyProtocol)) ctx.addIssue({ code: 'custom', path: ['listeners', i], message: 'a dns listener takes neither `service` nor `acceptProxyProtocol`' });
     if ((l.protocol === 'http' || l.protocol === 'https') && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
   });
   c.routes.forEach((r, i) => {

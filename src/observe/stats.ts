@@ -106,6 +106,8 @@ export class ListenerCounters {
   readonly routes = new Map<string, number>();
   /** Connections closed at accept by the abuse defences, by reason (denied, blocked, client-connections, client-rate). */
   readonly refused: Record<string, number> = {};
+  /** DNS listeners: queries by outcome (answer, nxdomain, formerr, truncated, dropped-rate…). */
+  readonly dns: Record<string, number> = {};
 }
 
 const services = new Map<string, ServiceCounters>();
@@ -138,10 +140,14 @@ export function trackConnection(c: ListenerCounters, socket: { bytesRead: number
   socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
 }
 
-/** One listener's counters as plain data; `refused` may be absent (counters built elsewhere: tests, older code). */
-export interface ListenerSnapshot {
-  accepted: number; active: number; bytesIn: number; bytesOut: number;
-  proxyErrors: Record<string, number>; routes: Record<string, number>; refused?: Record<string, number>;
+/** A listener's DNS counts as a snapshot field, present only on listeners that answered DNS. */
+function dnsOf(c: { dns?: Readonly<Record<string, number>> }): { dns?: Record<string, number> } {
+  return c.dns === undefined || Object.keys(c.dns).length === 0 ? {} : { dns: { ...c.dns } };
+}
+
+/** A listener's connections refused at accept as a snapshot field, present only once the abuse defences refused one. */
+function refusedOf(c: { refused?: Readonly<Record<string, number>> }): { refused?: Record<string, number> } {
+  return c.refused === undefined || Object.keys(c.refused).length === 0 ? {} : { refused: { ...c.refused } };
 }
 
 /** Everything above as plain data (for IPC to the primary). */
@@ -151,9 +157,7 @@ export function countersSnapshot() {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
     }])),
-    listeners: Object.fromEntries([...listeners].map(([n, c]): [string, ListenerSnapshot] => [n, {
-      accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), refused: { ...c.refused },
-    }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), ...dnsOf(c), ...refusedOf(c) }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
   };
@@ -176,12 +180,18 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, refused: { ...l.refused ?? {} } }; continue; }
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, ...dnsOf(l), ...refusedOf(l) }; continue; }
     cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
     for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
-    const refused = (cur.refused ??= {});
-    for (const [k, v] of Object.entries(l.refused ?? {})) refused[k] = (refused[k] ?? 0) + v;
+    if (l.dns !== undefined) {
+      const d = (cur.dns ??= {});
+      for (const [k, v] of Object.entries(l.dns)) d[k] = (d[k] ?? 0) + v;
+    }
+    if (l.refused !== undefined) {
+      const r = (cur.refused ??= {});
+      for (const [k, v] of Object.entries(l.refused)) r[k] = (r[k] ?? 0) + v;
+    }
   }
   for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
   into.tls.full += c.tls.full;

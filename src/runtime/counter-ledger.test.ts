@@ -14,7 +14,7 @@ function traffic(n: number): TrafficSnapshot {
 function counters(requests: number, active = 0): CountersSnapshot {
   const c = emptyCounters();
   c.services.app = { traffic: traffic(requests), retries: requests, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0 };
-  c.listeners.web = { accepted: requests, active, bytesIn: requests * 10, bytesOut: requests * 20, proxyErrors: { 404: requests }, routes: { r: requests }, refused: {} };
+  c.listeners.web = { accepted: requests, active, bytesIn: requests * 10, bytesOut: requests * 20, proxyErrors: { 404: requests }, routes: { r: requests } };
   c.transitions['breaker\topen\tapp\tb0'] = requests;
   c.tls.full = requests;
   return c;
@@ -60,7 +60,7 @@ test('counter ledger: an exited worker\'s counters stay in the sum, its gauges d
   assert.equal(r.services.app.retries, 100);
   assert.equal(r.services.app.traffic.latency[0], 100);
   assert.equal(r.services.app.traffic.latencySumMs, 100);
-  assert.deepEqual(r.listeners.web, { accepted: 100, active: 0, bytesIn: 1000, bytesOut: 2000, proxyErrors: { 404: 100 }, routes: { r: 100 }, refused: {} });
+  assert.deepEqual(r.listeners.web, { accepted: 100, active: 0, bytesIn: 1000, bytesOut: 2000, proxyErrors: { 404: 100 }, routes: { r: 100 } });
   assert.equal(r.transitions['breaker\topen\tapp\tb0'], 100);
   assert.equal(r.tls.full, 100);
 });

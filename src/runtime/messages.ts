@@ -33,7 +33,7 @@ export interface BackendTraffic { service: string; key: string; traffic: Traffic
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
 
 /** What the primary keeps beside the config and hands a worker with every config it commits. */
-export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation>; blocks?: TemporaryBlock[] }
+export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation>; regionsDown?: string[]; blocks?: TemporaryBlock[] }
 
 /**
  * A reload is a two-phase commit (see docs/architecture.md, "Reloads"): `prepare` builds the
@@ -53,6 +53,8 @@ export type ToWorker =
   /** The temporary blocks in force (the whole list; admin API and spike mitigation). */
   | { type: 'blocks'; blocks: TemporaryBlock[] }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
+  /** The regions the fleet holds down (GeoDNS answers skip them): the whole set, replacing the last. */
+  | { type: 'regions'; down: string[] }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
   | { type: 'shutdown'; drainMs: number };

@@ -106,6 +106,7 @@ export class Primary {
   private readonly startedAt = Date.now();
   /** Reload outcomes since start (metrics). */
   readonly reloads = { applied: 0, rejected: 0, unchanged: 0 };
+  private regionsDown: string[] = [];
 
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
@@ -226,9 +227,15 @@ export class Primary {
     this.sendTo(w, { type: 'config', txn: this.configTxn, version: this.version, config: this.config, ...this.overrides() });
   }
 
-  /** What workers apply over the config: health states, admin drains, mitigations. */
+  /** Regions the fleet holds down (fleet/region-monitor.ts): every worker's GeoDNS answers skip them. */
+  setRegionsDown(down: string[]): void {
+    this.regionsDown = [...down];
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'regions', down: this.regionsDown });
+  }
+
+  /** What workers apply over the config: health states, admin drains, mitigations, regions down. */
   private overrides(): Overrides {
-    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, blocks: this.blocks.list(Date.now()) };
+    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, regionsDown: this.regionsDown, blocks: this.blocks.list(Date.now()) };
   }
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {

@@ -9,6 +9,7 @@ import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 import { prefixTap } from '../defence/prefix-tap.js';
+import { regionsDown } from '../dns/regions-down.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
 function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | undefined {
@@ -61,6 +62,7 @@ export class Worker {
     else if (msg.type === 'commit') this.commit(msg.txn, msg);
     else if (msg.type === 'abort') await this.abort(msg.txn);
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
+    else if (msg.type === 'regions') regionsDown.set(msg.down);
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'blocks') this.listeners.setBlocks(msg.blocks);
@@ -128,6 +130,7 @@ export class Worker {
 
   /** Makes the prepared config live: resumption, listeners, then the snapshot swap. Cannot fail. */
   private commit(txn: number, overrides: Overrides): void {
+    if (overrides.regionsDown !== undefined) regionsDown.set(overrides.regionsDown);
     const p = this.prepared;
     if (p === undefined || p.txn !== txn) { this.log.error({ txn }, 'commit of a config this worker did not prepare'); return; }
     this.prepared = undefined;
