@@ -12,6 +12,7 @@ command -v etcd >/dev/null 2>&1 || want+=(etcd-server etcd-client)
 [ -x /usr/bin/chromium ] || want+=(chromium)
 command -v bird >/dev/null 2>&1 || want+=(bird2)
 command -v nft >/dev/null 2>&1 || want+=(nftables)
+command -v ss >/dev/null 2>&1 || want+=(iproute2)
 command -v dig >/dev/null 2>&1 || want+=(bind9-dnsutils)
 command -v promtool >/dev/null 2>&1 || want+=(prometheus)
 if [ ${#want[@]} -eq 0 ]; then
