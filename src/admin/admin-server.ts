@@ -132,6 +132,7 @@ export class AdminServer {
         case '/api/services': this.json(res, 200, { services: this.view.services() }); return;
         case '/api/config': this.json(res, 200, redactConfig(this.node.config())); return;
         case '/api/signals': this.json(res, 200, this.node.signals()); return;
+        case '/api/ratelimits': this.json(res, 200, { windowS: this.view.windowS, limits: this.view.rateLimits(10) }); return;
         case '/api/anycast': this.json(res, 200, { readiness: this.node.readiness(), anycast: this.node.anycast() ?? null }); return;
         case '/healthz': this.json(res, 200, { status: 'alive' }); return;
         case '/readyz': {

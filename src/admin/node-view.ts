@@ -30,7 +30,12 @@ interface Sample {
   cpuMicros: number;
   /** Per backend, the heaviest hash keys reported by the workers for this collection. */
   topKeys: Map<string, { key: string; count: number }[][]>;
+  /** Per rate limit, the keys it refused in this collection (summed over workers). */
+  rateLimitTop: Map<string, Map<string, number>>;
 }
+
+/** One rate limit as the admin API shows it: its counters and the keys it refused most over the window. */
+export interface RateLimitView { id: string; allowed: number; limited: number; shadowLimited: number; fallback: number; top: { key: string; limited: number }[] }
 
 const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
   const rank = { off: 0, closed: 1, 'half-open': 2, open: 3 } as const;
@@ -45,7 +50,7 @@ const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
 export class NodeView {
   private samples: Sample[] = [];
 
-  constructor(private readonly windowS = 10) {}
+  constructor(readonly windowS = 10) {}
 
   /**
    * Adds one collection (worker id → stats), plus what exited workers counted (`retired`), so
@@ -59,7 +64,13 @@ export class NodeView {
     let rssBytes = process.memoryUsage.rss();
     let cpuMicros = own.user + own.system + (retired?.cpuMicros ?? 0);
     const topKeys: Sample['topKeys'] = new Map();
+    const rateLimitTop: Sample['rateLimitTop'] = new Map();
     for (const w of workers.values()) {
+      for (const [id, list] of Object.entries(w.rateLimitTop ?? {})) {
+        const m = rateLimitTop.get(id) ?? new Map<string, number>();
+        rateLimitTop.set(id, m);
+        for (const k of list) m.set(k.key, (m.get(k.key) ?? 0) + k.limited);
+      }
       rssBytes += w.rssBytes;
       cpuMicros += w.cpuMicros;
       addCounters(counters, w.counters);
@@ -94,7 +105,7 @@ export class NodeView {
       const t = counters.services[name]?.traffic;
       if (t !== undefined) svc.traffic = t;
     }
-    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys });
+    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys, rateLimitTop });
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowS * 1000) this.samples.shift();
   }
 
@@ -117,6 +128,18 @@ export class NodeView {
       cpuPercent: round(Math.max(0, cpuPercent)), memoryPercent: round((last.rssBytes / totalMemBytes) * 100), connections, maxConnections,
       p99Ms: p99s.length === 0 ? undefined : Math.max(...p99s),
     };
+  }
+
+  /** Every rate limit's counters (node totals) and its `n` most refused keys over the window. */
+  rateLimits(n: number): RateLimitView[] {
+    const last = this.latest;
+    if (last === undefined) return [];
+    return Object.entries(last.counters.rateLimits).map(([id, c]) => {
+      const sum = new Map<string, number>();
+      for (const s of this.samples) for (const [k, v] of s.rateLimitTop.get(id) ?? []) sum.set(k, (sum.get(k) ?? 0) + v);
+      const top = [...sum].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, limited]) => ({ key, limited }));
+      return { id, ...c, top };
+    });
   }
 
   /** Services with rates over the window (needs two samples; zeros before). */

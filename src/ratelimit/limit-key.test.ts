@@ -16,7 +16,7 @@ test('client-ip keys, with IPv4 /24 and IPv6 /64 networks', () => {
 
 test('header, identity and cookie keys; missing ones fall back to the client address', () => {
   assert.equal(keyFunction({ by: 'header', name: 'X-Api-Key' })(src(['x-api-key', 'k1'])), 'h:k1');
-  assert.equal(keyFunction({ by: 'identity', header: 'x-user' })(src(['X-User', 'alice'])), 'h:alice');
+  assert.equal(keyFunction({ by: 'identity', header: 'x-user' })(src(['X-User', 'alice'])), 'id:alice');
   assert.equal(keyFunction({ by: 'header', name: 'x-api-key' })(src([])), 'ip:203.0.113.9');
   const cookie = keyFunction({ by: 'cookie', name: 'sid' });
   assert.equal(cookie(src(['cookie', 'a=1; sid=abc; b=2'])), 'c:abc');

@@ -33,7 +33,9 @@ export function keyFunction(spec: KeySpec): KeyFn {
     }
     case 'header': case 'identity': {
       const name = (spec.by === 'header' ? spec.name : spec.header).toLowerCase();
-      return (s) => { const v = headerValue(s.headers, name); return v === undefined || v === '' ? `ip:${s.clientIp}` : bounded(`h:${v}`); };
+      // Identities are shown in the admin top list; other header values are masked there (h:).
+      const tag = spec.by === 'header' ? 'h:' : 'id:';
+      return (s) => { const v = headerValue(s.headers, name); return v === undefined || v === '' ? `ip:${s.clientIp}` : bounded(tag + v); };
     }
     case 'cookie': {
       const name = spec.name;

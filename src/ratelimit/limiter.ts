@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Gcra, type RateShape, type Verdict } from './gcra.js';
 import { KeyTable } from './key-table.js';
 import type { FleetLink } from './fleet-link.js';
@@ -48,6 +49,12 @@ export interface KeyState {
   /** Fleet-wide tokens left at the last sync, and the wait Redis gave when it had none. */
   globalLeft: number;
   retryMs: number;
+}
+
+/** A key as the admin API may show it: header and cookie values (API keys, sessions) are masked. */
+export function shownKey(key: string): string {
+  if (!key.startsWith('h:') && !key.startsWith('c:')) return key;
+  return `${key.slice(0, 2)}${key.slice(2, 5)}…#${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
 const newState = (): KeyState => ({ tat: 0, limited: 0, tokens: 0, seen: 0, unleased: 0, epoch: -1, dirty: false, globalLeft: 0, retryMs: 0 });
@@ -131,7 +138,7 @@ export class RateLimiter {
     for (const [key, e] of this.table.entries()) {
       if (e.limited === 0) continue;
       if (top.length < n || e.limited > top[top.length - 1].limited) {
-        top.push({ key, limited: e.limited });
+        top.push({ key: shownKey(key), limited: e.limited });
         top.sort((a, b) => b.limited - a.limited);
         if (top.length > n) top.pop();
       }

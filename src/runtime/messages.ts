@@ -22,6 +22,8 @@ export interface WorkerStats {
   rssBytes: number;
   /** The worker's CPU time so far (user + system), µs. */
   cpuMicros: number;
+  /** Per rate limit id, the keys it refused most since the last collection (header and cookie values masked). */
+  rateLimitTop?: Record<string, { key: string; limited: number }[]>;
 }
 
 /** One backend's try counters in a worker (absolute values, not deltas). */

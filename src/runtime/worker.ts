@@ -17,6 +17,9 @@ function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | unde
   return top;
 }
 
+/** Keys per rate limit a worker reports per collection (the admin API's top list). */
+const RATE_LIMIT_TOP = 10;
+
 /** A prepare failure as the primary reports it (a bind error names its address). */
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -79,7 +82,8 @@ export class Worker {
       })),
     }));
     const cpu = process.cpuUsage();
-    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
+    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system,
+      rateLimitTop: this.holder?.current.rateLimits.takeTop(RATE_LIMIT_TOP) };
   }
 
   /** Sends the primary this worker's counters if any moved (see CounterPush). */
