@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { connect as h2connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -151,6 +153,35 @@ test('a reload that keeps a limit keeps its state; changing the limit starts it 
     await sy.waitForLog(/"msg":"config applied"/, 15_000, mark);
     assert.equal((await get(`${sy.url}/x`)).status, 200, 'a changed limit starts with a full budget');
   } finally {
+    await sy.stop();
+  }
+});
+
+test('HTTP/2 streams past the budget get 429 with the same fields', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swy-rl-h2-'));
+  const [key, cert] = [join(dir, 'site.key'), join(dir, 'site.crt')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=site.test', '-addext', 'subjectAltName=DNS:site.test'], { stdio: 'ignore' });
+  const port = await freePort();
+  const config = baseConfig(port, { app: { backends: backends.map((b) => ({ address: b.address })) } },
+    [{ name: 'api', match: { path: { prefix: '/' } }, service: 'app', rateLimits: [{ name: 'per-ip', rate: 2, period: '1m' }] }]);
+  config.listeners = [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [{ cert, key }] } }];
+  const sy = await startSwitchyard(config);
+  const session = h2connect(`https://127.0.0.1:${port}`, { servername: 'site.test', rejectUnauthorized: false });
+  try {
+    const one = () => new Promise<Record<string, unknown>>((resolve, reject) => {
+      const st = session.request({ ':path': '/x', ':authority': 'site.test' });
+      st.on('response', (h) => { st.resume(); st.on('end', () => resolve(h)); });
+      st.on('error', reject);
+      st.end();
+    });
+    const answers = [await one(), await one(), await one()];
+    assert.deepEqual(answers.map((h) => h[':status']), [200, 200, 429]);
+    assert.equal(answers[2]['ratelimit-policy'], '"per-ip";q=2;w=60');
+    assert.match(String(answers[2].ratelimit), /^"per-ip";r=0;t=\d+$/);
+    assert.match(String(answers[2]['retry-after']), /^\d+$/);
+  } finally {
+    session.close();
     await sy.stop();
   }
 });
