@@ -61,7 +61,9 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     anycast: primaryRef === undefined ? undefined : anycastRecord(primaryRef.readiness(), anycast?.state()),
   }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
+  let fleetSizeTimer: NodeJS.Timeout | undefined;
   const leave = async () => {
+    clearInterval(fleetSizeTimer);
     await publisher?.stop();
     await membership.stop();
     client.close();
@@ -115,6 +117,11 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   primaryRef = primary;
   await primary.start();
   membership.start();
+  // Fleet rate limits fall back to limit ÷ (LB nodes × workers) while Redis is away.
+  fleetSizeTimer = setInterval(() => {
+    listNodes(client, url.prefix).then((ns) => primary.setFleetSize(Math.max(1, ns.filter((n) => n.roles.includes('lb')).length)), () => undefined);
+  }, 3000);
+  fleetSizeTimer.unref();
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());

@@ -71,3 +71,18 @@ test('top list: most refused keys first; counts start over', () => {
   assert.deepEqual(l.takeTop(2), [{ key: 'a', limited: 4 }, { key: 'b', limited: 2 }]);
   assert.deepEqual(l.takeTop(2), []);
 });
+
+test('fleet: in a fleet the fallback divides by the membership (nodes × workers), else by what Redis last saw', () => {
+  const link = new FleetLink(100);
+  link.up(2);
+  assert.equal(link.participants, 2);
+  link.setMembers(5);
+  assert.equal(link.participants, 5);
+  link.down();
+  const l = new RateLimiter(settings('fleet', 100, 100), '', new RateLimitCounters(), 1000, 1, link);
+  let ok = 0;
+  for (let i = 0; i < 1000; i++) if (request(l, 'k', 0)) ok++;
+  assert.equal(ok, 20, 'burst 100 / 5 processes');
+  link.setMembers(undefined);
+  assert.equal(link.participants, 2);
+});

@@ -52,6 +52,8 @@ export type ToWorker =
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
+  /** LB nodes in the fleet membership (fleet rate limits fall back to limit ÷ their workers). */
+  | { type: 'fleet-size'; nodes: number }
   | { type: 'shutdown'; drainMs: number };
 
 /** Worker → primary. */

@@ -8,6 +8,7 @@ import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
+import { fleetSync } from '../ratelimit/fleet-sync.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
 function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | undefined {
@@ -48,7 +49,7 @@ export class Worker {
   private prepared: Prepared | undefined;
   private shuttingDown = false;
 
-  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, workers: number,
+  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
     private readonly send: (m: FromWorker) => void) {
     this.listeners = new ListenerSet(listenerKinds, () => this.holder!, deps.clock, log, workers);
   }
@@ -67,6 +68,7 @@ export class Worker {
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
+    else if (msg.type === 'fleet-size') fleetSync.link.setMembers(msg.nodes * this.workers);
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 
