@@ -20,24 +20,23 @@ export class RateLimitSet {
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(readonly byId: ReadonlyMap<string, RateLimiter>, private readonly perRoute: readonly (readonly RateLimiter[])[],
-    private readonly fleet: FleetTarget | null) {}
+    private readonly modes: ReadonlyMap<RateLimiter, 'enforce' | 'shadow'>, private readonly fleet: FleetTarget | null) {}
 
   /** `workers`: the node's worker processes, which share out each local limit. */
   static prepare(config: Config, workers: number, previous?: RateLimitSet): RateLimitSet {
     const byId = new Map<string, RateLimiter>();
     const rl = config.rateLimiting;
     const redis = rl.redis ?? config.tlsSessionCache?.redis;
+    const modes = new Map<RateLimiter, 'enforce' | 'shadow'>();
     const make = (owner: string, l: RateLimitConfig): RateLimiter => {
       const id = `${owner}:${l.name}`;
       const fingerprint = JSON.stringify([l.rate, l.period, l.burst, l.key, l.scope, rl.maxKeys, workers]);
       const old = previous?.byId.get(id);
-      const limiter = old !== undefined && old.fingerprint === fingerprint && old.settings.mode === l.mode ? old
-        : new RateLimiter({ id, name: l.name, shape: { rate: l.rate, periodMs: l.period, burst: l.burst }, mode: l.mode, scope: l.scope, key: keyFunction(l.key) },
-          fingerprint, rateLimitCounters(id), rl.maxKeys, workers, l.scope === 'fleet' ? fleetSync.link : null);
-      if (old !== undefined && old !== limiter && old.fingerprint === fingerprint) {
-        // Only the mode changed: the keys' state carries over.
-        for (const [k, e] of old.table.entries()) limiter.table.touch(k, () => e);
-      }
+      // The mode is not state: a limit switched from shadow to enforce keeps its keys (switched at activate).
+      const limiter = old !== undefined && old.fingerprint === fingerprint ? old
+        : new RateLimiter({ id, name: l.name, shape: { rate: l.rate, periodMs: l.period, burst: l.burst }, scope: l.scope, key: keyFunction(l.key) },
+          fingerprint, l.mode, rateLimitCounters(id), rl.maxKeys, workers, l.scope === 'fleet' ? fleetSync.link : null);
+      modes.set(limiter, l.mode);
       byId.set(id, limiter);
       return limiter;
     };
@@ -49,13 +48,14 @@ export class RateLimitSet {
       return all.length === 0 ? NONE : all;
     });
     const hasFleet = [...byId.values()].some((l) => l.settings.scope === 'fleet');
-    return new RateLimitSet(byId, perRoute, hasFleet && redis !== undefined ? { url: redis, prefix: rl.keyPrefix, intervalMs: rl.syncInterval } : null);
+    return new RateLimitSet(byId, perRoute, modes, hasFleet && redis !== undefined ? { url: redis, prefix: rl.keyPrefix, intervalMs: rl.syncInterval } : null);
   }
 
   /** The limits of the route at `index` in the config's `routes` (route's own, then its service's). */
   forRoute(index: number): readonly RateLimiter[] { return this.perRoute[index] ?? NONE; }
 
   activate(): void {
+    for (const [l, mode] of this.modes) l.mode = mode;
     fleetSync.configure(this.fleet, [...this.byId.values()].filter((l) => l.settings.scope === 'fleet'));
     if (this.byId.size === 0) return;
     this.sweeper = setInterval(() => { const now = performance.now(); for (const l of this.byId.values()) l.sweep(now); }, SWEEP_MS);

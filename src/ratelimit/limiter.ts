@@ -30,7 +30,6 @@ export interface LimitSettings {
   readonly id: string;
   readonly name: string;
   readonly shape: RateShape;
-  readonly mode: 'enforce' | 'shadow';
   readonly scope: 'local' | 'fleet';
   readonly key: KeyFn;
 }
@@ -77,7 +76,9 @@ export class RateLimiter {
   private nextTat = 0;
   private viaShare = true;
 
-  constructor(readonly settings: LimitSettings, readonly fingerprint: string, readonly counters: RateLimitCounters, maxKeys: number,
+  constructor(readonly settings: LimitSettings, readonly fingerprint: string,
+    /** enforce: over the limit is refused; shadow: only counted. Set when the config it belongs to is activated. */
+    public mode: 'enforce' | 'shadow', readonly counters: RateLimitCounters, maxKeys: number,
     private readonly workers: number, readonly link: FleetLink | null) {
     this.table = new KeyTable(maxKeys);
     this.shareGcra = this.gcraFor(settings.scope === 'local' ? workers : 1);

@@ -137,15 +137,15 @@ test('shadow mode forwards everything and counts what it would refuse (metrics, 
   }
 });
 
-test('a reload that keeps a limit keeps its state; changing the limit starts it over', { timeout: 30_000 }, async () => {
+test('a reload that keeps a limit keeps its state (shadow → enforce too); changing the limit starts it over', { timeout: 30_000 }, async () => {
   const limit = { name: 'per-ip', rate: 3, period: '1m', burst: 3 };
-  const { sy, config } = await start([limit]);
+  const { sy, config } = await start([{ ...limit, mode: 'shadow' }]);
   try {
-    for (let i = 0; i < 3; i++) assert.equal((await get(`${sy.url}/x`)).status, 200);
-    assert.equal((await get(`${sy.url}/x`)).status, 429);
+    for (let i = 0; i < 4; i++) assert.equal((await get(`${sy.url}/x`)).status, 200, 'shadow: forwarded');
     const routes = config.routes as Record<string, unknown>[];
     let mark = sy.output().length;
-    sy.writeConfig({ ...config, routes: [{ name: 'other', match: { path: { prefix: '/other' } }, service: 'app' }, ...routes] });
+    // Same limit, now enforced, and another route added: the budget spent in shadow mode is still spent.
+    sy.writeConfig({ ...config, routes: [{ name: 'other', match: { path: { prefix: '/other' } }, service: 'app' }, routes[0], { ...routes[1], rateLimits: [limit] }] });
     await sy.waitForLog(/"msg":"config applied"/, 15_000, mark);
     assert.equal((await get(`${sy.url}/x`)).status, 429, 'the budget spent before the reload is still spent');
     mark = sy.output().length;

@@ -31,13 +31,13 @@ export const rateLimitFilter: AdmissionFilter = {
       const l = limits[i];
       const v = verdicts[i] ??= newVerdict();
       states[i] = l.check(l.settings.key(source), now, v);
-      if (!v.allowed && l.settings.mode === 'enforce' && (worst === -1 || v.retryAfterMs > verdicts[worst].retryAfterMs)) worst = i;
+      if (!v.allowed && l.mode === 'enforce' && (worst === -1 || v.retryAfterMs > verdicts[worst].retryAfterMs)) worst = i;
     }
     for (let i = 0; i < limits.length; i++) {
       const l = limits[i];
       const c = l.counters;
       if (!verdicts[i].allowed) {
-        if (l.settings.mode === 'shadow') c.shadowLimited++; else c.limited++;
+        if (l.mode === 'shadow') c.shadowLimited++; else c.limited++;
       } else if (worst === -1) {
         l.commit(states[i]);
         c.allowed++;
