@@ -31,7 +31,9 @@ export class FleetSync {
   private limiters: readonly RateLimiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private readonly id = `${hostname()}:${process.pid}`;
+
+  /** `id`: this participant in Redis's member set (one per worker process). */
+  constructor(private readonly id = `${hostname()}:${process.pid}`) {}
 
   /** Uses `target` for `limiters` (the fleet limiters of the config just activated); null: no fleet limits. */
   configure(target: FleetTarget | null, limiters: readonly RateLimiter[]): void {
