@@ -15,7 +15,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['util'],
   ['observe'],
   ['config'],
-  ['net', 'hotspot', 'resilience', 'scaling', 'routing'],
+  ['net', 'hotspot', 'resilience', 'scaling', 'routing', 'ratelimit'],
   ['upstream', 'tls', 'defence'],
   ['snapshot'],
   ['listener'],

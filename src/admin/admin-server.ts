@@ -151,6 +151,7 @@ export class AdminServer {
           if (this.node.fleet === undefined) { this.json(res, 200, { nodes: null }); return; }
           this.json(res, 200, { nodes: await this.node.fleet() });
           return;
+        case '/api/ratelimits': this.json(res, 200, { windowS: this.view.windowS, limits: this.view.rateLimits(10) }); return;
         case '/api/anycast': this.json(res, 200, { readiness: this.node.readiness(), anycast: this.node.anycast() ?? null }); return;
         case '/healthz': this.json(res, 200, { status: 'alive' }); return;
         case '/readyz': {

@@ -174,6 +174,15 @@ export function createMetrics(src: MetricsSource): Registry {
       { labels: { service, kind: 'error_page' }, value: s.degradedErrorPage },
       { labels: { service, kind: 'panic' }, value: s.panicPicks },
     ]));
+  const rateLimits = () => Object.entries(latest()?.counters.rateLimits ?? {}).map(([id, c]) => ({ limit: id, c }));
+  add('switchyard_ratelimit_requests_total', 'Requests decided by each rate limit: allowed, limited (answered 429), shadow_limited (over a shadow limit, forwarded)', 'counter',
+    () => rateLimits().flatMap(({ limit, c }) => [
+      { labels: { limit, result: 'allowed' }, value: c.allowed },
+      { labels: { limit, result: 'limited' }, value: c.limited },
+      { labels: { limit, result: 'shadow_limited' }, value: c.shadowLimited },
+    ]));
+  add('switchyard_ratelimit_fallback_total', 'Decisions of a fleet rate limit made by its per-process share because Redis was unreachable', 'counter',
+    () => rateLimits().map(({ limit, c }) => ({ labels: { limit }, value: c.fallback })));
   add('switchyard_tls_handshakes_total', 'TLS handshakes on https listeners, full or resumed', 'counter',
     () => [{ labels: { kind: 'full' }, value: latest()?.counters.tls.full ?? 0 }, { labels: { kind: 'resumed' }, value: latest()?.counters.tls.resumed ?? 0 }]);
   add('switchyard_config_version', 'Config version in force on this node', 'gauge', () => [{ labels: {}, value: src.configVersion() }]);

@@ -32,7 +32,12 @@ interface Sample {
   topKeys: Map<string, { key: string; count: number }[][]>;
   /** Per route, the heaviest client prefixes each worker reported for this collection. */
   prefixes: Map<string, { key: string; count: number }[][]>;
+  /** Per rate limit, the keys it refused in this collection (summed over workers). */
+  rateLimitTop: Map<string, Map<string, number>>;
 }
+
+/** One rate limit as the admin API shows it: its counters and the keys it refused most over the window. */
+export interface RateLimitView { id: string; allowed: number; limited: number; shadowLimited: number; fallback: number; top: { key: string; limited: number }[] }
 
 const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
   const rank = { off: 0, closed: 1, 'half-open': 2, open: 3 } as const;
@@ -47,7 +52,7 @@ const worst = (a: BackendView['breaker'], b: BackendView['breaker']) => {
 export class NodeView {
   private samples: Sample[] = [];
 
-  constructor(private readonly windowS = 10) {}
+  constructor(readonly windowS = 10) {}
 
   /**
    * Adds one collection (worker id → stats), plus what exited workers counted (`retired`), so
@@ -62,8 +67,14 @@ export class NodeView {
     let cpuMicros = own.user + own.system + (retired?.cpuMicros ?? 0);
     const topKeys: Sample['topKeys'] = new Map();
     const prefixes: Sample['prefixes'] = new Map();
+    const rateLimitTop: Sample['rateLimitTop'] = new Map();
     for (const w of workers.values()) {
       for (const [route, list] of Object.entries(w.prefixes ?? {})) prefixes.set(route, [...(prefixes.get(route) ?? []), list]);
+      for (const [id, list] of Object.entries(w.rateLimitTop ?? {})) {
+        const m = rateLimitTop.get(id) ?? new Map<string, number>();
+        rateLimitTop.set(id, m);
+        for (const k of list) m.set(k.key, (m.get(k.key) ?? 0) + k.limited);
+      }
       rssBytes += w.rssBytes;
       cpuMicros += w.cpuMicros;
       addCounters(counters, w.counters);
@@ -98,7 +109,7 @@ export class NodeView {
       const t = counters.services[name]?.traffic;
       if (t !== undefined) svc.traffic = t;
     }
-    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys, prefixes });
+    this.samples.push({ at, counters, services, rssBytes, cpuMicros, topKeys, prefixes, rateLimitTop });
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowS * 1000) this.samples.shift();
   }
 
@@ -129,6 +140,18 @@ export class NodeView {
       cpuPercent: round(Math.max(0, cpuPercent)), memoryPercent: round((last.rssBytes / totalMemBytes) * 100), connections, maxConnections,
       p99Ms: p99s.length === 0 ? undefined : Math.max(...p99s),
     };
+  }
+
+  /** Every rate limit's counters (node totals) and its `n` most refused keys over the window. */
+  rateLimits(n: number): RateLimitView[] {
+    const last = this.latest;
+    if (last === undefined) return [];
+    return Object.entries(last.counters.rateLimits).map(([id, c]) => {
+      const sum = new Map<string, number>();
+      for (const s of this.samples) for (const [k, v] of s.rateLimitTop.get(id) ?? []) sum.set(k, (sum.get(k) ?? 0) + v);
+      const top = [...sum].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, limited]) => ({ key, limited }));
+      return { id, ...c, top };
+    });
   }
 
   /** Services with rates over the window (needs two samples; zeros before). */

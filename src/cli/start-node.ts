@@ -69,7 +69,9 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   let dnsConfig: DnsConfig | undefined;
   let regionMonitor: RegionMonitor | undefined;
   const prober = o.role === 'checker' ? undefined : new RegionProber(client, url.prefix, id, o.zone, () => dnsConfig, log, o.leaseTtlS);
+  let fleetSizeTimer: NodeJS.Timeout | undefined;
   const leave = async () => {
+    clearInterval(fleetSizeTimer);
     regionMonitor?.stop();
     await prober?.stop();
     await publisher?.stop();
@@ -129,6 +131,11 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   prober?.start();
   regionMonitor = new RegionMonitor(client, url.prefix, () => dnsConfig, systemClock, log, (down) => primary.setRegionsDown(down));
   regionMonitor.start();
+  // Fleet rate limits fall back to limit ÷ (LB nodes × workers) while Redis is away.
+  fleetSizeTimer = setInterval(() => {
+    listNodes(client, url.prefix).then((ns) => primary.setFleetSize(Math.max(1, ns.filter((n) => n.roles.includes('lb')).length)), () => undefined);
+  }, 3000);
+  fleetSizeTimer.unref();
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());

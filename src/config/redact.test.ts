@@ -43,6 +43,12 @@ const NOT_SECRET: Record<string, string> = {
   '.admin.allowedHosts': 'host names',
   '.tlsSessionCache.ticketKeyRotation': 'a duration',
   '.services.retries.maxBufferedBody': 'a size',
+  '.rateLimiting.maxKeys': 'a count of rate-limit keys',
+  '.rateLimiting.keyPrefix': 'a Redis key prefix',
+  '.routes.rateLimits.key': 'what a rate limit counts by (a header or cookie *name*)',
+  '.routes.rateLimits.key.header': 'the name of an identity header',
+  '.services.rateLimits.key': 'what a rate limit counts by (a header or cookie *name*)',
+  '.services.rateLimits.key.header': 'the name of an identity header',
 };
 
 test('every field whose name suggests a secret is marked secret() in the schema, or listed as not one', () => {

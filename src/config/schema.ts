@@ -10,6 +10,7 @@ import { HealthCheckSchema, OutlierSchema, BreakerSchema, RetrySchema, HedgingSc
 import { secret, headerMatch, url } from './secrets.js';
 import { adminTokenProblem } from './loopback.js';
 import { AccessRulesSchema, ClientLimitsSchema, GlobalAccessSchema, SpikesSchema } from './defence-schema.js';
+import { RateLimitsSchema, RateLimitingSchema } from './ratelimit-schema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, defaults, the
@@ -117,6 +118,7 @@ export const RouteSchema = z.strictObject({
     .default(['websocket'])
     .describe('protocols a client may switch to with `Upgrade` on this route (tunnelled only after the backend answers 101 with the same protocol); [] = none'),
   hedging: z.boolean().optional().describe('false: never hedge requests of this route; true: requires the service\'s hedging.enabled (default: the service\'s setting)'),
+  rateLimits: RateLimitsSchema,
 });
 
 const BalancerSchema = z.discriminatedUnion('algorithm', [
@@ -178,6 +180,7 @@ export const ServiceSchema = z.strictObject({
     .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
   hotspot: HotspotSchema.prefault({}),
   slowStart: duration('30s', '1h', 'off').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
+  rateLimits: RateLimitsSchema,
 });
 
 export const ConfigSchema = z.strictObject({
@@ -225,6 +228,7 @@ export const ConfigSchema = z.strictObject({
     keyPrefix: z.string().min(1).default('switchyard:tls:').describe('Redis key prefix for sessions and ticket keys'),
     ticketKeyRotation: duration('12h', '168h').describe('session-ticket keys (TLS 1.3 and 1.2 tickets) rotate this often; the previous key is still accepted'),
   }).optional().describe('the design\'s L2 cache: TLS sessions and ticket keys shared through Redis, so a client resumes on any node'),
+  rateLimiting: RateLimitingSchema.prefault({}),
   listeners: z.array(ListenerSchema).min(1),
   routes: z.array(RouteSchema).default([]),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'service names use letters, digits, _ . -'), ServiceSchema)
@@ -264,6 +268,14 @@ export const ConfigSchema = z.strictObject({
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'listeners', j], message: `unknown listener "${n}"` });
     });
   });
+  // Fleet limits need a Redis: rateLimiting.redis, else the TLS session cache's.
+  if (c.rateLimiting.redis === undefined && c.tlsSessionCache === undefined) {
+    const fleet = (list: { scope: string }[], path: (string | number)[]) => list.forEach((l, j) => {
+      if (l.scope === 'fleet') ctx.addIssue({ code: 'custom', path: [...path, j, 'scope'], message: 'a fleet limit needs a Redis: set rateLimiting.redis (or tlsSessionCache.redis)' });
+    });
+    c.routes.forEach((r, i) => fleet(r.rateLimits, ['routes', i, 'rateLimits']));
+    for (const [name, s] of Object.entries(c.services)) fleet(s.rateLimits, ['services', name, 'rateLimits']);
+  }
   c.anycast?.policy.forEach((p, i) => {
     if (!(p.service in c.services)) ctx.addIssue({ code: 'custom', path: ['anycast', 'policy', i, 'service'], message: `unknown service "${p.service}"` });
   });

@@ -6,6 +6,7 @@ export const ProxyErrors = {
   SWY_REDIRECT: { status: 308, text: 'Permanent Redirect' },
   SWY_BAD_REQUEST: { status: 400, text: 'Bad Request' },
   SWY_NO_ROUTE: { status: 404, text: 'Not Found' },
+  SWY_RATE_LIMITED: { status: 429, text: 'Too Many Requests' },
   SWY_UPSTREAM_CONNECT: { status: 502, text: 'Bad Gateway' },
   SWY_UPSTREAM_RESET: { status: 502, text: 'Bad Gateway' },
   SWY_NO_BACKEND: { status: 503, text: 'Service Unavailable' },
@@ -24,8 +25,9 @@ function body(code: ProxyErrorCode, detail: string, requestId: string): string {
 /**
  * Answers a request with a proxy-generated error, unless a response has already started.
  * `close` asks an HTTP/1 client to go (HTTP/2 has no connection header; its stream just ends).
+ * `extra`: more header fields, flat name/value (a refusal's Retry-After and RateLimit fields).
  */
-export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: string, requestId: string, close = false): void {
+export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: string, requestId: string, close = false, extra: readonly string[] = NO_HEADERS): void {
   if (res.headersSent || res.destroyed) { res.destroy(); return; }
   if ('stream' in res) close = false;
   const text = body(code, detail, requestId);
@@ -36,15 +38,25 @@ export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: str
     ...(code === 'SWY_BULKHEAD_FULL' ? ['retry-after', '1'] : []),
     ...(code === 'SWY_REDIRECT' ? ['location', detail] : []),
     ...(close ? ['connection', 'close'] : []),
+    ...extra,
   ]);
   res.end(text);
 }
 
+/** `extra` header fields as raw HTTP/1 lines (values come from the proxy, never from the client). */
+export function rawHeaderLines(extra: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < extra.length; i += 2) out += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  return out;
+}
+
+export const NO_HEADERS: readonly string[] = Object.freeze([]);
+
 /** The same answer written raw onto a socket (for upgrade requests, which have no ServerResponse). */
-export function sendRawError(socket: Socket, code: ProxyErrorCode, detail: string, requestId: string): void {
+export function sendRawError(socket: Socket, code: ProxyErrorCode, detail: string, requestId: string, extra: readonly string[] = NO_HEADERS): void {
   if (socket.destroyed) return;
   const e = ProxyErrors[code];
   const text = body(code, detail, requestId);
   socket.end(`HTTP/1.1 ${e.status} ${e.text}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(text)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${text}`);
+    `content-length: ${Buffer.byteLength(text)}\r\nx-request-id: ${requestId}\r\n${rawHeaderLines(extra)}connection: close\r\n\r\n${text}`);
 }

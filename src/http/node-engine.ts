@@ -376,7 +376,7 @@ export function createHttpHandler(
       new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, holder.current.config.accessLogSample, body, h2).dispatch();
     };
     if (!needsAdmission(r)) { launch(); return; }
-    const ticket = admit(r, launch, (code, detail) => sendError(res, code, detail, r.requestId, !h2 && (body || closing())));
+    const ticket = admit(r, launch, (code, detail, headers) => sendError(res, code, detail, r.requestId, !h2 && (body || closing()), headers));
     if (ticket !== null) { const bulkhead = r.service.bulkhead!; res.once('close', () => bulkhead.cancel(ticket)); }
   };
 }

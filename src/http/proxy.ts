@@ -11,6 +11,7 @@ import { hashKeyOf } from './hash-key.js';
 import { staleKey } from './degrade.js';
 import { listenerCounters, type ListenerCounters } from '../observe/stats.js';
 import { prefixTap } from '../defence/prefix-tap.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -35,6 +36,10 @@ export interface RoutedRequest {
   route: string;
   /** Protocols the route lets an `Upgrade` request switch to. */
   upgrades: ReadonlySet<string>;
+  /** The client's address as the socket reports it (rate-limit keys). */
+  clientIp: string;
+  /** Rate limits this request must pass (admission stage); usually empty. */
+  rateLimits: readonly RateLimiter[];
 }
 
 /** Why routing did not produce a request to send. */
@@ -109,7 +114,7 @@ function routeOnce(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent, hedging: route.hedging,
+  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, clientIp, rateLimits: holder.current.routeLimits.get(route)!, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent, hedging: route.hedging,
     staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
 }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock.js';
 import type { RoutedRequest } from './proxy.js';
 import { VIA } from './proxy.js';
 import { sendRawError, type ProxyErrorCode } from './error-response.js';
+import { filterRefusal } from './pipeline/admission.js';
 import { responseHeaders } from './headers.js';
 import { switchMatches } from './upgrade-offer.js';
 import { createParser, type NativeParser, type ParserCallbacks } from './h1/native-parser.js';
@@ -36,6 +37,9 @@ function header(raw: readonly string[], lowerName: string): string | undefined {
 export function proxyUpgrade(up: UpgradeRequest, client: Socket, head: Buffer, clock: Clock, log: Logger): void {
   client.pause();
   const { routed, protocols } = up;
+  // Admission filters hold for upgrades too: an Upgrade header must not be a way around a rate limit.
+  const no = filterRefusal(routed);
+  if (no !== null) { sendRawError(client, no.code, no.detail, routed.requestId, no.headers); closeAfterReply(client); return; }
   const { endpoint: ep, service, requestId } = routed;
   const started = clock.now();
   ep.begin();

@@ -110,6 +110,24 @@ export class ListenerCounters {
   readonly dns: Record<string, number> = {};
 }
 
+/** Per rate limit (by id, e.g. `route:api:per-ip`): decisions, kept across reloads like service counters. */
+export class RateLimitCounters {
+  /** Requests this limit let through; refused (429); that shadow mode would have refused (forwarded). */
+  allowed = 0;
+  limited = 0;
+  shadowLimited = 0;
+  /** Decisions a fleet limit made by its per-process share because Redis was unreachable. */
+  fallback = 0;
+}
+
+const rateLimits = new Map<string, RateLimitCounters>();
+
+export function rateLimitCounters(id: string): RateLimitCounters {
+  let c = rateLimits.get(id);
+  if (c === undefined) { c = new RateLimitCounters(); rateLimits.set(id, c); }
+  return c;
+}
+
 const services = new Map<string, ServiceCounters>();
 const listeners = new Map<string, ListenerCounters>();
 /** Resilience transitions seen by this worker, keyed `kind\tto` (breaker → open, outlier → ejected…). */
@@ -160,13 +178,14 @@ export function countersSnapshot() {
     listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), ...dnsOf(c), ...refusedOf(c) }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
+    rateLimits: Object.fromEntries([...rateLimits].map(([id, c]) => [id, { ...c }])),
   };
 }
 
 export type CountersSnapshot = ReturnType<typeof countersSnapshot>;
 
 export function emptyCounters(): CountersSnapshot {
-  return { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 } };
+  return { services: {}, listeners: {}, transitions: {}, tls: { full: 0, resumed: 0 }, rateLimits: {} };
 }
 
 /** Adds `c` into `into`, key by key (merging workers; `into` owns no object of `c` afterwards). */
@@ -194,6 +213,10 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
     }
   }
   for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
+  for (const [id, r] of Object.entries(c.rateLimits ?? {})) {
+    const cur = into.rateLimits[id] ??= { allowed: 0, limited: 0, shadowLimited: 0, fallback: 0 };
+    cur.allowed += r.allowed; cur.limited += r.limited; cur.shadowLimited += r.shadowLimited; cur.fallback += r.fallback;
+  }
   into.tls.full += c.tls.full;
   into.tls.resumed += c.tls.resumed;
 }

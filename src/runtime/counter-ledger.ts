@@ -43,7 +43,7 @@ export class CounterLedger {
   report(worker: number, stats: WorkerStats): void {
     if (this.gone.has(worker)) return;
     const e = this.entry(worker);
-    e.stats = { ...stats, services: stats.services.map((s) => ({ ...s, backends: s.backends.map((b) => ({ ...b, topKeys: undefined })) })) };
+    e.stats = { ...stats, rateLimitTop: undefined, services: stats.services.map((s) => ({ ...s, backends: s.backends.map((b) => ({ ...b, topKeys: undefined })) })) };
     e.counters = stats.counters;
     for (const s of stats.services) for (const b of s.backends) this.setBackend(e, backendId(s.name, b.key), b.traffic);
   }

@@ -25,6 +25,8 @@ export interface WorkerStats {
   cpuMicros: number;
   /** Per route, the heaviest client prefixes since the previous collection (spike detection). */
   prefixes?: Record<string, { key: string; count: number }[]>;
+  /** Per rate limit id, the keys it refused most since the last collection (header and cookie values masked). */
+  rateLimitTop?: Record<string, { key: string; limited: number }[]>;
 }
 
 /** One backend's try counters in a worker (absolute values, not deltas). */
@@ -57,6 +59,8 @@ export type ToWorker =
   | { type: 'regions'; down: string[] }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
+  /** LB nodes in the fleet membership (fleet rate limits fall back to limit ÷ their workers). */
+  | { type: 'fleet-size'; nodes: number }
   | { type: 'shutdown'; drainMs: number };
 
 /** Worker → primary. */

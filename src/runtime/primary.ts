@@ -225,6 +225,16 @@ export class Primary {
   /** The current config, both phases at once: a worker that starts, or one that missed a reload while starting. */
   private sendConfig(w: ClusterWorker): void {
     this.sendTo(w, { type: 'config', txn: this.configTxn, version: this.version, config: this.config, ...this.overrides() });
+    if (this.fleetNodes !== undefined) this.sendTo(w, { type: 'fleet-size', nodes: this.fleetNodes });
+  }
+
+  private fleetNodes: number | undefined;
+
+  /** A fleet node's count of LB nodes in the membership, for the workers' fleet rate-limit fallback. */
+  setFleetSize(nodes: number): void {
+    if (nodes === this.fleetNodes) return;
+    this.fleetNodes = nodes;
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'fleet-size', nodes });
   }
 
   /** Regions the fleet holds down (fleet/region-monitor.ts): every worker's GeoDNS answers skip them. */

@@ -10,6 +10,7 @@ import { countersSnapshot } from '../observe/stats.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 import { prefixTap } from '../defence/prefix-tap.js';
 import { regionsDown } from '../dns/regions-down.js';
+import { fleetSync } from '../ratelimit/fleet-sync.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
 function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | undefined {
@@ -18,6 +19,9 @@ function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | unde
   t.reset();
   return top;
 }
+
+/** Keys per rate limit a worker reports per collection (the admin API's top list). */
+const RATE_LIMIT_TOP = 10;
 
 /** A prepare failure as the primary reports it (a bind error names its address). */
 function describe(e: unknown): string {
@@ -47,7 +51,7 @@ export class Worker {
   private prepared: Prepared | undefined;
   private shuttingDown = false;
 
-  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, workers: number,
+  constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
     private readonly send: (m: FromWorker) => void) {
     this.listeners = new ListenerSet(listenerKinds, () => this.holder!, deps.clock, log, workers);
   }
@@ -68,6 +72,7 @@ export class Worker {
     else if (msg.type === 'blocks') this.listeners.setBlocks(msg.blocks);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
+    else if (msg.type === 'fleet-size') fleetSync.link.setMembers(msg.nodes * this.workers);
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 
@@ -83,7 +88,8 @@ export class Worker {
       })),
     }));
     const cpu = process.cpuUsage();
-    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, prefixes: prefixTap.take() };
+    return { counters: countersSnapshot(), services, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, prefixes: prefixTap.take(),
+      rateLimitTop: this.holder?.current.rateLimits.takeTop(RATE_LIMIT_TOP) };
   }
 
   /** Sends the primary this worker's counters if any moved (see CounterPush). */

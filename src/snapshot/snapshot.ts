@@ -1,6 +1,8 @@
 import type { Config, ListenerConfig } from '../config/schema.js';
 import { compileRoute, Router, type CompiledRoute } from '../routing/router.js';
 import { Service, type Mitigation, type RuntimeDeps } from '../upstream/service.js';
+import { RateLimitSet } from '../ratelimit/limit-set.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
 
 /** What the primary keeps beside the config, by service then backend key (see runtime/messages.ts). */
 export interface SnapshotOverrides {
@@ -27,12 +29,18 @@ export class Snapshot {
   readonly routes: readonly CompiledRoute[];
   readonly services: ReadonlyMap<string, Service>;
   readonly listeners: ReadonlyMap<string, ListenerView>;
+  /** Rate limiters of this config (state carried over from the previous snapshot where unchanged). */
+  readonly rateLimits: RateLimitSet;
+  /** Per compiled route, the rate limits its requests pass (route's, then its service's). */
+  readonly routeLimits: ReadonlyMap<CompiledRoute, readonly RateLimiter[]>;
 
-  private constructor(version: number, config: Config, routes: CompiledRoute[], services: Map<string, Service>) {
+  private constructor(version: number, config: Config, routes: CompiledRoute[], services: Map<string, Service>, rateLimits: RateLimitSet) {
     this.version = version;
     this.config = config;
     this.routes = routes;
     this.services = services;
+    this.rateLimits = rateLimits;
+    this.routeLimits = new Map(routes.map((r, i) => [r, rateLimits.forRoute(i)]));
     this.listeners = new Map(config.listeners.map((l) => [l.name, { config: l, router: new Router(routes, l.name) }]));
   }
 
@@ -59,7 +67,7 @@ export class Snapshot {
     for (const [name, cfg] of Object.entries(config.services)) {
       services.set(name, new Service(name, cfg, deps, previous?.services.get(name)));
     }
-    return new Snapshot(version, config, routes, services);
+    return new Snapshot(version, config, routes, services, RateLimitSet.prepare(config, deps.workers ?? 1, previous?.rateLimits));
   }
 
   /**
@@ -80,13 +88,14 @@ export class Snapshot {
 
   /** Closes every upstream pool (process shutdown). */
   async close(): Promise<void> {
+    this.rateLimits.close();
     await Promise.all([...this.services.values()].map((s) => s.retireAll()));
   }
 }
 
 /** The swap point between control plane and data plane: one reference, read per request. */
 export class SnapshotHolder {
-  constructor(public current: Snapshot) {}
+  constructor(public current: Snapshot) { current.rateLimits.activate(); }
 
   /** Activates a prepared `next` with the primary's overrides, makes it current and retires the previous one. */
   commit(next: Snapshot, overrides: SnapshotOverrides = {}): void {
@@ -97,7 +106,9 @@ export class SnapshotHolder {
   /** Makes `next` (active) current and retires the previous snapshot. */
   swap(next: Snapshot): void {
     const prev = this.current;
+    next.rateLimits.activate();
     this.current = next;
+    prev.rateLimits.retire();
     prev.retire(next);
   }
 }

@@ -7,7 +7,7 @@ import { routeRequest, VIA } from '../proxy.js';
 import { degradedHead, type DegradedAnswer } from '../degrade.js';
 import { admit, needsAdmission } from '../pipeline/admission.js';
 import { routeFailureAnswer } from '../pipeline/route-failure.js';
-import { ProxyErrors, type ProxyErrorCode } from '../error-response.js';
+import { NO_HEADERS, ProxyErrors, rawHeaderLines, type ProxyErrorCode } from '../error-response.js';
 import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
@@ -268,11 +268,11 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       this.waitingSlot = false;
       if (this.detached) { routed.service.bulkhead?.release(); return; }
       this.launch(req, routed, kind, buffer);
-    }, (code, detail) => {
+    }, (code, detail, headers) => {
       this.ticket = null;
       this.waitingSlot = false;
       if (this.reading === buffer) this.reading = null;
-      this.reply(code, detail, !req.keepAlive, undefined, routed.requestId, kind !== 'none' && !buffer.ended);
+      this.reply(code, detail, !req.keepAlive, undefined, routed.requestId, kind !== 'none' && !buffer.ended, headers);
       if (!this.closing) this.finishedReply();
     });
   }
@@ -287,8 +287,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     else this.reading = ex;
   }
 
-  /** Answers a request the proxy refuses or cannot route. `readingBody`: the body is still to come. */
-  private reply(code: ProxyErrorCode, detail: string, close: boolean, status?: number, requestId = '-', readingBody = false): void {
+  /** Answers a request the proxy refuses or cannot route. `readingBody`: the body is still to come; `extra`: more header fields (flat). */
+  private reply(code: ProxyErrorCode, detail: string, close: boolean, status?: number, requestId = '-', readingBody = false, extra = NO_HEADERS): void {
     const e = ProxyErrors[code];
     const st = status ?? e.status;
     const text = status === 405 ? 'Method Not Allowed' : e.text;
@@ -296,7 +296,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // An unread request body would be parsed as the next request: close instead of draining it.
     const mustClose = close || readingBody || this.draining;
     this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${code === 'SWY_REDIRECT' ? `location: ${detail}\r\n` : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+      `x-request-id: ${requestId}\r\n${rawHeaderLines(extra)}${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${code === 'SWY_REDIRECT' ? `location: ${detail}\r\n` : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
     if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
   }
 

@@ -12,7 +12,7 @@ function transport() {
 }
 
 function routed(bulkhead: Bulkhead | null, route = 'r'): RoutedRequest {
-  return { route, service: { name: 'api', bulkhead, counters: { bulkheadRejected: 0 } } } as unknown as RoutedRequest;
+  return { route, rateLimits: [], service: { name: 'api', bulkhead, counters: { bulkheadRejected: 0 } } } as unknown as RoutedRequest;
 }
 
 test('no filter and no bulkhead: the stage is skipped; admit() admits at once', () => {

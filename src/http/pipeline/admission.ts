@@ -3,8 +3,11 @@ import type { ProxyErrorCode } from '../error-response.js';
 import type { RoutedRequest } from '../proxy.js';
 import { admissionFilters } from './filters.js';
 
-/** Why a filter turned a request away: the code and detail of the proxy's answer. */
-export interface Refusal { readonly code: ProxyErrorCode; readonly detail: string }
+/**
+ * Why a filter turned a request away: the code and detail of the proxy's answer, and header
+ * fields the answer carries (flat name/value, e.g. a 429's Retry-After and RateLimit fields).
+ */
+export interface Refusal { readonly code: ProxyErrorCode; readonly detail: string; readonly headers?: readonly string[] }
 
 /**
  * An admission filter (pipeline stage 3): looks at a routed request before it takes a backend
@@ -15,19 +18,35 @@ export interface Refusal { readonly code: ProxyErrorCode; readonly detail: strin
  */
 export interface AdmissionFilter {
   readonly name: string;
+  /** Whether this request needs the filter at all (false lets it skip the admission stage); default true. */
+  applies?(r: RoutedRequest): boolean;
   check(r: RoutedRequest): Refusal | null;
 }
 
 /** What an engine's transport does with an admission verdict. */
 export type Admitted = () => void;
-export type Refused = (code: ProxyErrorCode, detail: string) => void;
+export type Refused = (code: ProxyErrorCode, detail: string, headers?: readonly string[]) => void;
 
 /**
  * Whether a request to this route needs the admission stage at all. False on the common path (no
  * filter registered, no bulkhead): the engine launches directly and allocates no callbacks.
  */
 export function needsAdmission(r: RoutedRequest): boolean {
-  return admissionFilters.length > 0 || r.service.bulkhead !== null;
+  if (r.service.bulkhead !== null) return true;
+  for (let i = 0; i < admissionFilters.length; i++) {
+    const f = admissionFilters[i];
+    if (f.applies === undefined || f.applies(r)) return true;
+  }
+  return false;
+}
+
+/** The registered filters in order; the first refusal, or null when every filter lets `r` through. */
+export function filterRefusal(r: RoutedRequest): Refusal | null {
+  for (let i = 0; i < admissionFilters.length; i++) {
+    const no = admissionFilters[i].check(r);
+    if (no !== null) return no;
+  }
+  return null;
 }
 
 /**
@@ -38,10 +57,8 @@ export function needsAdmission(r: RoutedRequest): boolean {
  * (`service.bulkhead.release()`).
  */
 export function admit(r: RoutedRequest, admitted: Admitted, refused: Refused): Ticket | null {
-  for (let i = 0; i < admissionFilters.length; i++) {
-    const no = admissionFilters[i].check(r);
-    if (no !== null) { refused(no.code, no.detail); return null; }
-  }
+  const no = filterRefusal(r);
+  if (no !== null) { refused(no.code, no.detail, no.headers); return null; }
   const service = r.service;
   const bulkhead = service.bulkhead;
   if (bulkhead === null) { admitted(); return null; }
