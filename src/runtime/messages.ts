@@ -50,6 +50,8 @@ export type ToWorker =
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
+  /** The node's readiness changed (runtime/readiness.ts): what listeners' monitorPath answers. */
+  | { type: 'readiness'; ready: boolean; code: string }
   | { type: 'shutdown'; drainMs: number };
 
 /** Worker → primary. */

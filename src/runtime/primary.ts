@@ -161,7 +161,22 @@ export class Primary {
   }
 
   private readinessMayHaveChanged(): void {
+    this.pushReadiness();
     try { this.opts.onReadinessChange?.(); } catch (e) { this.opts.log.error({ err: (e as Error).message }, 'readiness listener failed'); }
+  }
+
+  /** The verdict last sent to the workers (key: ready + code), so only changes are sent. */
+  private pushedReadiness = '';
+
+  /** Tells every worker the node's readiness when it changed (their listeners' monitorPath answers it). */
+  private pushReadiness(worker?: ClusterWorker): void {
+    const r = this.readiness();
+    const m: ToWorker = { type: 'readiness', ready: r.ready, code: r.code ?? 'ready' };
+    if (worker !== undefined) { this.sendTo(worker, m); return; }
+    const key = `${m.ready} ${m.code}`;
+    if (key === this.pushedReadiness) return;
+    this.pushedReadiness = key;
+    for (const w of this.liveWorkers()) if (this.greeted.has(w.id)) this.sendTo(w, m);
   }
 
   private fork(id: number): ClusterWorker {
@@ -193,6 +208,7 @@ export class Primary {
     if (m.type === 'hello') {
       this.greeted.add(w.id);
       this.sendConfig(w);
+      this.pushReadiness(w);
       return;
     }
     if (m.type === 'fatal') {
@@ -470,10 +486,16 @@ export class Primary {
     this.shuttingDown = true;
     this.stopWatch();
     this.readinessMayHaveChanged();
+    // Readiness fails first: probes (/readyz, monitor paths) answer 503 while the listeners still
+    // serve, for shutdown.readinessDelay and the anycast withdrawal, whichever is longer.
+    const delayMs = this.config.shutdown.readinessDelay;
+    if (delayMs > 0) this.opts.log.info({ reason, delayMs }, 'shutting down: not ready; serving on until the readiness delay passes');
+    const unready = new Promise<void>((resolve) => { setTimeout(resolve, delayMs); });
     if (this.opts.beforeDrain !== undefined) {
       this.opts.log.info({ reason }, 'shutting down: leaving the fleet\'s front door first');
       await this.opts.beforeDrain().catch((e: Error) => this.opts.log.error({ err: e.message }, 'pre-drain step failed; draining anyway'));
     }
+    await unready;
     this.health.stop();
     const drainMs = this.config.shutdown.drainTimeout;
     this.opts.log.info({ reason, drainMs }, 'shutting down: draining');

@@ -7,6 +7,7 @@ import { listenerKinds } from './listener-kinds.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
+import { setNodeReadiness } from '../observe/node-readiness.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
@@ -64,6 +65,7 @@ export class Worker {
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
+    else if (msg.type === 'readiness') { if (!this.shuttingDown) setNodeReadiness(msg); }
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 
@@ -173,6 +175,8 @@ export class Worker {
   private async shutdown(drainMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    // Not ready before the listeners close: a probe on a monitor path sees the drain first.
+    setNodeReadiness({ ready: false, code: 'draining' });
     clearInterval(this.ticker);
     if (this.prepared !== undefined) await this.abort(this.prepared.txn);
     await this.listeners.closeAll(drainMs);
