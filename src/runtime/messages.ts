@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { CountersSnapshot, TrafficSnapshot } from '../observe/stats.js';
 import type { Mitigation } from '../upstream/service.js';
 import type { HealthMap } from '../upstream/health/source.js';
+import type { RuntimeMetric } from './runtime-metrics.js';
 
 /** Drain overrides set through the admin API, by service and backend key (they outlive reloads). */
 export type DrainMap = Record<string, Record<string, boolean>>;
@@ -47,6 +48,8 @@ export type ToWorker =
   | { type: 'drain'; service: string; backend: string; draining: boolean }
   | { type: 'mitigate'; service: string; mitigation: Mitigation | null }
   | { type: 'stats'; id: number }
+  /** Asked at each /metrics scrape: the worker's process_* and nodejs_* metrics. */
+  | { type: 'runtime'; id: number }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
@@ -62,5 +65,6 @@ export type FromWorker =
   | { type: 'rejected'; txn: number; version: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'stats'; id: number; stats: WorkerStats }
+  | { type: 'runtime'; id: number; metrics: RuntimeMetric[] }
   /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */
   | { type: 'counters'; counters: CountersSnapshot; backends: BackendTraffic[] };

@@ -16,6 +16,7 @@ import { parseHostPort } from '../config/address.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
+import type { RuntimeMetric } from './runtime-metrics.js';
 
 export interface PrimaryOptions {
   loader: ConfigLoader;
@@ -99,6 +100,9 @@ export class Primary {
   private readonly startedAt = Date.now();
   /** Reload outcomes since start (metrics). */
   readonly reloads = { applied: 0, rejected: 0, unchanged: 0 };
+  /** Workers that exited unexpectedly (crash, kill) and were respawned, since start (metrics: crash loops). */
+  workerRestarts = 0;
+  private readonly runtimeWaiters = new Map<number, (slot: number, m: RuntimeMetric[]) => void>();
 
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
@@ -218,6 +222,7 @@ export class Primary {
       return;
     }
     if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
+    if (m.type === 'runtime') { this.runtimeWaiters.get(m.id)?.((w as ClusterWorker & { slot?: number }).slot ?? w.id, m.metrics); return; }
     if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); this.readinessMayHaveChanged(); }
     const p = this.pending.get(m.txn);
@@ -251,6 +256,7 @@ export class Primary {
     if (this.retiring.delete(w.id)) return;
     if (this.shuttingDown || !this.ready) return;
     const now = Date.now();
+    this.workerRestarts++;
     this.recentCrashes.push(now);
     while (this.recentCrashes.length > 0 && now - this.recentCrashes[0] > 60_000) this.recentCrashes.shift();
     // Back off when workers crash in a loop, so a poison config or bug does not spin the CPU.
@@ -434,6 +440,23 @@ export class Primary {
       this.statsWaiters.set(id, (worker, s) => { out.set(worker, s); if (out.size >= live.length) done(); });
       if (live.length === 0) done();
       for (const w of live) this.sendTo(w, { type: 'stats', id });
+    });
+  }
+
+  /**
+   * Every live worker's runtime metrics (process_*, nodejs_*), by worker slot (1..workers, stable
+   * across respawns). A worker that does not answer within `timeoutMs` is left out of this scrape.
+   */
+  collectRuntime(timeoutMs = 1000): Promise<Map<number, RuntimeMetric[]>> {
+    const id = ++this.statsSeq;
+    const live = this.liveWorkers().filter((w) => this.greeted.has(w.id));
+    const out = new Map<number, RuntimeMetric[]>();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.runtimeWaiters.delete(id); resolve(out); };
+      const timer = setTimeout(done, timeoutMs);
+      this.runtimeWaiters.set(id, (slot, m) => { out.set(slot, m); if (out.size >= live.length) done(); });
+      if (live.length === 0) done();
+      for (const w of live) this.sendTo(w, { type: 'runtime', id });
     });
   }
 

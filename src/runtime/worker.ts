@@ -8,6 +8,7 @@ import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
 import { setNodeReadiness } from '../observe/node-readiness.js';
+import { runtimeMetrics, startRuntimeMetrics } from './runtime-metrics.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 
 /** The heaviest keys since the last collection; the counter starts over for the next one. */
@@ -49,6 +50,7 @@ export class Worker {
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, workers: number,
     private readonly send: (m: FromWorker) => void) {
     this.listeners = new ListenerSet(listenerKinds, () => this.holder!, deps.clock, log, workers);
+    startRuntimeMetrics();
   }
 
   private ticker: NodeJS.Timeout | undefined;
@@ -64,6 +66,7 @@ export class Worker {
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
+    else if (msg.type === 'runtime') this.send({ type: 'runtime', id: msg.id, metrics: await runtimeMetrics() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
     else if (msg.type === 'readiness') { if (!this.shuttingDown) setNodeReadiness(msg); }
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
