@@ -53,3 +53,14 @@ test('every alert is guarded: with its expression never firing, its cases fail',
   const failed = new Set([...r.out.matchAll(/alertname: (\w+), time:/g)].map((m) => m[1]));
   assert.deepEqual(names.filter((n) => !failed.has(n)), [], 'alerts whose tests still pass when they never fire');
 });
+
+test('every alert links a runbook section that exists in docs/troubleshooting.md', () => {
+  const doc = readFileSync(join(DIR, '../../docs/troubleshooting.md'), 'utf8');
+  const anchors = new Set([...doc.matchAll(/^## (.+)$/gm)].map((m) => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const rules = parse(readFileSync(join(DIR, RULES), 'utf8')) as { groups: { rules: { alert?: string; annotations?: { runbook_url?: string } }[] }[] };
+  for (const r of rules.groups.flatMap((g) => g.rules)) {
+    const url = r.annotations?.runbook_url ?? '';
+    assert.match(url, /^docs\/troubleshooting\.md#/, `${r.alert} has a runbook`);
+    assert.ok(anchors.has(url.split('#')[1]), `${r.alert}: no section for ${url}`);
+  }
+});
