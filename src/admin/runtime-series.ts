@@ -1,9 +1,10 @@
 import type { Registry } from 'prom-client';
-import { runtimeMetricInfo, runtimeMetrics, type RuntimeMetric } from '../runtime/runtime-metrics.js';
+import { runtimeMetricInfo, runtimeMetrics } from '../runtime/runtime-metrics.js';
 import { addSnapshotMetric, type MetricKind, type Value } from './snapshot-metric.js';
+import { RuntimeLedger, type RuntimeAnswer } from './runtime-ledger.js';
 
-/** The workers' runtime metrics by worker slot (Primary.collectRuntime). */
-export type WorkersRuntime = () => Promise<Map<number, RuntimeMetric[]>>;
+/** The workers' runtime metrics by worker slot, and the slots alive (Primary.collectRuntime). */
+export type WorkersRuntime = () => Promise<{ answers: Map<number, RuntimeAnswer>; live: Set<number> }>;
 
 /** A scrape reuses one gathering for all its metrics; a later scrape gathers again. */
 const FRESH_MS = 500;
@@ -13,25 +14,19 @@ const FRESH_MS = 500;
  * event-loop delay, heap, GC) of the primary and of every worker in `reg`, under their usual
  * names with a `worker` label ("primary", or the worker's slot 1..n, stable across respawns),
  * so stock Node.js dashboards and alerts work per process. Gathered at scrape time: the
- * primary's from prom-client, each worker's by IPC (a worker that does not answer in time is
- * missing from that scrape).
+ * primary's from prom-client, each worker's by IPC; a worker slow to answer is shown with its
+ * last answer, and a slot's counters never fall across respawns (runtime-ledger.ts).
  */
 export function registerRuntimeSeries(reg: Registry, workers: WorkersRuntime): void {
+  const ledger = new RuntimeLedger();
   let last: { at: number; all: Promise<Map<string, Value[]>> } | undefined;
   const gather = (): Promise<Map<string, Value[]>> => {
     if (last !== undefined && Date.now() - last.at < FRESH_MS) return last.all;
-    const all = Promise.all([runtimeMetrics(), workers()]).then(([own, byWorker]) => {
-      const out = new Map<string, Value[]>();
-      const add = (worker: string, list: RuntimeMetric[]) => {
-        for (const m of list) {
-          const values = out.get(m.name) ?? [];
-          for (const v of m.values) values.push({ ...v, labels: { ...v.labels, worker } });
-          out.set(m.name, values);
-        }
-      };
-      add('primary', own);
-      for (const [slot, list] of [...byWorker].sort((a, b) => a[0] - b[0])) add(String(slot), list);
-      return out;
+    const all = Promise.all([runtimeMetrics(), workers()]).then(([own, { answers, live }]) => {
+      const bySlot = new Map<string, RuntimeAnswer>([['primary', { pid: process.pid, metrics: own }]]);
+      for (const [slot, a] of [...answers].sort((x, y) => x[0] - y[0])) bySlot.set(String(slot), a);
+      ledger.update(bySlot, new Set(['primary', ...[...live].map(String)]));
+      return ledger.series();
     });
     last = { at: Date.now(), all };
     return all;

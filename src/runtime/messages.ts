@@ -65,6 +65,6 @@ export type FromWorker =
   | { type: 'rejected'; txn: number; version: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'stats'; id: number; stats: WorkerStats }
-  | { type: 'runtime'; id: number; metrics: RuntimeMetric[] }
+  | { type: 'runtime'; id: number; pid: number; metrics: RuntimeMetric[] }
   /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */
   | { type: 'counters'; counters: CountersSnapshot; backends: BackendTraffic[] };

@@ -102,7 +102,7 @@ export class Primary {
   readonly reloads = { applied: 0, rejected: 0, unchanged: 0 };
   /** Workers that exited unexpectedly (crash, kill) and were respawned, since start (metrics: crash loops). */
   workerRestarts = 0;
-  private readonly runtimeWaiters = new Map<number, (slot: number, m: RuntimeMetric[]) => void>();
+  private readonly runtimeWaiters = new Map<number, (w: ClusterWorker, a: { pid: number; metrics: RuntimeMetric[] }) => void>();
 
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
@@ -222,7 +222,7 @@ export class Primary {
       return;
     }
     if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
-    if (m.type === 'runtime') { this.runtimeWaiters.get(m.id)?.((w as ClusterWorker & { slot?: number }).slot ?? w.id, m.metrics); return; }
+    if (m.type === 'runtime') { this.runtimeWaiters.get(m.id)?.(w, { pid: m.pid, metrics: m.metrics }); return; }
     if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); this.readinessMayHaveChanged(); }
     const p = this.pending.get(m.txn);
@@ -443,18 +443,30 @@ export class Primary {
     });
   }
 
+  /** A worker's slot (1..workers): kept by the worker that replaces it. */
+  private slotOf(w: ClusterWorker): number {
+    return (w as ClusterWorker & { slot?: number }).slot ?? w.id;
+  }
+
   /**
-   * Every live worker's runtime metrics (process_*, nodejs_*), by worker slot (1..workers, stable
-   * across respawns). A worker that does not answer within `timeoutMs` is left out of this scrape.
+   * Every live worker's runtime metrics (process_*, nodejs_*) and pid, by worker slot, and the
+   * slots alive now. A worker that does not answer within `timeoutMs` is left out of `answers`;
+   * while a rolling restart has two workers in a slot, the newer one speaks for it.
    */
-  collectRuntime(timeoutMs = 1000): Promise<Map<number, RuntimeMetric[]>> {
+  collectRuntime(timeoutMs = 1000): Promise<{ answers: Map<number, { pid: number; metrics: RuntimeMetric[] }>; live: Set<number> }> {
     const id = ++this.statsSeq;
     const live = this.liveWorkers().filter((w) => this.greeted.has(w.id));
-    const out = new Map<number, RuntimeMetric[]>();
+    const answers = new Map<number, { pid: number; metrics: RuntimeMetric[] }>();
+    const from = new Map<number, number>();
+    let answered = 0;
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.runtimeWaiters.delete(id); resolve(out); };
+      const done = () => { clearTimeout(timer); this.runtimeWaiters.delete(id); resolve({ answers, live: new Set(this.liveWorkers().map((w) => this.slotOf(w))) }); };
       const timer = setTimeout(done, timeoutMs);
-      this.runtimeWaiters.set(id, (slot, m) => { out.set(slot, m); if (out.size >= live.length) done(); });
+      this.runtimeWaiters.set(id, (w, a) => {
+        const slot = this.slotOf(w);
+        if ((from.get(slot) ?? -1) < w.id) { from.set(slot, w.id); answers.set(slot, a); }
+        if (++answered >= live.length) done();
+      });
       if (live.length === 0) done();
       for (const w of live) this.sendTo(w, { type: 'runtime', id });
     });

@@ -66,7 +66,7 @@ export class Worker {
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
-    else if (msg.type === 'runtime') this.send({ type: 'runtime', id: msg.id, metrics: await runtimeMetrics() });
+    else if (msg.type === 'runtime') this.send({ type: 'runtime', id: msg.id, pid: process.pid, metrics: await runtimeMetrics() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
     else if (msg.type === 'readiness') { if (!this.shuttingDown) setNodeReadiness(msg); }
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
