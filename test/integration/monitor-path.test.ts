@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { baseConfig, freePort, sleep, startBackends, startSwitchyard } from './harness.js';
+import { baseConfig, freePort, rawRequest, sleep, startBackends, startSwitchyard } from './harness.js';
 
 /*
  * A listener's monitorPath (HAProxy's monitor-uri) on a real node, on the engine under test: the
@@ -56,6 +56,12 @@ test('monitorPath answers readiness on the traffic listener, is never forwarded,
       assert.equal(r.status, 200);
       assert.match(r.text, /^200 OK: ready \(SWY_MONITOR_READY/);
     }
+    // A HEAD probe gets the head only: a body would be read as the answer to the next request.
+    const raw = await rawRequest(port, 'HEAD /lb-health HTTP/1.1\r\nHost: x\r\n\r\nGET /lb-health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const answers = raw.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, raw);
+    assert.match(answers[0], /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n$/, 'no body after the HEAD answer');
+    assert.match(answers[1], /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n200 OK: ready/);
     assert.equal((await get(`${url}/lb-health/deeper`)).status, 200, 'only the exact path is the monitor; the rest is routed');
     assert.ok(backends.every((b) => b.seen.every((s) => !s.url.startsWith('/lb-health?'))), 'the monitor path never reaches a backend');
     assert.equal(backends.flatMap((b) => b.seen).filter((s) => s.url === '/lb-health/deeper').length, 1);
