@@ -86,8 +86,10 @@ test('/metrics passes promtool and carries exact codes, per-worker runtime metri
     const r = await request(`${sy.url}${i % 4 === 0 ? '/teapot' : '/'}`);
     await r.body.text();
   }
-  await sleep(1500);
-  const text = await scrape();
+  // Counted in the workers, collected by the primary about once a second.
+  const answered = (t: string) => [...t.matchAll(/^switchyard_requests_total\{service="app",[^}]*\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  let text = await scrape();
+  for (const end = Date.now() + 15_000; answered(text) < 40 && Date.now() < end;) { await sleep(250); text = await scrape(); }
 
   const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);

@@ -36,7 +36,7 @@ test('monitorPath answers readiness on the traffic listener, is never forwarded,
   }, undefined, {
     workers: 2,
     admin: { address: admin, auditLog: { path: join(dir, 'audit.log') } },
-    shutdown: { drainTimeout: '5s', readinessDelay: '3s' },
+    shutdown: { drainTimeout: '5s', readinessDelay: '5s' },
     // The readiness policy (no BIRD at the socket: the announcer only reports it).
     anycast: {
       vips: ['198.51.100.11/32'], bird: { socket: join(dir, 'no-bird.ctl'), timeout: '200ms' }, policy: [{ service: 'app', minHealthy: 1 }],
@@ -77,7 +77,7 @@ test('monitorPath answers readiness on the traffic listener, is never forwarded,
     // SIGTERM: not ready at once, while the listener keeps serving for readinessDelay.
     const exit = new Promise<void>((resolve) => sy!.proc.once('exit', () => { exited = true; resolve(); }));
     sy.proc.kill('SIGTERM');
-    await until('the monitor path to say draining', async () => (await get(`${url}/lb-health`)).status === 503, 1500);
+    await until('the monitor path to say draining', async () => (await get(`${url}/lb-health`)).status === 503, 3000);
     assert.match((await get(`${url}/lb-health`)).text, /not ready: draining/);
     const served = await get(`${url}/app`);
     assert.equal(served.status, 200, 'the listener still serves during the readiness delay');
