@@ -1,25 +1,14 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { BackendView, NodeView } from './node-view.js';
 import { LATENCY_BOUNDS_MS, type TrafficSnapshot } from '../observe/stats.js';
 import { BackendSeriesLimiter } from './backend-series.js';
-
-type Labels = Record<string, string | number>;
-interface Value { labels: Labels; value: number; metricName?: string }
-
-/**
- * A metric whose values are read from the node's collected stats at scrape time. The counting
- * happens in the workers (observe/stats.ts); prom-client formats and serves.
- */
-class SnapshotMetric {
-  readonly aggregator = 'sum';
-  constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge' | 'histogram', private readonly values: () => Value[]) {}
-  async get() {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() };
-  }
-  reset(): void { /* values are recomputed on every scrape */ }
-}
+import { addSnapshotMetric, type Labels, type MetricKind, type Value } from './snapshot-metric.js';
+import { registerRuntimeSeries, type WorkersRuntime } from './runtime-series.js';
+import { registerNodeGauges, type NodeGaugesSource } from './node-gauges.js';
 
 const CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
+/** The class of a `codes` key ('200' → '2xx'; 'other': outside 100..599). */
+const classOf = (code: string) => (code === 'other' ? 'none' : `${code[0]}xx`);
 
 function histogram(name: string, labels: Labels, t: TrafficSnapshot): Value[] {
   const out: Value[] = [];
@@ -50,26 +39,28 @@ type BackendState = Pick<BackendView, 'health' | 'draining' | 'ejected' | 'break
 /** One backend series set of /metrics: a named backend (with its live state) or a service's `_other`. */
 interface BackendRow { service: string; backend: string; traffic: TrafficSnapshot; transitions: number[]; inFlight: number; state?: BackendState }
 
-export interface MetricsSource {
+export interface MetricsSource extends NodeGaugesSource {
   view: NodeView;
+  /** The workers' runtime metrics by slot (Primary.collectRuntime). */
+  runtime: WorkersRuntime;
   /** metrics.maxBackendSeries of the config in force. */
   maxBackendSeries(): number;
   configVersion(): number;
   reloads(): { applied: number; rejected: number; unchanged: number };
   /** Extra metrics from signals (hot spots, scaling, spikes), name → values; gauges unless `type` says counter. */
-  extra?(): { name: string; help: string; type?: 'counter' | 'gauge'; values: Value[] }[];
+  extra?(): { name: string; help: string; type?: MetricKind; values: Value[] }[];
 }
 
 /**
- * The node's Prometheus registry: the primary's own process metrics plus everything the workers
- * count, summed over workers. Names follow Prometheus conventions (`_total`, `_seconds`, bytes).
+ * The node's Prometheus registry: everything the workers count, summed over workers; the
+ * runtime metrics (process_*, nodejs_*) of the primary and of each worker, by `worker` label;
+ * build info, capacity and certificate gauges. Names follow Prometheus conventions (`_total`
+ * on counters only, `_seconds`, `_bytes`); `promtool check metrics` finds nothing to say.
  */
 export function createMetrics(src: MetricsSource): Registry {
   const reg = new Registry();
-  collectDefaultMetrics({ register: reg, prefix: 'switchyard_primary_' });
   const latest = () => src.view.latest;
-  const add = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[]) =>
-    reg.registerMetric(new SnapshotMetric(name, help, type, values) as never);
+  const add = (name: string, help: string, type: MetricKind, values: () => Value[]) => addSnapshotMetric(reg, name, help, type, values);
   const services = () => Object.entries(latest()?.counters.services ?? {});
   const listeners = () => Object.entries(latest()?.counters.listeners ?? {});
   // Per-backend series are bounded (backend-series.ts); computed once per stats sample, since the
@@ -113,8 +104,8 @@ export function createMetrics(src: MetricsSource): Registry {
   const backends = () => backendRows().rows;
   const withState = () => backends().filter((r): r is BackendRow & { state: BackendState } => r.state !== undefined);
 
-  add('switchyard_requests_total', 'Requests answered per service, by status class (downstream)', 'counter',
-    () => services().flatMap(([service, s]) => s.traffic.byClass.map((v, i) => ({ labels: { service, code_class: CLASSES[i] }, value: v }))));
+  add('switchyard_requests_total', 'Requests answered per service, by exact status code and its class (downstream: what clients got); code="other": outside 100-599', 'counter',
+    () => services().flatMap(([service, s]) => Object.entries(s.codes ?? {}).map(([code, v]) => ({ labels: { service, code_class: classOf(code), code }, value: v }))));
   add('switchyard_request_duration_seconds', 'Total time of requests per service, as the client saw it', 'histogram',
     () => services().flatMap(([service, s]) => histogram('switchyard_request_duration_seconds', { service }, s.traffic)));
   add('switchyard_upstream_requests_total', 'Tries sent to each backend, by status class (no status: the connection failed); backend="_other": the backends beyond metrics.maxBackendSeries', 'counter',
@@ -139,8 +130,8 @@ export function createMetrics(src: MetricsSource): Registry {
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.bytesOut })));
   add('switchyard_active_requests', 'Requests in flight per backend', 'gauge',
     () => backends().map(({ service, backend, inFlight }) => ({ labels: { service, backend }, value: inFlight })));
-  add('switchyard_backend_healthy', 'Active health state per backend (1 healthy, 0 unhealthy)', 'gauge',
-    () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.health === 'healthy' ? 1 : 0 })));
+  add('switchyard_backend_healthy', 'Whether a backend may take requests by health: 1 when its active checks pass and passive outlier detection does not eject it, else 0 (draining is switchyard_backend_draining)', 'gauge',
+    () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.health === 'healthy' && !state.ejected ? 1 : 0 })));
   add('switchyard_backend_draining', '1 while a backend is draining (config or admin)', 'gauge',
     () => withState().map(({ service, backend, state }) => ({ labels: { service, backend }, value: state.draining ? 1 : 0 })));
   add('switchyard_backend_ejected', '1 while passive outlier detection ejects a backend', 'gauge',
@@ -190,5 +181,7 @@ export function createMetrics(src: MetricsSource): Registry {
     () => Object.entries(src.reloads()).map(([result, v]) => ({ labels: { result }, value: v })));
   add('switchyard_workers_resident_memory_bytes', 'Resident memory of all workers together', 'gauge', () => [{ labels: {}, value: latest()?.rssBytes ?? 0 }]);
   for (const e of src.extra?.() ?? []) add(e.name, e.help, e.type ?? 'gauge', () => (src.extra?.().find((x) => x.name === e.name)?.values ?? []));
+  registerNodeGauges(reg, src);
+  registerRuntimeSeries(reg, src.runtime);
   return reg;
 }

@@ -13,7 +13,7 @@ function traffic(n: number): TrafficSnapshot {
 
 function worker(n: number, inFlight: number): WorkerStats {
   const counters = emptyCounters();
-  counters.services.app = { traffic: traffic(n), retries: 0, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0 };
+  counters.services.app = { traffic: traffic(n), retries: 0, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: {} };
   return {
     counters, rssBytes: 0, cpuMicros: 0,
     services: [{ name: 'app', algorithm: 'round-robin', backends: [{ key: 'b0', weight: 1, healthy: true, ejected: false, draining: false, breaker: 'off', inFlight, traffic: traffic(n) }] }],

@@ -40,6 +40,8 @@ export class Signals {
   private scalingKey = '';
   private lastSample = 0;
   private readonly decisions: (Decision & { result?: ActuationResult; actuated: boolean })[] = [];
+  /** Decisions since start by `action\ttrigger`. */
+  private readonly decisionCounts: Record<string, number> = {};
   private readonly applied = new Map<string, string>();
   private readonly spikes: SpikeWatch;
 
@@ -123,6 +125,9 @@ export class Signals {
       const entry: Decision & { result?: ActuationResult; actuated: boolean } = { ...d, actuated };
       this.decisions.unshift(entry);
       this.decisions.length = Math.min(this.decisions.length, 20);
+      // Counted apart from the list above, which keeps only the last 20: a counter never falls.
+      const k = `${d.action}\t${d.trigger}`;
+      this.decisionCounts[k] = (this.decisionCounts[k] ?? 0) + 1;
       this.log.warn({ decision: d, actuated }, `auto-scaling: ${d.action} (${d.reason})`);
       if (actuated && this.actuator !== null) {
         void this.actuator.run(d).then((r) => {
@@ -144,7 +149,7 @@ export class Signals {
     };
   }
 
-  /** Gauges for /metrics. */
+  /** Series for /metrics (gauges unless `type` says otherwise). */
   metrics(): { name: string; help: string; type?: 'counter' | 'gauge'; values: { labels: Record<string, string | number>; value: number }[] }[] {
     const hs = this.hotspots.signals();
     const state = this.scaling?.state();
@@ -152,8 +157,8 @@ export class Signals {
       ...this.spikes.metrics(),
       { name: 'switchyard_hotspot_active', help: 'Active hot-spot signals (1 per backend), by cause',
         values: hs.map((s) => ({ labels: { service: s.service, backend: s.backend, cause: s.cause }, value: 1 })) },
-      { name: 'switchyard_autoscaling_decisions_total', help: 'Auto-scaling decisions since start, by action and trigger',
-        values: Object.entries(this.decisions.reduce<Record<string, number>>((m, d) => { const k = `${d.action}\t${d.trigger}`; m[k] = (m[k] ?? 0) + 1; return m; }, {}))
+      { name: 'switchyard_autoscaling_decisions_total', help: 'Auto-scaling decisions since start, by action and trigger', type: 'counter',
+        values: Object.entries(this.decisionCounts)
           .map(([k, v]) => ({ labels: { action: k.split('\t')[0], trigger: k.split('\t')[1] }, value: v })) },
       { name: 'switchyard_autoscaling_baseline_p99_seconds', help: 'Learned p99 baseline of the latency trigger',
         values: state?.baselineP99Ms === undefined ? [] : [{ labels: {}, value: state.baselineP99Ms / 1000 }] },

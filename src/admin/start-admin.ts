@@ -29,6 +29,8 @@ export interface AdminOptions {
   anycast?: () => AnnouncementState | undefined;
   /** The fleet's node records for the dashboard (undefined: not in a fleet). */
   fleetNodes?: () => Promise<unknown[]>;
+  /** Whether the config store answers (fleet nodes; /metrics switchyard_config_store_up). */
+  storeUp?: () => boolean;
 }
 
 /** /metrics gauges of the node's readiness and its anycast announcement (registered at start: present whether or not anycast is configured). */
@@ -80,7 +82,11 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     // The config's own address was checked with the schema; an override (`--admin`) is checked here.
     const problem = adminTokenProblem(address, cfg.token);
     if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
-    const metrics = createMetrics({ view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads, extra: () => [...signals.metrics(), ...readinessGauges(primary, o.anycast?.())] });
+    const metrics = createMetrics({
+      view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads,
+      extra: () => [...signals.metrics(), ...readinessGauges(primary, o.anycast?.())],
+      runtime: () => primary.collectRuntime(), version: o.version, config: () => primary.status().config, workerRestarts: () => primary.workerRestarts, storeUp: o.storeUp,
+    });
     server = new AdminServer(address, { token: cfg.token, allowedHosts: cfg.allowedHosts, publicMetrics: cfg.publicMetrics }, {
       status, config: () => primary.status().config, setDrain: (s, b, d) => primary.setDrainAcked(s, b, d), reload: () => primary.reload(),
       signals: () => signals.snapshot(), readiness: () => primary.readiness(), anycast: () => o.anycast?.(),

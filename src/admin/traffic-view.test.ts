@@ -8,7 +8,7 @@ function counters(n: number): CountersSnapshot {
   c.listeners.web = { accepted: 10 * n, active: n, bytesIn: 1000 * n, bytesOut: 4000 * n, proxyErrors: n === 0 ? {} : { SWY_NO_ROUTE: 3 * n }, routes: { api: 20 * n } };
   const t = emptyTraffic();
   t.requests = 20 * n; t.byClass[2] = 18 * n; t.byClass[5] = 2 * n;
-  c.services.app = { traffic: t, retries: n, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 5 * n, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0 };
+  c.services.app = { traffic: t, retries: n, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 5 * n, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: {} };
   c.tls = { full: 2 * n, resumed: 6 * n };
   return c;
 }

@@ -168,7 +168,7 @@ function registerLoadtest(program: Command, run: Run): void {
 
 interface CapacityFlags {
   qps: string; connections: string; bandwidth: string; growth: string; perNodeQps?: string; perNodeConnections?: string;
-  perNodeBandwidth?: string; perNodeFrom?: string; memoryPerConnection?: string; perNodeMemory?: string; redundancy: string; json?: boolean;
+  perNodeBandwidth?: string; perNodeFrom?: string; memoryPerConnection?: string; perNodeMemory?: string; redundancy: string; json?: boolean; force?: boolean;
 }
 
 function registerCapacity(program: Command, run: Run): void {
@@ -186,8 +186,10 @@ function registerCapacity(program: Command, run: Run): void {
     .option('--per-node-memory <bytes>', 'one node\'s memory (e.g. 16GiB)')
     .option('--redundancy <n>', 'spare nodes on top of the need (design: N+2)', '2')
     .option('--json', 'print the plan as JSON')
+    .option('--force', 'plan from a --per-node-from result that did not saturate the node (a lower bound; warns)')
     .action((f: CapacityFlags) => run(async () => {
-      const measured = f.perNodeFrom === undefined ? undefined : readMeasuredCapacity(f.perNodeFrom);
+      const measured = f.perNodeFrom === undefined ? undefined : readMeasuredCapacity(f.perNodeFrom, f.force === true);
+      if (measured?.warning !== undefined && f.perNodeQps === undefined) process.stderr.write(`\n${measured.warning}\n\n`);
       const need = (v: string | undefined, flag: string, hint = ''): string => {
         if (v === undefined) throw usage(`capacity: give ${flag}${hint}`);
         return v;

@@ -94,6 +94,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   const adminOptions = {
     version: o.version, nodeId: id, role: o.role, address: o.admin,
     anycast: () => anycast?.state(),
+    storeUp: () => membership.lastWriteOk && source.reachable,
     statusExtra: () => ({ zone: o.zone, store: { url: o.store, version: source.version, fromCache: source.fromCache }, checker: publisher?.role ?? null, regions: regionMonitor?.status() ?? [] }),
     // Auto-scaling decides for the fleet from every node's published load; one node acts: the
     // zone's elected checker (or any node when none is elected here).

@@ -74,6 +74,8 @@ export const ListenerSchema = z.strictObject({
     .describe('bytes of request line + headers; larger requests get 431'),
   mergeSlashes: z.boolean().default(false)
     .describe('merge repeated slashes in the path before routing (nginx merge_slashes)'),
+  monitorPath: z.string().regex(/^\/[!-~]*$/, 'a path starting with /, printable ASCII without spaces').optional()
+    .describe('http/https listeners: this exact path (any host, method and query) is answered by the listener itself with the node\'s readiness, 200 or 503, never routed nor forwarded (HAProxy\'s monitor-uri; for a cloud load balancer\'s health check)'),
   timeouts: z.strictObject({
     header: duration('10s', '5m').describe('time to receive the complete request head (slowloris)'),
     request: duration('5m', '24h').describe('time to receive the complete request, body included'),
@@ -193,6 +195,8 @@ export const ConfigSchema = z.strictObject({
   accessLogSample: z.number().gt(0).max(1).default(1).describe('with accessLog on, the share of requests logged (0.01 = one in a hundred)'),
   shutdown: z.strictObject({
     drainTimeout: duration('30s', '1h', 'off').describe('on SIGTERM, how long in-flight requests may finish'),
+    readinessDelay: duration('0s', '10m', 'off')
+      .describe('on SIGTERM, how long /readyz and listeners\' monitorPath answer 503 while the listeners still serve, before the drain starts (time for load balancers and Kubernetes to stop sending; 0 = drain at once)'),
   }).prefault({}),
   reloadTimeout: duration('15s', '10m').refine((ms) => ms >= 100, 'reloadTimeout must be at least 100ms')
     .describe('how long a reload waits for every worker to build and bind the new config; a worker slower than this rejects the reload everywhere'),
@@ -254,6 +258,7 @@ export const ConfigSchema = z.strictObject({
     if ((l.protocol === 'http' || l.protocol === 'https') && l.service !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'service'], message: 'http listeners route with `routes`; `service` is for tcp listeners' });
     if (l.protocol === 'dns' && c.dns === undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'protocol'], message: 'a dns listener needs the top-level `dns` block (the zone it answers)' });
     if (l.protocol === 'dns' && (l.service !== undefined || l.acceptProxyProtocol)) ctx.addIssue({ code: 'custom', path: ['listeners', i], message: 'a dns listener takes neither `service` nor `acceptProxyProtocol`' });
+    if (l.monitorPath !== undefined && l.protocol !== 'http' && l.protocol !== 'https') ctx.addIssue({ code: 'custom', path: ['listeners', i, 'monitorPath'], message: 'only http and https listeners answer a monitor path' });
     if ((l.protocol === 'http' || l.protocol === 'https') && l.acceptProxyProtocol) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'only tcp listeners accept the PROXY protocol for now' });
   });
   c.routes.forEach((r, i) => {

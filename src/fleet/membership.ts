@@ -40,6 +40,8 @@ export class Membership {
   private lastAt = Date.now();
   private readonly startedAt = new Date().toISOString();
   private writing: Promise<void> = Promise.resolve();
+  /** Whether the last write of this node's record reached etcd (a heartbeat every refresh): the store's reachability as this node sees it. */
+  lastWriteOk = true;
 
   constructor(
     private readonly client: Etcd3,
@@ -90,7 +92,9 @@ export class Membership {
         this.lease = lease;
       }
       await this.lease.put(this.key).value(JSON.stringify(this.record()));
+      this.lastWriteOk = true;
     } catch (e) {
+      this.lastWriteOk = false;
       const lease = this.lease;
       this.lease = null;
       lease?.release();

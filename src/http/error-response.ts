@@ -3,6 +3,8 @@ import type { Socket } from 'node:net';
 
 /** Stable codes for what the proxy answers itself; the body names the cause and request id. */
 export const ProxyErrors = {
+  /** A listener's monitorPath while the node is ready (answered by the listener, never forwarded). */
+  SWY_MONITOR_READY: { status: 200, text: 'OK' },
   SWY_REDIRECT: { status: 308, text: 'Permanent Redirect' },
   SWY_BAD_REQUEST: { status: 400, text: 'Bad Request' },
   SWY_NO_ROUTE: { status: 404, text: 'Not Found' },
@@ -11,6 +13,8 @@ export const ProxyErrors = {
   SWY_UPSTREAM_RESET: { status: 502, text: 'Bad Gateway' },
   SWY_NO_BACKEND: { status: 503, text: 'Service Unavailable' },
   SWY_SHUTTING_DOWN: { status: 503, text: 'Service Unavailable' },
+  /** A listener's monitorPath while the node is not ready (starting, draining, too few healthy backends…). */
+  SWY_MONITOR_NOT_READY: { status: 503, text: 'Service Unavailable' },
   SWY_BULKHEAD_FULL: { status: 503, text: 'Service Unavailable' },
   SWY_UPSTREAM_TIMEOUT: { status: 504, text: 'Gateway Timeout' },
 } as const;

@@ -12,6 +12,7 @@ import { staleKey } from './degrade.js';
 import { listenerCounters, type ListenerCounters } from '../observe/stats.js';
 import { prefixTap } from '../defence/prefix-tap.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
+import { nodeReadiness } from '../observe/node-readiness.js';
 
 export const VIA = '1.1 switchyard';
 
@@ -84,6 +85,11 @@ function routeOnce(
   const path = rawPath.indexOf('#') === -1 ? normalizePath(rawPath, view.config.mergeSlashes) : undefined;
   const matchPath = path === undefined ? undefined : routingPath(path);
   if (path === undefined || matchPath === undefined) return { code: 'SWY_BAD_REQUEST', detail: 'invalid request path', requestId };
+  // The probe path is the listener's own answer (HAProxy's monitor-uri): never routed nor forwarded.
+  if (path === view.config.monitorPath) {
+    const r = nodeReadiness();
+    return r.ready ? { code: 'SWY_MONITOR_READY', detail: 'ready', requestId } : { code: 'SWY_MONITOR_NOT_READY', detail: `not ready: ${r.code}`, requestId };
+  }
 
   const hostHeader = h.host ?? '';
   const host = hostOnly(hostHeader);

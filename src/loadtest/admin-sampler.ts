@@ -12,7 +12,7 @@ export interface AdminSample {
   t: number;
   /** switchyard_workers_resident_memory_bytes: all workers together. */
   workersRssBytes: number | null;
-  /** switchyard_primary_process_resident_memory_bytes. */
+  /** process_resident_memory_bytes{worker="primary"}. */
   primaryRssBytes: number | null;
   /** Sum of switchyard_active_connections over listeners. */
   activeConnections: number | null;
@@ -22,13 +22,14 @@ export interface AdminSample {
   error?: string;
 }
 
-/** Sums every series of `name` in Prometheus text (any labels); null when absent. */
-export function sumMetric(text: string, name: string): number | null {
+/** Sums every series of `name` in Prometheus text whose labels include `label` (e.g. `worker="primary"`; default any); null when absent. */
+export function sumMetric(text: string, name: string, label?: string): number | null {
   let sum: number | null = null;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    if (label !== undefined && !rest.slice(0, rest.lastIndexOf('}') + 1).includes(label)) continue;
     const v = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (Number.isFinite(v)) sum = (sum ?? 0) + v;
   }
@@ -60,7 +61,7 @@ export class AdminSampler {
     return {
       t,
       workersRssBytes: sumMetric(metrics, 'switchyard_workers_resident_memory_bytes'),
-      primaryRssBytes: sumMetric(metrics, 'switchyard_primary_process_resident_memory_bytes'),
+      primaryRssBytes: sumMetric(metrics, 'process_resident_memory_bytes', 'worker="primary"'),
       activeConnections: sumMetric(metrics, 'switchyard_active_connections'),
       workers: typeof workers === 'number' ? workers : null,
     };

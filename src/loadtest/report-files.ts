@@ -33,7 +33,8 @@ export function formatSummary(result: LoadtestResult): string {
   const c = result.capacity;
   out.push(c.qps === null
     ? `capacity: no phase met the SLO (p99 ≤ ${c.slo.p99Ms} ms, errors ≤ ${c.slo.errorRate * 100}%)`
-    : `capacity: ${c.qps} requests/s within the SLO (p99 ≤ ${c.slo.p99Ms} ms, errors ≤ ${c.slo.errorRate * 100}%) in ${c.phase} (p99 ${c.p99Ms} ms); a lower bound — raise --rate to find the knee`);
+    : `capacity: ${c.qps} requests/s within the SLO (p99 ≤ ${c.slo.p99Ms} ms, errors ≤ ${c.slo.errorRate * 100}%) in ${c.phase} (p99 ${c.p99Ms} ms); `
+      + (c.saturated ? `saturated: ${c.saturation}` : `NOT saturated — ${c.saturation}; a lower bound that \`switchyard capacity\` refuses: raise --rate until a phase breaks the SLO`));
   for (const w of result.warnings) out.push(`warning: ${w}`);
   return `${out.join('\n')}\n`;
 }

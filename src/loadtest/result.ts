@@ -66,7 +66,18 @@ export interface CapacityMeasurement {
   errorRate: number | null;
   slo: { p99Ms: number; errorRate: number };
   note: string;
+  /**
+   * Whether the run pushed the node past that throughput: a phase offered at least as much broke
+   * the SLO or fell short of its offered rate (runs that ran kill/restart commands do not count).
+   * When false, `qps` is just the highest rate offered — `switchyard capacity` refuses it.
+   */
+  saturated: boolean;
+  /** Why it is (the phase that broke) or is not saturated, in one line. */
+  saturation: string;
 }
+
+/** A phase delivering less than this share of its offered rate could not keep up. */
+const KEPT_UP = 0.9;
 
 export interface LoadtestResult {
   tool: 'switchyard-loadtest';
@@ -106,16 +117,27 @@ export function toRunResult(r: RunRecord): RunResult {
  * until the SLO breaks to find the knee.
  */
 export function measureCapacity(runs: readonly RunResult[], slo: { p99Ms: number; errorRate: number }): CapacityMeasurement {
-  let best: { qps: number; phase: string; p99: number; errorRate: number } | null = null;
+  let best: { qps: number; rate: number; phase: string; p99: number; errorRate: number } | null = null;
+  const measured: { run: RunResult; p: PhaseResult }[] = [];
   for (const run of runs) {
     for (const p of run.phases) {
       if (p.name === 'warmup' || p.rate <= 0 || p.durationS < 1 || p.latencyMs.p99 === null) continue;
+      measured.push({ run, p });
       if (p.latencyMs.p99 > slo.p99Ms || p.errorRate > slo.errorRate) continue;
-      if (best === null || p.throughput > best.qps) best = { qps: p.throughput, phase: `${run.label}/${p.name}`, p99: p.latencyMs.p99, errorRate: p.errorRate };
+      if (best === null || p.throughput > best.qps) best = { qps: p.throughput, rate: p.rate, phase: `${run.label}/${p.name}`, p99: p.latencyMs.p99, errorRate: p.errorRate };
     }
   }
+  // Evidence of the limit: at an offered rate at least the best one's, a phase that fell short of
+  // its rate (the best one included) or, another phase, broke the SLO.
+  const beyond = measured.find(({ run, p }) => run.events.length === 0 && p.rate >= (best?.rate ?? 0)
+    && (p.throughput < KEPT_UP * p.rate || (`${run.label}/${p.name}` !== best?.phase && (p.latencyMs.p99! > slo.p99Ms || p.errorRate > slo.errorRate))));
+  const topRate = Math.max(0, ...measured.map(({ p }) => p.rate));
   return {
     qps: best?.qps ?? null, phase: best?.phase ?? null, p99Ms: best?.p99 ?? null, errorRate: best?.errorRate ?? null, slo,
     note: 'highest phase throughput within the SLO; a lower bound of the node\'s capacity (the load was offered at a fixed rate)',
+    saturated: beyond !== undefined,
+    saturation: beyond === undefined
+      ? `every phase met the SLO and delivered its offered rate (highest offered: ${topRate}/s): the node was not pushed to its limit`
+      : `${beyond.run.label}/${beyond.p.name} offered ${beyond.p.rate}/s and got ${beyond.p.throughput}/s at p99 ${beyond.p.latencyMs.p99} ms, ${round(beyond.p.errorRate * 100, 2)}% errors: past the node's limit`,
   };
 }

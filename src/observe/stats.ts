@@ -93,6 +93,21 @@ export class ServiceCounters {
   degradedErrorPage = 0;
   /** Picks made while the panic threshold was crossed (every endpoint considered). */
   panicPicks = 0;
+  /** Downstream answers by exact status (index = status, 100..599); index 0: anything else. Bounded: 600 slots. */
+  readonly byCode = new Array<number>(600).fill(0);
+
+  /** Counts what the client got: its status class and time (traffic) and its exact code. */
+  recordAnswer(status: number, ms: number): void {
+    this.traffic.record(status, ms);
+    this.byCode[status >= 100 && status <= 599 ? status : 0]++;
+  }
+}
+
+/** The non-zero entries of a byCode array, keyed by code ('other' for index 0). */
+function codesOf(byCode: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < byCode.length; i++) if (byCode[i] > 0) out[i === 0 ? 'other' : String(i)] = byCode[i];
+  return out;
 }
 
 export class ListenerCounters {
@@ -173,7 +188,7 @@ export function countersSnapshot() {
   return {
     services: Object.fromEntries([...services].map(([n, c]) => [n, {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
-      degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
+      degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks, codes: codesOf(c.byCode),
     }])),
     listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), ...dnsOf(c), ...refusedOf(c) }])),
     transitions: Object.fromEntries(transitions),
@@ -192,10 +207,11 @@ export function emptyCounters(): CountersSnapshot {
 export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   for (const [name, s] of Object.entries(c.services)) {
     const cur = into.services[name];
-    if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic) }; continue; }
+    if (cur === undefined) { into.services[name] = { ...s, traffic: addTraffic(emptyTraffic(), s.traffic), codes: { ...s.codes } }; continue; }
     cur.traffic = addTraffic(cur.traffic, s.traffic);
     cur.retries += s.retries; cur.retryBudgetExhausted += s.retryBudgetExhausted; cur.hedges += s.hedges; cur.hedgesWon += s.hedgesWon; cur.bulkheadRejected += s.bulkheadRejected;
     cur.degradedStale += s.degradedStale; cur.degradedErrorPage += s.degradedErrorPage; cur.panicPicks += s.panicPicks;
+    for (const [k, v] of Object.entries(s.codes ?? {})) cur.codes[k] = (cur.codes[k] ?? 0) + v;
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];

@@ -13,7 +13,7 @@ function traffic(n: number): TrafficSnapshot {
 
 function counters(requests: number, active = 0): CountersSnapshot {
   const c = emptyCounters();
-  c.services.app = { traffic: traffic(requests), retries: requests, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0 };
+  c.services.app = { traffic: traffic(requests), retries: requests, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: { 200: requests } };
   c.listeners.web = { accepted: requests, active, bytesIn: requests * 10, bytesOut: requests * 20, proxyErrors: { 404: requests }, routes: { r: requests } };
   c.transitions['breaker\topen\tapp\tb0'] = requests;
   c.tls.full = requests;

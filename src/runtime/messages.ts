@@ -3,6 +3,7 @@ import type { CountersSnapshot, TrafficSnapshot } from '../observe/stats.js';
 import type { Mitigation } from '../upstream/service.js';
 import type { HealthMap } from '../upstream/health/source.js';
 import type { TemporaryBlock } from '../defence/access-list.js';
+import type { RuntimeMetric } from './runtime-metrics.js';
 
 /** Drain overrides set through the admin API, by service and backend key (they outlive reloads). */
 export type DrainMap = Record<string, Record<string, boolean>>;
@@ -54,6 +55,8 @@ export type ToWorker =
   | { type: 'stats'; id: number }
   /** The temporary blocks in force (the whole list; admin API and spike mitigation). */
   | { type: 'blocks'; blocks: TemporaryBlock[] }
+  /** Asked at each /metrics scrape: the worker's process_* and nodejs_* metrics. */
+  | { type: 'runtime'; id: number }
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** The regions the fleet holds down (GeoDNS answers skip them): the whole set, replacing the last. */
   | { type: 'regions'; down: string[] }
@@ -61,6 +64,8 @@ export type ToWorker =
   | { type: 'go-away'; closeIdle: boolean }
   /** LB nodes in the fleet membership (fleet rate limits fall back to limit ÷ their workers). */
   | { type: 'fleet-size'; nodes: number }
+  /** The node's readiness changed (runtime/readiness.ts): what listeners' monitorPath answers. */
+  | { type: 'readiness'; ready: boolean; code: string }
   | { type: 'shutdown'; drainMs: number };
 
 /** Worker → primary. */
@@ -71,5 +76,6 @@ export type FromWorker =
   | { type: 'rejected'; txn: number; version: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'stats'; id: number; stats: WorkerStats }
+  | { type: 'runtime'; id: number; pid: number; metrics: RuntimeMetric[] }
   /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */
   | { type: 'counters'; counters: CountersSnapshot; backends: BackendTraffic[] };

@@ -18,6 +18,7 @@ import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
 import { TemporaryBlockList, type AddResult } from '../defence/block-list.js';
 import type { TemporaryBlock } from '../defence/access-list.js';
+import type { RuntimeMetric } from './runtime-metrics.js';
 
 export interface PrimaryOptions {
   loader: ConfigLoader;
@@ -107,6 +108,9 @@ export class Primary {
   /** Reload outcomes since start (metrics). */
   readonly reloads = { applied: 0, rejected: 0, unchanged: 0 };
   private regionsDown: string[] = [];
+  /** Workers that exited unexpectedly (crash, kill) and were respawned, since start (metrics: crash loops). */
+  workerRestarts = 0;
+  private readonly runtimeWaiters = new Map<number, (w: ClusterWorker, a: { pid: number; metrics: RuntimeMetric[] }) => void>();
 
   constructor(private readonly opts: PrimaryOptions) {
     const broadcast: HealthBroadcast = (service, backend, healthy) => {
@@ -170,7 +174,22 @@ export class Primary {
   }
 
   private readinessMayHaveChanged(): void {
+    this.pushReadiness();
     try { this.opts.onReadinessChange?.(); } catch (e) { this.opts.log.error({ err: (e as Error).message }, 'readiness listener failed'); }
+  }
+
+  /** The verdict last sent to the workers (key: ready + code), so only changes are sent. */
+  private pushedReadiness = '';
+
+  /** Tells every worker the node's readiness when it changed (their listeners' monitorPath answers it). */
+  private pushReadiness(worker?: ClusterWorker): void {
+    const r = this.readiness();
+    const m: ToWorker = { type: 'readiness', ready: r.ready, code: r.code ?? 'ready' };
+    if (worker !== undefined) { this.sendTo(worker, m); return; }
+    const key = `${m.ready} ${m.code}`;
+    if (key === this.pushedReadiness) return;
+    this.pushedReadiness = key;
+    for (const w of this.liveWorkers()) if (this.greeted.has(w.id)) this.sendTo(w, m);
   }
 
   private fork(id: number): ClusterWorker {
@@ -202,6 +221,7 @@ export class Primary {
     if (m.type === 'hello') {
       this.greeted.add(w.id);
       this.sendConfig(w);
+      this.pushReadiness(w);
       return;
     }
     if (m.type === 'fatal') {
@@ -211,6 +231,7 @@ export class Primary {
       return;
     }
     if (m.type === 'stats') { this.ledger.report(w.id, m.stats); this.statsWaiters.get(m.id)?.(w.id, m.stats); return; }
+    if (m.type === 'runtime') { this.runtimeWaiters.get(m.id)?.(w, { pid: m.pid, metrics: m.metrics }); return; }
     if (m.type === 'counters') { this.ledger.push(w.id, m.counters, m.backends); return; }
     if (m.type === 'applied') { this.firstApplied.get(w.id)?.(); this.firstApplied.delete(w.id); this.readinessMayHaveChanged(); }
     const p = this.pending.get(m.txn);
@@ -260,6 +281,7 @@ export class Primary {
     if (this.retiring.delete(w.id)) return;
     if (this.shuttingDown || !this.ready) return;
     const now = Date.now();
+    this.workerRestarts++;
     this.recentCrashes.push(now);
     while (this.recentCrashes.length > 0 && now - this.recentCrashes[0] > 60_000) this.recentCrashes.shift();
     // Back off when workers crash in a loop, so a poison config or bug does not spin the CPU.
@@ -447,6 +469,35 @@ export class Primary {
     });
   }
 
+  /** A worker's slot (1..workers): kept by the worker that replaces it. */
+  private slotOf(w: ClusterWorker): number {
+    return (w as ClusterWorker & { slot?: number }).slot ?? w.id;
+  }
+
+  /**
+   * Every live worker's runtime metrics (process_*, nodejs_*) and pid, by worker slot, and the
+   * slots alive now. A worker that does not answer within `timeoutMs` is left out of `answers`;
+   * while a rolling restart has two workers in a slot, the newer one speaks for it.
+   */
+  collectRuntime(timeoutMs = 1000): Promise<{ answers: Map<number, { pid: number; metrics: RuntimeMetric[] }>; live: Set<number> }> {
+    const id = ++this.statsSeq;
+    const live = this.liveWorkers().filter((w) => this.greeted.has(w.id));
+    const answers = new Map<number, { pid: number; metrics: RuntimeMetric[] }>();
+    const from = new Map<number, number>();
+    let answered = 0;
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.runtimeWaiters.delete(id); resolve({ answers, live: new Set(this.liveWorkers().map((w) => this.slotOf(w))) }); };
+      const timer = setTimeout(done, timeoutMs);
+      this.runtimeWaiters.set(id, (w, a) => {
+        const slot = this.slotOf(w);
+        if ((from.get(slot) ?? -1) < w.id) { from.set(slot, w.id); answers.set(slot, a); }
+        if (++answered >= live.length) done();
+      });
+      if (live.length === 0) done();
+      for (const w of live) this.sendTo(w, { type: 'runtime', id });
+    });
+  }
+
   /** Sets (or clears) an operator's drain of a backend on every worker, now and after reloads. False: unknown backend. */
   setDrain(service: string, backend: string, draining: boolean): boolean {
     const svc = this.config.services[service];
@@ -529,10 +580,16 @@ export class Primary {
     this.shuttingDown = true;
     this.stopWatch();
     this.readinessMayHaveChanged();
+    // Readiness fails first: probes (/readyz, monitor paths) answer 503 while the listeners still
+    // serve, for shutdown.readinessDelay and the anycast withdrawal, whichever is longer.
+    const delayMs = this.config.shutdown.readinessDelay;
+    if (delayMs > 0) this.opts.log.info({ reason, delayMs }, 'shutting down: not ready; serving on until the readiness delay passes');
+    const unready = new Promise<void>((resolve) => { setTimeout(resolve, delayMs); });
     if (this.opts.beforeDrain !== undefined) {
       this.opts.log.info({ reason }, 'shutting down: leaving the fleet\'s front door first');
       await this.opts.beforeDrain().catch((e: Error) => this.opts.log.error({ err: e.message }, 'pre-drain step failed; draining anyway'));
     }
+    await unready;
     this.health.stop();
     const drainMs = this.config.shutdown.drainTimeout;
     this.opts.log.info({ reason, drainMs }, 'shutting down: draining');

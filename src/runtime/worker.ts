@@ -7,6 +7,8 @@ import { listenerKinds } from './listener-kinds.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
+import { setNodeReadiness } from '../observe/node-readiness.js';
+import { runtimeMetrics, startRuntimeMetrics } from './runtime-metrics.js';
 import type { TopKeys } from '../hotspot/top-keys.js';
 import { prefixTap } from '../defence/prefix-tap.js';
 import { regionsDown } from '../dns/regions-down.js';
@@ -54,6 +56,7 @@ export class Worker {
   constructor(private readonly deps: RuntimeDeps, private readonly log: Logger, private readonly workers: number,
     private readonly send: (m: FromWorker) => void) {
     this.listeners = new ListenerSet(listenerKinds, () => this.holder!, deps.clock, log, workers);
+    startRuntimeMetrics();
   }
 
   private ticker: NodeJS.Timeout | undefined;
@@ -71,8 +74,10 @@ export class Worker {
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'blocks') this.listeners.setBlocks(msg.blocks);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
+    else if (msg.type === 'runtime') this.send({ type: 'runtime', id: msg.id, pid: process.pid, metrics: await runtimeMetrics() });
     else if (msg.type === 'go-away') this.listeners.goAwayAll(msg.closeIdle);
     else if (msg.type === 'fleet-size') fleetSync.link.setMembers(msg.nodes * this.workers);
+    else if (msg.type === 'readiness') { if (!this.shuttingDown) setNodeReadiness(msg); }
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
   }
 
@@ -187,6 +192,8 @@ export class Worker {
   private async shutdown(drainMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    // Not ready before the listeners close: a probe on a monitor path sees the drain first.
+    setNodeReadiness({ ready: false, code: 'draining' });
     clearInterval(this.ticker);
     if (this.prepared !== undefined) await this.abort(this.prepared.txn);
     await this.listeners.closeAll(drainMs);

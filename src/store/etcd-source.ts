@@ -26,6 +26,9 @@ export class EtcdConfigSource implements ConfigLoader {
   private last: Config | null = null;
   private unreachable = false;
 
+  /** False while the store did not answer the last read (the node serves its last config). */
+  get reachable(): boolean { return !this.unreachable; }
+
   constructor(private readonly store: EtcdConfigStore, url: string, private readonly cachePath: string, private readonly log: Logger,
     private readonly retryMs = 2000) {
     this.name = url;

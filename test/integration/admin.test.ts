@@ -77,7 +77,7 @@ test('metrics exist and move with traffic: requests, upstream tries, latency his
   const before = (await get(`${admin}/metrics`)).text;
   for (const name of ['switchyard_requests_total', 'switchyard_request_duration_seconds_bucket', 'switchyard_upstream_requests_total',
     'switchyard_backend_healthy', 'switchyard_config_version', 'switchyard_retries_total', 'switchyard_bulkhead_rejections_total',
-    'switchyard_degraded_responses_total', 'switchyard_tls_handshakes_total', 'switchyard_primary_process_cpu_seconds_total']) {
+    'switchyard_degraded_responses_total', 'switchyard_tls_handshakes_total', 'process_cpu_seconds_total']) {
     assert.ok(before.includes(name), `${name} is exported`);
   }
   const r0 = metric(before, 'switchyard_requests_total', 'code_class="2xx"') || 0;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,17 @@ function options(o: Partial<LoadtestOptions>): LoadtestOptions {
 
 const seen = () => backends.reduce((s, b) => s + b.seen.length, 0);
 
+/** Runs `switchyard ARGS` to its exit (killed after `timeoutMs`). */
+const cli = (args: string[], timeoutMs = 15_000) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let so = '';
+  let se = '';
+  p.stdout.on('data', (d: Buffer) => { so += d; });
+  p.stderr.on('data', (d: Buffer) => { se += d; });
+  const kill = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+  p.on('exit', (code) => { clearTimeout(kill); resolve({ code, stdout: so, stderr: se }); });
+});
+
 /** A shell command that GETs `url` and fails unless it answers 2xx (node, since curl may be missing). */
 const getCmd = (url: string) => `'${process.execPath}' -e "fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;
 
@@ -84,6 +95,7 @@ test('baseline: the generator\'s counts match the requests the backends counted'
   // A generous SLO: this checks the plumbing into `capacity`, not how fast a busy CI machine is.
   const r = await runLoadtest(options({ scenarios: ['baseline'], rate: 100, durationMs: 3000, slo: { p99Ms: 5000, errorRate: 0.01 } }), { progress: quiet });
   const p = r.runs[0].phases[0];
+  writeFileSync(join(out, 'unsaturated.json'), JSON.stringify(r));
   // One extra request: the pre-flight check that the target answers.
   assert.equal(seen() - before, p.scheduled + 1);
   assert.equal(p.scheduled, 300);
@@ -95,6 +107,31 @@ test('baseline: the generator\'s counts match the requests the backends counted'
   assert.ok(backends.every((b) => b.seen.length > 100), 'round-robin spread the load');
   assert.equal(r.capacity.qps, p.throughput);
   assert.equal(r.capacity.phase, 'baseline/baseline');
+  // 100/s is far below what the node can do: the run says it did not saturate it.
+  assert.equal(r.capacity.saturated, false);
+});
+
+test('a spike the node cannot keep up with saturates the run; capacity takes it, and refuses the unsaturated baseline', { timeout: 60_000 }, async () => {
+  // The spike (2 s at 3 × 50/s) starts after 2 s: stalling the backends for 1.5 s of it makes
+  // that phase fall short of its rate and break the SLO, as a node past its limit would.
+  const stall = setTimeout(() => { stallUntil = Date.now() + 1500; }, 2300);
+  const r = await runLoadtest(options({ scenarios: ['spike'], rate: 50, durationMs: 2000, spikeDurationMs: 2000, slo: { p99Ms: 800, errorRate: 0.01 } }), { progress: quiet });
+  clearTimeout(stall);
+  assert.equal(r.capacity.saturated, true, r.capacity.saturation);
+  assert.match(r.capacity.saturation, /^spike\/spike offered 150\/s .*past the node's limit$/);
+  writeFileSync(join(out, 'saturated.json'), JSON.stringify(r));
+  const plan = ['capacity', '--qps', '100k', '--connections', '2M', '--bandwidth', '10Gbps', '--per-node-connections', '1.1M', '--per-node-bandwidth', '10Gbps'];
+  const ok = await cli([...plan, '--per-node-from', join(out, 'saturated.json')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /QPS measured: spike\/(before|after) at p99/);
+  const refused = await cli([...plan, '--per-node-from', join(out, 'unsaturated.json')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^error: SWY_CAPACITY_UNSATURATED: --per-node-from .*did not saturate the node .*get a saturated run: raise the offered rate until a phase breaks the SLO.*or pass --force to plan from it anyway\n$/);
+  assert.equal(refused.stdout, '', 'no plan printed');
+  const forced = await cli([...plan, '--per-node-from', join(out, 'unsaturated.json'), '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /WARNING: --per-node-from .*did not saturate the node.*because of --force/);
+  assert.match(forced.stdout, /NOT SATURATED/);
 });
 
 test('spike: the backends see ~3× the rate during the spike, then the baseline rate again', { timeout: 30_000 }, async () => {
@@ -182,18 +219,10 @@ test('failover + recovery through the CLI: a backend killed and restarted shows 
   }, undefined, { admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: join(out, 'audit3.log') } } }));
   const dir = join(out, 'failover');
   try {
-    const args = [CLI, 'loadtest', '--target', `${fo.url}/`, '--scenario', 'failover,recovery', '--rate', '100', '--duration', '6s',
+    const args = ['loadtest', '--target', `${fo.url}/`, '--scenario', 'failover,recovery', '--rate', '100', '--duration', '6s',
       '--kill-at', '2s', '--kill-cmd', getCmd(`${ctlUrl}/kill`), '--restart-at', '4s', '--restart-cmd', getCmd(`${ctlUrl}/restart`),
       '--recovery-timeout', '10s', '--recovery-hold', '2s', '--latency-floor', '5ms', '--admin', `http://127.0.0.1:${adminPort}`, '--sample-interval', '1s', '--out', dir];
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let so = '';
-      let se = '';
-      p.stdout.on('data', (d: Buffer) => { so += d; });
-      p.stderr.on('data', (d: Buffer) => { se += d; });
-      const kill = setTimeout(() => p.kill('SIGKILL'), 50_000);
-      p.on('exit', (code) => { clearTimeout(kill); resolve({ code, stdout: so, stderr: se }); });
-    });
+    const { code, stdout, stderr } = await cli(args, 50_000);
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^failover \(run failover\):/m);
     assert.match(stdout, /error window: \d s \(seconds [23]–\d; kill at 2 s\)/);
@@ -262,15 +291,6 @@ test('the HTML report renders offline in Chromium and its charts drew', { timeou
 });
 
 test('CLI: an unreachable target and a bad value are one line each; capacity prints the design\'s table', { timeout: 20_000 }, async () => {
-  const cli = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let so = '';
-    let se = '';
-    p.stdout.on('data', (d: Buffer) => { so += d; });
-    p.stderr.on('data', (d: Buffer) => { se += d; });
-    const kill = setTimeout(() => p.kill('SIGKILL'), 15_000);
-    p.on('exit', (code) => { clearTimeout(kill); resolve({ code, stdout: so, stderr: se }); });
-  });
   const port = await freePort();
   const down = await cli(['loadtest', '--target', `http://127.0.0.1:${port}/`, '--duration', '1s', '--out', join(out, 'down')]);
   assert.equal(down.code, 1);

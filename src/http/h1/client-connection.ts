@@ -252,7 +252,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       const bodyUnread = kind !== 'none' && (queued === null || !queued.ended);
       const degraded = routeFailureAnswer(routed, req.method, req.url, this.socket.remoteAddress, this.accessLog);
       if (degraded !== undefined) this.sendDegraded(degraded, routed.requestId, !req.keepAlive || bodyUnread);
-      else this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread);
+      // A HEAD answer has no body (its length is still the GET's): a body would be read as the next response.
+      else this.reply(routed.code, routed.detail, ambiguous || !req.keepAlive, undefined, routed.requestId, bodyUnread, NO_HEADERS, req.method === 'HEAD');
       if (!this.closing && queued !== null) this.finishedReply();
       return;
     }
@@ -272,7 +273,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       this.ticket = null;
       this.waitingSlot = false;
       if (this.reading === buffer) this.reading = null;
-      this.reply(code, detail, !req.keepAlive, undefined, routed.requestId, kind !== 'none' && !buffer.ended, headers);
+      this.reply(code, detail, !req.keepAlive, undefined, routed.requestId, kind !== 'none' && !buffer.ended, headers, req.method === 'HEAD');
       if (!this.closing) this.finishedReply();
     });
   }
@@ -288,7 +289,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   /** Answers a request the proxy refuses or cannot route. `readingBody`: the body is still to come; `extra`: more header fields (flat). */
-  private reply(code: ProxyErrorCode, detail: string, close: boolean, status?: number, requestId = '-', readingBody = false, extra = NO_HEADERS): void {
+  private reply(code: ProxyErrorCode, detail: string, close: boolean, status?: number, requestId = '-', readingBody = false, extra = NO_HEADERS, head = false): void {
     const e = ProxyErrors[code];
     const st = status ?? e.status;
     const text = status === 405 ? 'Method Not Allowed' : e.text;
@@ -296,7 +297,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // An unread request body would be parsed as the next request: close instead of draining it.
     const mustClose = close || readingBody || this.draining;
     this.socket.write(`HTTP/1.1 ${st} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n${rawHeaderLines(extra)}${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${code === 'SWY_REDIRECT' ? `location: ${detail}\r\n` : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${body}`, 'latin1');
+      `x-request-id: ${requestId}\r\n${rawHeaderLines(extra)}${code === 'SWY_BULKHEAD_FULL' ? 'retry-after: 1\r\n' : ''}${code === 'SWY_REDIRECT' ? `location: ${detail}\r\n` : ''}${mustClose ? 'connection: close\r\n' : ''}\r\n${head ? '' : body}`, 'latin1');
     if (mustClose) { this.closing = true; this.socket.end(); this.detach(); }
   }
 

@@ -12,7 +12,7 @@ import { logFinished, type FinishedRequest } from '../../observe/access-log.js';
  */
 export function requestFinished(service: Service, accessLog: Logger | null, sample: number, r: FinishedRequest): void {
   service.bulkhead?.release();
-  service.counters.traffic.record(r.status, r.ms);
+  service.counters.recordAnswer(r.status, r.ms);
   logFinished(accessLog, r, sample);
 }
 
