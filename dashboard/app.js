@@ -480,7 +480,8 @@
     const rows = (tv.errors ?? []).map((e) => {
       const st = e.byStatus ?? {};
       const causes = Object.entries(e.causes ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-      return { service: e.service, '2xx/s': st['2xx'], '3xx/s': st['3xx'], '4xx/s': st['4xx'], '5xx/s': st['5xx'], 'failed/s': st.failed, [`causes (last ${num(tv.windowS)} s)`]: causes || '–' };
+      const codes = Object.entries(e.codes ?? {}).map(([k, n]) => `${k}×${n}`).join(' ');
+      return { service: e.service, [`codes (last ${num(tv.windowS)} s)`]: codes || '–', '2xx/s': st['2xx'], '3xx/s': st['3xx'], '4xx/s': st['4xx'], '5xx/s': st['5xx'], 'failed/s': st.failed, [`causes (last ${num(tv.windowS)} s)`]: causes || '–' };
     });
     replaceTable('errors-body', rows, 'errors', 'no services');
   }

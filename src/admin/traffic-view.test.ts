@@ -8,7 +8,7 @@ function counters(n: number): CountersSnapshot {
   c.listeners.web = { accepted: 10 * n, active: n, bytesIn: 1000 * n, bytesOut: 4000 * n, proxyErrors: n === 0 ? {} : { SWY_NO_ROUTE: 3 * n }, routes: { api: 20 * n } };
   const t = emptyTraffic();
   t.requests = 20 * n; t.byClass[2] = 18 * n; t.byClass[5] = 2 * n;
-  c.services.app = { traffic: t, retries: n, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 5 * n, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: {} };
+  c.services.app = { traffic: t, retries: n, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 5 * n, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: { 200: 18 * n, 503: 2 * n } };
   c.tls = { full: 2 * n, resumed: 6 * n };
   return c;
 }
@@ -24,6 +24,7 @@ test('traffic view: per-second rates and window counts from the two ends of the 
   assert.deepEqual(v.listeners[1], { name: 'idle', address: '127.0.0.1:81', protocol: 'tcp', active: 0, acceptedPerS: 0, bytesInPerS: 0, bytesOutPerS: 0, proxyAnswers: {}, routes: [] });
   assert.deepEqual(v.errors[0].byStatus, { '2xx': 3.6, '3xx': 0, '4xx': 0, '5xx': 0.4, failed: 0 });
   assert.equal(v.errors[0].causes.bulkheadRejected, 10);
+  assert.deepEqual(v.errors[0].codes, { 200: 36, 503: 4 });
   assert.equal(v.tls.resumption, 0.75);
 });
 

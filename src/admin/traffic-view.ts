@@ -21,6 +21,8 @@ export interface ErrorsView {
   service: string;
   /** Per second; `failed`: no status at all (the connection failed before one). */
   byStatus: { '2xx': number; '3xx': number; '4xx': number; '5xx': number; failed: number };
+  /** Answers by exact status code over the window (codes seen only). */
+  codes: Record<string, number>;
   /** Counts over the window. */
   causes: { retries: number; retryBudgetExhausted: number; hedges: number; hedgesWon: number; bulkheadRejected: number; degradedStale: number; degradedErrorPage: number; panicPicks: number };
 }
@@ -67,6 +69,7 @@ export function trafficView(first: CountersSnapshot, last: CountersSnapshot, sec
     return {
       service,
       byStatus: { '2xx': cls(2), '3xx': cls(3), '4xx': cls(4), '5xx': cls(5), failed: cls(0) },
+      codes: deltas(c.codes ?? {}, p?.codes),
       causes: {
         retries: delta(c.retries, p?.retries), retryBudgetExhausted: delta(c.retryBudgetExhausted, p?.retryBudgetExhausted),
         hedges: delta(c.hedges, p?.hedges), hedgesWon: delta(c.hedgesWon, p?.hedgesWon), bulkheadRejected: delta(c.bulkheadRejected, p?.bulkheadRejected),
