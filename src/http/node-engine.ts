@@ -6,19 +6,14 @@ import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import type { Clock } from '../util/clock.js';
 import { routeRequest, VIA, type RoutedRequest } from './proxy.js';
-import { responseHeaders } from './headers.js';
-import { sendError, ProxyErrors } from './error-response.js';
-import { RetryAttempts } from '../upstream/retry-attempts.js';
-import { classifyUpstream, failureDetail, statusFailureCode } from './pipeline/upstream-error.js';
-import { ReplayBuffer } from './pipeline/replay-buffer.js';
+import { sendError, type ProxyErrorCode } from './error-response.js';
+import type { ReplayBuffer } from './pipeline/replay-buffer.js';
+import { ExchangeDriver } from './pipeline/exchange-driver.js';
 import { admit, needsAdmission } from './pipeline/admission.js';
 import { routeFailureAnswer } from './pipeline/route-failure.js';
-import { requestFinished, tryFinished } from './pipeline/finish.js';
-import type { FailureKind } from '../resilience/retry.js';
-import { ResponseCapture, degradedAnswer, type DegradedAnswer } from './degrade.js';
+import type { DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
-import { NodeTry, nodeHedgeQueue, type TryOwner } from './node-hedge.js';
-import { isHedgeable, verdictMs } from '../resilience/hedge-delay.js';
+import { NodeTry, type TryOwner } from './node-hedge.js';
 import type { RequestLike } from './request-like.js';
 import { undiciPools } from './undici-pool.js';
 
@@ -38,100 +33,57 @@ function sendDegraded(res: ServerResponse, a: DegradedAnswer, requestId: string)
 }
 
 /**
- * One proxied exchange on the node engine, as an undici dispatch handler (the raw handler API,
- * so response bytes go straight from undici's parser to the client socket: no intermediate
- * stream or promise). Backpressure: `onData` returns false when the client socket is full;
- * undici pauses the backend until `drain` calls `resume`. A client that goes away aborts the
- * upstream request. Retries re-dispatch the same handler to another backend; a request body
- * streams to the first try through a ReplayBuffer, and a retry sends the copy (the same rule as
- * the fast engine: bodies read to the end within `retries.maxBufferedBody`), or streams the body
- * afresh when the failed try never started reading it (a refused connection). HTTP/2 clients
- * use it too (`h2`: the response is node:http2's compatibility object, which takes no status
- * text and no connection headers).
+ * One proxied exchange on the node engine — the node:http / node:http2 transport under the
+ * pipeline's ExchangeDriver (which decides tries, retries, hedges, degrade and answers), as an
+ * undici dispatch handler (the raw handler API, so response bytes go straight from undici's
+ * parser to the client socket: no intermediate stream or promise). Backpressure: `onData`
+ * returns false when the client socket is full; undici pauses the backend until `drain` calls
+ * `resume`. A client that goes away aborts the upstream request. A retry re-dispatches the same
+ * handler to another backend; a request body streams to the first try through the driver's
+ * ReplayBuffer, and a retry sends the copy, or streams the body afresh when the failed try never
+ * started reading it (a refused connection). HTTP/2 clients use it too (`h2`: the response is
+ * node:http2's compatibility object, which takes no status text and no connection headers).
  */
-class Exchange implements Dispatcher.DispatchHandler, TryOwner {
-  /** When the request is due for a hedge (hedge queue); 0 = not queued. */
-  dueAt = 0;
+class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHandler, TryOwner {
   /** Hedging on: the first try and the backup each go through a NodeTry (null: this handler is dispatched directly). */
   private current: NodeTry | null = null;
-  private hedge: NodeTry | null = null;
-  private readonly hedgeable: boolean;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
-  private done = false;
-  private status = 0;
-  private error: string | undefined;
-  private discarding = false;
-  private capture: ResponseCapture | null = null;
-  private readonly started: number;
-  private tryStarted: number;
-  private endpoint: Endpoint;
-  private readonly retry: RetryAttempts;
-  /** Copy of the request body for a retry (null: no body). */
-  private readonly replay: ReplayBuffer | null;
-  /** A try started reading the client's body stream: it cannot be streamed again. */
-  private bodyStarted = false;
-  /** For the access log and metrics: last try's time, body bytes relayed, retries, degraded answer. */
-  private upstreamMs = 0;
-  private bytesOut = 0;
-  private retries = 0;
-  private degraded: DegradedAnswer | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly routed: RoutedRequest,
-    private readonly clock: Clock,
+    routed: RoutedRequest,
+    clock: Clock,
     private readonly log: Logger,
     private readonly closing: () => boolean,
-    private readonly accessLog: boolean,
-    private readonly accessLogSample: number,
+    accessLog: Logger | null,
+    accessLogSample: number,
     private readonly hasBody: boolean,
     private readonly h2: boolean,
   ) {
-    this.started = clock.now();
-    this.tryStarted = this.started;
-    this.endpoint = routed.endpoint;
-    this.retry = new RetryAttempts(routed.service, req.method!, routed.idempotent, routed.hashKey, routed.service.random, true);
-    this.replay = hasBody ? new ReplayBuffer(routed.service.config.retries.maxBufferedBody) : null;
-    routed.endpoint.begin();
-    this.hedgeable = routed.hedging && routed.service.hedgeDelay !== null && isHedgeable(req.method!, hasBody);
+    super(routed, req.method!, hasBody, clock, accessLog, accessLogSample);
+    this.bodyTaken = false;
     res.once('close', this.onClientClose);
-  }
-
-  /** Sends (or re-sends, on a retry) the request to the current endpoint. */
-  dispatch(headersTimeout = this.retry.perTryTimeoutMs): void {
-    let handler: Dispatcher.DispatchHandler = this;
-    if (this.hedgeable && this.retries === 0) {
-      handler = this.current = new NodeTry(this, this.endpoint, this.tryStarted);
-      nodeHedgeQueue.add(this, this.routed.service.hedgeDelay!.delayMs());
-    } else {
-      this.current = null;
-    }
-    this.send(this.endpoint, this.bodyOfTry(), headersTimeout, handler);
+    this.begin();
   }
 
   /**
    * The body to send on this try: none; the client's stream while no try read from it; else the
-   * replay copy (tryAgain allows a retry only when one of the two exists).
+   * replay copy (the driver retries only when one of the two exists).
    */
   private bodyOfTry(): Dispatcher.DispatchOptions['body'] {
     const replay = this.replay;
     if (replay === null) return null;
-    if (!this.bodyStarted) return this.streamBody(replay) as unknown as Dispatcher.DispatchOptions['body'];
+    if (!this.bodyTaken) return this.streamBody(replay) as unknown as Dispatcher.DispatchOptions['body'];
     return replay.body();
   }
 
   /** The client's request body as an async iterable (backpressure: pulled by undici), copied into `replay`. */
   private async *streamBody(replay: ReplayBuffer): AsyncGenerator<Buffer> {
-    this.bodyStarted = true;
+    this.bodyTaken = true;
     for await (const chunk of this.req) { replay.add(chunk as Buffer); yield chunk as Buffer; }
     replay.end();
-  }
-
-  /** Whether a new try can send the whole request again. */
-  private replayable(): boolean {
-    return this.replay === null || !this.bodyStarted || this.replay.replayable;
   }
 
   private send(ep: Endpoint, body: Dispatcher.DispatchOptions['body'], headersTimeout: number, handler: Dispatcher.DispatchHandler): void {
@@ -146,118 +98,78 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
     }, handler);
   }
 
-  // ---- hedging (see node-hedge.ts) ----
-
-  isCurrent(t: NodeTry): boolean { return t === this.current; }
-
-  /** The hedge delay passed: a backup try on another backend while the first one still waits (budget permitting). */
-  hedgeDue(): void {
-    if (this.done || this.hedge !== null || this.retries > 0 || this.current === null || this.current.answered) return;
-    const ep = this.retry.hedge(this.endpoint);
-    if (ep === null) return;
-    ep.begin();
-    this.hedge = new NodeTry(this, ep, this.clock.now());
-    this.send(ep, null, this.retry.perTryTimeoutMs, this.hedge);
-  }
-
-  /**
-   * A try's head arrived: the backup wins (the first try leaves the race and gets a verdict: slow
-   * for outlier detection unless it answers within twice the hedge delay), or the backup is dropped.
-   */
-  tryAnswered(t: NodeTry): void {
-    if (t === this.hedge) {
-      const service = this.routed.service;
-      const ep = this.endpoint;
-      service.counters.hedgesWon++;
-      ep.end(this.clock.now() - this.tryStarted, this.clock);
-      this.current?.judge(verdictMs(service), (answered) => { if (!answered) service.recordSlow(ep); });
-      this.adopt(t);
-    } else {
-      this.dropHedge();
-    }
-    this.routed.service.hedgeDelay?.record(this.clock.now() - this.tryStarted);
-  }
-
-  /** The first try failed: with a backup racing, the backup becomes the try; otherwise the usual error path. */
-  tryFailed(_t: NodeTry, err: Error): void {
-    const h = this.hedge;
-    if (h === null || this.done) { this.onError(err); return; }
-    this.endTry(false);
-    this.adopt(h);
-  }
-
-  hedgeFailed(t: NodeTry): void {
-    t.endpoint.end(this.clock.now() - t.started, this.clock);
-    this.routed.service.recordOutcome(t.endpoint, false);
-    if (this.hedge === t) this.hedge = null;
-  }
-
-  private adopt(t: NodeTry): void {
-    this.hedge = null;
-    this.current = t;
-    this.endpoint = t.endpoint;
-    this.tryStarted = t.started;
-    this.abortUpstream = t.abort;
-  }
-
-  private dropHedge(): void {
-    this.dueAt = 0;
-    const h = this.hedge;
-    if (h === null) return;
-    this.hedge = null;
-    h.cancel();
-    h.endpoint.end(this.clock.now() - h.started, this.clock);
-  }
-
-  private readonly onClientClose = (): void => {
-    if (this.done) return;
-    if (this.status === 0) { this.status = 499; this.error = 'SWY_CLIENT_CLOSED'; }
-    this.finish(null);
-    this.abortUpstream?.(new Error('client closed the connection'));
-  };
+  private readonly onClientClose = (): void => { this.clientClosed(); };
 
   private readonly onDrain = (): void => { this.resume?.(); };
 
-  private endTry(ok: boolean | null): void {
-    this.upstreamMs = tryFinished(this.routed.service, this.endpoint, this.status, this.tryStarted, this.clock, ok);
-  }
+  // ---- the transport under the driver ----
 
-  /** Retries on another backend when the policy, budget and request allow; false otherwise. */
-  private tryAgain(kind: FailureKind): boolean {
-    if (this.done || this.res.headersSent) return false;
-    this.retry.replayable = this.replayable();
-    const plan = this.retry.next(kind, this.endpoint);
-    if (plan === null) return false;
-    this.retries++;
-    this.endTry(false);
-    this.endpoint = plan.endpoint;
-    this.discarding = false;
-    this.status = 0;
+  protected startTry(ep: Endpoint, timeoutMs: number, racing: boolean): void {
     this.abortUpstream = null;
-    const go = () => {
-      if (this.done) return;
-      this.tryStarted = this.clock.now();
-      plan.endpoint.begin();
-      this.dispatch(plan.perTryTimeoutMs);
-    };
-    if (plan.delayMs > 0) setTimeout(go, plan.delayMs); else go();
-    return true;
+    this.current = racing ? new NodeTry(this, ep, this.clock.now()) : null;
+    this.send(ep, this.bodyOfTry(), timeoutMs, this.current ?? this);
   }
 
-  /** `ok`: the outcome for breaker and outlier detection (null: the client left, no verdict). */
-  private finish(ok: boolean | null): void {
-    if (this.done) return;
-    this.done = true;
-    this.dropHedge();
-    this.endTry(ok);
-    const ms = this.clock.now() - this.started;
-    requestFinished(this.routed.service, this.accessLog ? this.log : null, this.accessLogSample, {
-      requestId: this.routed.requestId, client: this.req.socket.remoteAddress, method: this.req.method, target: this.routed.target,
-      status: this.degraded?.status ?? this.status, service: this.routed.service.name, backend: this.endpoint.key, ms, error: this.error,
-      route: this.routed.route, upstreamMs: this.upstreamMs, bytes: this.bytesOut, retries: this.retries, degraded: this.degraded?.kind,
-    });
+  protected startBackup(ep: Endpoint, timeoutMs: number): NodeTry {
+    const t = new NodeTry(this, ep, this.clock.now());
+    this.send(ep, null, timeoutMs, t);
+    return t;
   }
 
+  protected promote(t: NodeTry): void {
+    this.current = t;
+    this.abortUpstream = t.abort;
+  }
+
+  protected judgeLoser(ep: Endpoint, ms: number): void {
+    const service = this.routed.service;
+    this.current?.judge(ms, (answered) => { if (!answered) service.recordSlow(ep); });
+  }
+
+  protected abortTry(): void { this.abortUpstream?.(new Error('client closed the connection')); }
+
+  protected writeHead(status: number, statusText: string, headers: string[]): string | null {
+    if (this.h2) {
+      try {
+        this.res.writeHead(status, headers);
+      } catch (e) {
+        // A header HTTP/2 forbids (connection-specific) that slipped through: the backend's fault.
+        this.log.debug({ err: (e as Error).message, backend: this.endpoint.key }, 'response not representable in HTTP/2');
+        return 'SWY_H2_HEADERS';
+      }
+      return null;
+    }
+    if (this.closing()) headers.push('connection', 'close');
+    if (statusText) this.res.writeHead(status, statusText, headers);
+    else this.res.writeHead(status, headers);
+    return null;
+  }
+
+  protected writeBody(chunk: Buffer): boolean { return this.res.write(chunk); }
+
+  protected endResponse(): void { this.res.end(); }
+
+  protected answerError(code: ProxyErrorCode, detail: string, broken: boolean): void {
+    if (gone(this.res)) return;
+    // A request body undici was streaming is in an unknown state: this connection cannot be reused.
+    if (broken && this.hasBody) this.res.shouldKeepAlive = false;
+    sendError(this.res, code, detail, this.routed.requestId, broken && this.hasBody && !this.h2);
+  }
+
+  protected answerDegraded(a: DegradedAnswer, broken: boolean): void {
+    if (broken && this.hasBody) this.res.shouldKeepAlive = false;
+    sendDegraded(this.res, a, this.routed.requestId);
+  }
+
+  protected cut(): void { this.res.destroy(); }
+
+  get responseBegun(): boolean { return this.res.headersSent || gone(this.res); }
+
+  protected clientAddress(): string | undefined { return this.req.socket.remoteAddress; }
+
+  // ---- undici's callbacks (directly, or through the NodeTry of the current try) ----
+
+  isCurrent(t: NodeTry): boolean { return t === this.current; }
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.done) { abort(new Error('client closed the connection')); return; }
@@ -267,75 +179,22 @@ class Exchange implements Dispatcher.DispatchHandler, TryOwner {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.done) return false;
     this.resume = resume;
-    this.status = statusCode;
-    this.retry.replayable = this.replayable();
-    if (this.retry.wantsStatusRetry(statusCode)) { this.discarding = true; return true; }
-    const headers = responseHeaders(rawHeaders, VIA);
-    if (ResponseCapture.wanted(this.routed.service, this.req.method, statusCode)) this.capture = new ResponseCapture(this.routed.staleKey, statusCode, headers);
-    if (this.h2) {
-      try {
-        this.res.writeHead(statusCode, headers);
-      } catch (e) {
-        // A header HTTP/2 forbids (connection-specific) that slipped through: the backend's fault.
-        this.onError(Object.assign(new Error(`response not representable in HTTP/2: ${(e as Error).message}`), { code: 'SWY_H2_HEADERS' }));
-        return false;
-      }
-      return true;
-    }
-    if (this.closing()) headers.push('connection', 'close');
-    if (statusText) this.res.writeHead(statusCode, statusText, headers);
-    else this.res.writeHead(statusCode, headers);
-    return true;
+    return this.responseHead(statusCode, statusText, rawHeaders);
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.discarding) return true;
-    this.bytesOut += chunk.length;
-    this.capture?.add(chunk);
-    if (this.res.write(chunk)) return true;
+    if (this.responseData(chunk)) return true;
     this.res.once('drain', this.onDrain);
     return false;
   }
 
-  onComplete(): void {
-    if (this.discarding) {
-      if (this.tryAgain('status')) return;
-      const status = this.status;
-      this.error = `SWY_UPSTREAM_STATUS_${status}`;
-      this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
-      this.finish(false);
-      const degraded = this.degraded;
-      if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-      sendError(this.res, statusFailureCode(status),
-        `backend answered ${status} (service ${this.routed.service.name})`, this.routed.requestId);
-      return;
-    }
-    this.finish(this.status < 500);
-    this.capture?.commit();
-    this.res.end();
-  }
+  onComplete(): void { this.responseEnd(); }
 
   onError(err: Error): void {
     if (this.done) return;
-    const code0 = (err as { code?: string }).code;
-    const failure = classifyUpstream(code0);
-    if (!this.res.headersSent && !gone(this.res) && this.tryAgain(failure.kind)) return;
-    const code = failure.code;
-    if (this.status === 0 || this.discarding) { this.status = ProxyErrors[code].status; this.error = code; }
-    if (!this.res.headersSent && !gone(this.res)) this.degraded = degradedAnswer(this.routed.service, this.req.method, this.routed.staleKey);
-    this.finish(false);
-    if (gone(this.res)) return;
-    if (this.res.headersSent) {
-      // Mid-response failure: the only honest signal left is to cut the client connection.
-      this.res.destroy();
-      return;
-    }
-    this.log.debug({ err: err.message, code: code0, backend: this.endpoint.key }, 'upstream error');
-    // A request body undici was streaming is in an unknown state: this connection cannot be reused.
-    if (this.hasBody) this.res.shouldKeepAlive = false;
-    const degraded = this.degraded;
-    if (degraded !== undefined) { sendDegraded(this.res, degraded, this.routed.requestId); return; }
-    sendError(this.res, code, failureDetail(failure, code0 ?? err.message, this.routed.service.name), this.routed.requestId, this.hasBody && !this.h2);
+    const code = (err as { code?: string }).code;
+    this.log.debug({ err: err.message, code, backend: this.endpoint.key }, 'upstream error');
+    this.failed(code ?? err.message);
   }
 }
 
@@ -373,7 +232,8 @@ export function createHttpHandler(
     const body = h2 ? (view as H2RequestView).hasBody : hasBody(req);
     const launch = () => {
       if (gone(res)) { r.service.bulkhead?.release(); return; }
-      new Exchange(req, res, r, clock, log, closing, holder.current.config.accessLog, holder.current.config.accessLogSample, body, h2).dispatch();
+      const config = holder.current.config;
+      new Exchange(req, res, r, clock, log, closing, config.accessLog ? log : null, config.accessLogSample, body, h2);
     };
     if (!needsAdmission(r)) { launch(); return; }
     const ticket = admit(r, launch, (code, detail, headers) => sendError(res, code, detail, r.requestId, !h2 && (body || closing()), headers));

@@ -1,33 +1,28 @@
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { DueQueue, type Due } from '../util/due-queue.js';
 
 /*
- * Hedging on the node engine: a hedgeable exchange sends its first try and its backup through
- * one NodeTry each (undici handlers), so the try that loses can be cancelled and anything undici
- * still reports for it is swallowed, while the exchange sees the winner's callbacks only.
+ * Hedging on the node engine (the policy is the pipeline's ExchangeDriver): a hedgeable exchange
+ * sends its first try and its backup through one NodeTry each (undici handlers), so the try that
+ * loses can be cancelled and anything undici still reports for it is swallowed, while the
+ * exchange sees the winner's callbacks only.
  */
 
 /** What a try reports to the exchange it belongs to (node-engine.ts's Exchange). */
-export interface TryOwner extends Due {
+export interface TryOwner {
   /** Whether `t` is the exchange's current try (else it is the racing backup). */
   isCurrent(t: NodeTry): boolean;
-  /** `t`'s response head arrived: it wins the race (called before the head is handled). */
-  tryAnswered(t: NodeTry): void;
-  /** The current try `t` failed before a response head; the exchange decides (backup or retry). */
-  tryFailed(t: NodeTry, err: Error): void;
+  /** The backup `t`'s response head came first: it becomes the current try (called before the head is handled). */
+  backupWon(t: NodeTry): void;
   /** The backup `t` failed before a response head. */
-  hedgeFailed(t: NodeTry): void;
-  /** Called by the due queue once the request waited the hedge delay. */
-  hedgeDue(): void;
+  backupFailed(t: NodeTry): void;
   onConnect(abort: (err?: Error) => void): void;
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
+  /** The current try failed (the exchange decides: the backup takes over, a retry, or the answer). */
+  onError(err: Error): void;
 }
-
-/** Every node-engine request waiting to be hedged, in this worker. */
-export const nodeHedgeQueue = new DueQueue<TryOwner>((ex) => ex.hedgeDue());
 
 const CANCELLED = Object.assign(new Error('try cancelled: the other one answered first'), { code: 'SWY_HEDGE_CANCELLED' });
 
@@ -79,7 +74,7 @@ export class NodeTry implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.cancelled) { this.decide(true); return false; }
-    if (!this.answered) { this.answered = true; this.owner.tryAnswered(this); }
+    if (!this.answered) { this.answered = true; if (!this.owner.isCurrent(this)) this.owner.backupWon(this); }
     return this.owner.onHeaders(statusCode, rawHeaders, resume, statusText);
   }
 
@@ -93,7 +88,7 @@ export class NodeTry implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.cancelled) { this.decide(false); return; }
-    if (this.owner.isCurrent(this)) this.owner.tryFailed(this, err);
-    else { this.cancelled = true; this.owner.hedgeFailed(this); }
+    if (this.owner.isCurrent(this)) this.owner.onError(err);
+    else { this.cancelled = true; this.owner.backupFailed(this); }
   }
 }

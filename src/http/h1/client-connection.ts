@@ -12,7 +12,6 @@ import { createParser, METHODS, type NativeParser, type ParserCallbacks } from '
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
 import { tick, track, untrack, type Timed } from '../../util/deadlines.js';
-import type { H1Pool } from './h1-pool.js';
 import type { RoutedRequest } from '../proxy.js';
 import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';
 import type { UpgradeRequest } from '../upgrade.js';
@@ -28,7 +27,6 @@ export interface ConnectionContext {
   readonly log: Logger;
   config: ListenerConfig;
   draining: boolean;
-  poolFor(routed: { service: { name: string }; endpoint: { key: string } }): H1Pool;
   /** An upgrade the route allows: the socket and the bytes after the request are handed over. */
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void;
   closed(conn: ClientConnection): void;
@@ -280,7 +278,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 
   /** Starts the exchange of an admitted request, feeding it any body already buffered. */
   private launch(req: H1Request, routed: RoutedRequest, kind: 'none' | 'length' | 'chunked', buffered: QueuedRequest | null): void {
-    const ex = new H1Exchange(this, req, routed, this.ctx.poolFor(routed), this.ctx.clock, kind);
+    const ex = new H1Exchange(this, req, routed, this.ctx.clock, kind);
     this.active = ex;
     if (buffered === null) { this.reading = ex; return; }
     for (const c of buffered.body) ex.requestBody(c);

@@ -7,12 +7,9 @@ import { listenerCounters, trackConnection, type ListenerCounters } from '../../
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../../net/listen.js';
 import type { SnapshotHolder } from '../../snapshot/snapshot.js';
-import type { Service } from '../../upstream/service.js';
-import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Clock } from '../../util/clock.js';
 import { proxyUpgrade, type UpgradeRequest } from '../upgrade.js';
 import { ClientConnection, type ConnectionContext } from './client-connection.js';
-import { h1Pools, type H1Pool } from './h1-pool.js';
 import { SlotList } from '../../util/slot-list.js';
 import type { Listener, ListenerKind } from '../../listener/listener.js';
 
@@ -80,11 +77,6 @@ export class FastHttpListener implements ConnectionContext, Listener {
 
   private accept(socket: Socket): void {
     if (this.admit(socket)) this.conns.add(new ClientConnection(socket, this));
-  }
-
-  /** The pool for a routed request: the service's fast-path pool for that endpoint. */
-  poolFor(routed: { service: Service; endpoint: Endpoint }): H1Pool {
-    return routed.service.pools.of(h1Pools, routed.endpoint);
   }
 
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void {

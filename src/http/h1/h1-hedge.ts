@@ -1,62 +1,47 @@
-import type { Clock } from '../../util/clock.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import type { Service } from '../../upstream/service.js';
-import { DueQueue, type Due } from '../../util/due-queue.js';
 import { now } from '../../util/deadlines.js';
-import { h1Pools, type UpstreamConnection, type UpstreamError, type UpstreamUser } from './h1-pool.js';
+import type { H1Pool, UpstreamConnection, UpstreamError, UpstreamUser } from './h1-pool.js';
 
 /*
- * Hedging on the fast engine (tail-tolerant requests): a bodiless idempotent request still waiting
- * for its response head after the service's learned delay gets a backup try on another backend.
- * Until one of the two tries produces a response head they race; the first head wins, the other
- * try is cancelled (its connection closed, or its place in a pool queue given up).
+ * Hedging on the fast engine (tail-tolerant requests; the policy is the pipeline's
+ * ExchangeDriver): a bodiless idempotent request still waiting for its response head after the
+ * service's learned delay gets a backup try on another backend. Until one of the two tries
+ * produces a response head they race; the first head wins, the other try is cancelled (its
+ * connection closed, or its place in a pool queue given up).
  */
 
 /** What a backup try needs of the exchange it races for; the pool callbacks are forwarded once the backup won. */
-export interface Hedged extends Due, Omit<UpstreamUser, 'abandoned' | 'headersTimeoutMs' | 'onUpstream'> {
-  readonly service: Service;
-  readonly clock: Clock;
+export interface Hedged extends Omit<UpstreamUser, 'abandoned' | 'headersTimeoutMs' | 'onUpstream'> {
   /** The request head as written upstream. */
   readonly requestHead: string;
-  /** Response timeout of a try, ms (0: the pool's). */
-  readonly headersTimeoutMs: number;
-  /** The backup's response head arrived first: cancel the first try and continue on `h`. */
-  hedgeWon(h: H1Hedge): void;
+  /** The backup's response head arrived first: the exchange continues on `h`. */
+  backupWon(h: H1Hedge): void;
   /** The backup failed before any response head. */
-  hedgeFailed(h: H1Hedge): void;
-  /** Called by the due queue once the request waited the hedge delay. */
-  hedgeDue(): void;
+  backupFailed(h: H1Hedge): void;
   /** Writes the request on the backup's connection once it won (instead of `onUpstream`). */
   attach(conn: UpstreamConnection): void;
 }
 
-/** Every fast-engine request waiting to be hedged, in this worker. */
-export const hedgeQueue = new DueQueue<Hedged>((ex) => ex.hedgeDue());
-
 /**
  * The backup try of one request: its own pooled connection to `endpoint`, racing the first try
  * until a response head arrives. Once it won (`adopted`), it only forwards the pool's callbacks
- * to the exchange, which then treats it as its current try.
+ * to the exchange, which then treats it as its current try. The driver counts its time on the
+ * backend (begin, end, outcome); this class only moves bytes.
  */
 export class H1Hedge implements UpstreamUser {
   abandoned = false;
   adopted = false;
   conn: UpstreamConnection | null = null;
-  readonly started: number;
-  readonly headersTimeoutMs: number;
 
-  constructor(private readonly ex: Hedged, readonly endpoint: Endpoint) {
-    this.started = ex.clock.now();
-    this.headersTimeoutMs = ex.headersTimeoutMs;
-    endpoint.begin();
-    ex.service.pools.of(h1Pools, endpoint).dispatch(this);
+  constructor(private readonly ex: Hedged, readonly endpoint: Endpoint, pool: H1Pool, readonly headersTimeoutMs: number, readonly started: number) {
+    pool.dispatch(this);
   }
 
-  /** Gives up this try (the first one answered, or the client left): no verdict on its backend. */
+  /** Gives up this try (the first one answered, or the client left). */
   cancel(): void {
     if (this.abandoned || this.adopted) return;
     this.abandoned = true;
-    this.endpoint.end(this.ex.clock.now() - this.started, this.ex.clock);
     this.conn?.destroy();
     this.conn = null;
   }
@@ -71,7 +56,7 @@ export class H1Hedge implements UpstreamUser {
   onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
     if (!this.adopted) {
       if (this.abandoned) return 0;
-      this.ex.hedgeWon(this);
+      this.ex.backupWon(this);
     }
     return this.ex.onResponseHead(status, statusText, rawHeaders);
   }
@@ -81,10 +66,7 @@ export class H1Hedge implements UpstreamUser {
     if (this.abandoned) return;
     this.abandoned = true;
     this.conn = null;
-    const ms = this.ex.clock.now() - this.started;
-    this.endpoint.end(ms, this.ex.clock);
-    this.ex.service.recordOutcome(this.endpoint, false);
-    this.ex.hedgeFailed(this);
+    this.ex.backupFailed(this);
   }
 
   onResponseData(chunk: Buffer): void { if (this.adopted) this.ex.onResponseData(chunk); }
