@@ -3,7 +3,7 @@ import { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../observe/log.js';
-import { Primary } from '../runtime/primary.js';
+import { Primary, type PrimaryOptions } from '../runtime/primary.js';
 import type { ConfigLoader } from '../config/source.js';
 import { HealthSupervisor } from '../runtime/health-supervisor.js';
 import { EtcdConfigStore } from '../store/config-store.js';
@@ -34,6 +34,8 @@ export interface FleetNodeOptions {
   listen: ReadonlyMap<string, string>;
   /** Admin listener address of this node (overrides admin.address). */
   admin?: string;
+  /** The outcome of each SIGHUP reload (see reload-outcome.ts). */
+  onSignalReload?: PrimaryOptions['onSignalReload'];
 }
 
 /**
@@ -92,7 +94,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     mayActuate: () => publisher === null || publisher.role === 'primary',
   };
   const primary: Primary = new Primary({
-    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
+    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave, onSignalReload: o.onSignalReload,
     beforeReady: async () => {
       // The fleet record carries the announcement: rewritten at once when it changes.
       anycast = startAnycast(primary, log, () => membership.changed());
