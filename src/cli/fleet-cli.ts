@@ -11,6 +11,7 @@ import { listNodes } from '../fleet/membership.js';
 import { formatAnycast } from '../fleet/anycast-record.js';
 import { ConfigError } from '../util/errors.js';
 import { positiveInt } from './args.js';
+import { registerBackupCommands } from './backup-cli.js';
 
 /* `switchyard config …` and `switchyard fleet`: the fleet's config store and member list in etcd. */
 
@@ -129,6 +130,8 @@ export function registerFleetCommands(program: Command, run: Run): void {
       const r = await withStore(o, (s) => s.restore(dir, { author: author(), host: hostname() }));
       process.stdout.write(`restored ${r.restored} versions; version ${r.version} is current\n`);
     }));
+
+  registerBackupCommands(config, run, STORE_HELP);
 
   program.command('fleet')
     .description('list the nodes registered in the store')

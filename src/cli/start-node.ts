@@ -17,6 +17,7 @@ import { withListenOverrides } from '../config/listen-overrides.js';
 import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 import { anycastRecord } from '../fleet/anycast-record.js';
+import { BackupScheduler } from '../store/backup-scheduler.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -63,13 +64,27 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     anycast: primaryRef === undefined ? undefined : anycastRecord(primaryRef.readiness(), anycast?.state()),
   }), (msg) => log.warn(msg), o.leaseTtlS, 3000, () => nodeLoad?.());
   let nodeLoad: (() => NodeLoadSummary | undefined) | undefined;
+  let current: Config | undefined;
+  // Backups are the elected checker's job (a checker-only node's, or a `both` node's while elected).
+  const backups = new BackupScheduler({
+    store, log, settings: () => current?.backup, mayRun: () => publisher?.role === 'primary',
+    certFiles: () => (current?.listeners ?? []).flatMap((l) => (l.tls?.certificates ?? []).flatMap((c) => [c.cert, c.key])),
+  });
   const leave = async () => {
+    backups.stop();
     await publisher?.stop();
     await membership.stop();
     client.close();
     await store.close();
   };
-  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); };
+  const onApplied = (c: Config) => {
+    appliedVersion = source.version;
+    addresses = c.listeners.map((l) => l.address);
+    const first = current === undefined;
+    current = c;
+    if (!first) backups.changed();
+  };
+  if (o.role !== 'lb') backups.start();
 
   if (o.role === 'checker') {
     await runChecker(source, log, (states) => {
