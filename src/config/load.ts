@@ -54,8 +54,8 @@ export function parseConfigText(text: string, sourceName: string): unknown {
  * `path: reason`; never returns a partially valid config. `${env:…}`/`${file:…}` placeholders
  * (placeholders.ts) are resolved first; one is accepted only where the value is hidden when the
  * config is shown (admin API, logs, `config show`), so a resolved secret is never displayed. With
- * `missing: 'keep'` (a push: the secrets live on the nodes) an unresolvable one is left in place
- * and its field goes unchecked.
+ * `missing: 'keep'` (a push: the secrets live on the nodes) an unresolvable one gets a stand-in:
+ * its field's own checks are skipped, where it stands is still checked.
  */
 export function validateConfig(raw: unknown, sourceName = 'config', opts: ResolveOptions = {}): Config {
   const { config, lines } = check(raw, opts);
@@ -65,7 +65,7 @@ export function validateConfig(raw: unknown, sourceName = 'config', opts: Resolv
 
 /**
  * What a push checks: as validateConfig, except that a placeholder the pushing host cannot
- * resolve (the secret lives on the nodes) is left in place and its field is not checked.
+ * resolve (the secret lives on the nodes) is not an error and its field's value is not checked.
  */
 export function checkPushedConfig(raw: unknown, sourceName: string): void {
   const { lines } = check(raw, { missing: 'keep' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePlaceholders, scrub } from './placeholders.js';
+import { resolvePlaceholders, scrub, STAND_IN } from './placeholders.js';
 import { validateConfig, checkPushedConfig } from './load.js';
 import { ConfigError } from '../util/errors.js';
 
@@ -33,9 +33,9 @@ test('unset, empty, relative, unknown and oversized placeholders are errors nami
   ]);
 });
 
-test('keep mode leaves a missing secret in place (a push: the nodes resolve it)', () => {
+test('keep mode puts a stand-in for a missing secret (a push: the nodes resolve it)', () => {
   const r = resolvePlaceholders({ a: '${env:NOPE}' }, { env: {}, missing: 'keep' });
-  assert.deepEqual(r.doc, { a: '${env:NOPE}' });
+  assert.deepEqual(r.doc, { a: STAND_IN });
   assert.deepEqual(r.unresolved, [['a']]);
   assert.deepEqual(r.errors, []);
 });
@@ -57,6 +57,8 @@ test('validateConfig: a placeholder only where the value is shown as ***; errors
   // A push checks the rest and leaves the unresolvable field to the nodes.
   assert.doesNotThrow(() => checkPushedConfig({ listeners: L, admin: { token: '${env:NOT_HERE}' } }, 'push'));
   assert.throws(() => checkPushedConfig({ listeners: L, admin: { token: '${env:NOT_HERE}' }, workers: 0 }, 'push'), /workers/);
+  // Where it would be shown, a placeholder is refused at push already, resolvable here or not.
+  assert.throws(() => checkPushedConfig({ listeners: [{ name: '${env:NOT_HERE}', address: '127.0.0.1:1' }] }, 'push'), /listeners\[0\]\.name: a \$\{env:…\} or \$\{file:…\} placeholder is allowed only in a secret field/);
 });
 
 test('scrub hides every occurrence of each secret', () => {

@@ -20,7 +20,11 @@ export interface Resolved {
   doc: unknown;
   /** Paths of strings that had a placeholder resolved, with the values that went in (to keep them out of messages). */
   resolved: { path: DocPath; values: string[] }[];
-  /** Paths of strings that kept a placeholder (`missing: 'keep'`); only the node that loads the config can resolve it. */
+  /**
+   * Paths of strings whose secret is missing here (`missing: 'keep'`): only the node that loads
+   * the config can resolve it. They hold STAND_IN meanwhile (and are listed in `resolved` too), so
+   * the rest of the document, and where the placeholder stands, can still be checked.
+   */
   unresolved: DocPath[];
   /** Unknown placeholder, unset variable, unreadable file: where and why (never the value). */
   errors: { path: DocPath; reason: string }[];
@@ -31,6 +35,9 @@ export interface ResolveOptions {
   /** `error` (a node loading its config): a missing secret is an error; `keep` (a push from elsewhere): left as it is. */
   missing?: 'error' | 'keep';
 }
+
+/** What an unresolvable placeholder becomes in `keep` mode: long enough for any length check, valid in a URL. */
+export const STAND_IN = 'unresolved-secret-placeholder';
 
 const PLACEHOLDER = /\$(\$?)\{([a-z]+):([^}]*)\}/g;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -79,7 +86,7 @@ export function resolvePlaceholders(doc: unknown, opts: ResolveOptions = {}): Re
       if (escaped === '$') return whole.slice(1);
       const r = lookup(kind, arg, env);
       if ('value' in r) { values.push(r.value); return r.value; }
-      if (r.missing && opts.missing === 'keep') { kept = true; return whole; }
+      if (r.missing && opts.missing === 'keep') { kept = true; values.push(STAND_IN); return STAND_IN; }
       out.errors.push({ path, reason: r.reason });
       return whole;
     });
