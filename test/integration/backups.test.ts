@@ -143,6 +143,15 @@ test('the elected checker snapshots the store after each change (debounced) and 
   const r = await cli(['config', 'restore-certs', join(backupDir, 'certs', archive), '--to', to, '--key-file', keyFile]);
   assert.equal(r.code, 0, r.out);
   assert.deepEqual(readFileSync(join(to, tls.key)), readFileSync(tls.key));
+
+  // The store's current config, checked and shown as a node would load it: the backup key is a secret.
+  const v = await cli(['validate', '--store', etcd.url(prefix)]);
+  assert.equal(v.code, 0, v.out);
+  assert.match(v.out, /v2: ok \(2 listeners, 1 routes, 2 services, 1 certificates\)/);
+  const show = await cli(['config', 'show', '--json', '--store', etcd.url(prefix)]);
+  assert.equal(show.code, 0, show.out);
+  assert.equal((JSON.parse(show.out) as { backup: { certificates: { key: string } } }).backup.certificates.key, '***');
+  assert.doesNotMatch(show.out, /a passphrase for the certificate backups/);
 });
 
 test('the daily prune: store history and snapshots older than 30 days go, the newest 10 versions and the newest snapshot stay', { timeout: 120_000 }, async () => {
