@@ -2,13 +2,16 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { Etcd3 } from 'etcd3';
-import { parseConfigText, validateConfig } from '../config/load.js';
+import { checkPushedConfig, loadConfigFile, parseConfigText, validateConfig } from '../config/load.js';
+import { redactConfig } from '../config/redact.js';
+import { stringify } from 'yaml';
 import { EtcdConfigStore } from '../store/config-store.js';
 import { parseStoreUrl } from '../store/store-url.js';
 import { listNodes } from '../fleet/membership.js';
 import { formatAnycast } from '../fleet/anycast-record.js';
 import { ConfigError } from '../util/errors.js';
 import { positiveInt } from './args.js';
+import { registerBackupCommands } from './backup-cli.js';
 
 /* `switchyard config …` and `switchyard fleet`: the fleet's config store and member list in etcd. */
 
@@ -26,9 +29,9 @@ function author(): string {
   try { return process.env.SWITCHYARD_AUTHOR ?? userInfo().username; } catch { return 'unknown'; }
 }
 
-/** Validation before a push or rollback: the same as `switchyard validate`, on the text. */
+/** Validation before a push or rollback: the same as `switchyard validate`, on the text (secrets the nodes resolve may be missing here). */
 function validateText(text: string): void {
-  validateConfig(parseConfigText(text, 'pushed config'), 'pushed config');
+  checkPushedConfig(parseConfigText(text, 'pushed config'), 'pushed config');
 }
 
 async function withStore<T>(o: { store?: string }, fn: (s: EtcdConfigStore) => Promise<T>): Promise<T> {
@@ -56,6 +59,25 @@ export function registerFleetCommands(program: Command, run: Run): void {
       try { validateText(text); } catch (e) { reportInvalid(e); }
       const { version } = await withStore(o, (s) => s.push(text, { author: author(), host: hostname(), message: o.message, validate: validateText }));
       process.stdout.write(`pushed ${file} as version ${version}\n`);
+    }));
+
+  config.command('show')
+    .description('print the effective config (defaults filled, ${env:}/${file:} secrets resolved, every secret shown as ***)')
+    .option('-c, --config <file>', 'a config file')
+    .option('--store <url>', `the store's current config: ${STORE_HELP}`)
+    .option('--json', 'print JSON instead of YAML')
+    .action((o: { config?: string; store?: string; json?: boolean }) => run(async () => {
+      let c;
+      try {
+        if (o.config !== undefined) c = await loadConfigFile(o.config);
+        else {
+          const rec = await withStore(o, (s) => s.current());
+          if (rec === null) throw new ConfigError('--store', ['(store): nothing has been pushed yet']);
+          c = validateConfig(parseConfigText(rec.text, `store v${rec.version}`), `store v${rec.version}`);
+        }
+      } catch (e) { reportInvalid(e); }
+      const shown = redactConfig(c);
+      process.stdout.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : stringify(shown));
     }));
 
   config.command('history')
@@ -108,6 +130,8 @@ export function registerFleetCommands(program: Command, run: Run): void {
       const r = await withStore(o, (s) => s.restore(dir, { author: author(), host: hostname() }));
       process.stdout.write(`restored ${r.restored} versions; version ${r.version} is current\n`);
     }));
+
+  registerBackupCommands(config, run, STORE_HELP);
 
   program.command('fleet')
     .description('list the nodes registered in the store')

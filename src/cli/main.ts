@@ -4,10 +4,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { configJsonSchema } from '../config/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { FileConfigSource } from '../config/file-source.js';
-import { Primary } from '../runtime/primary.js';
+import { Primary, type ReloadResult } from '../runtime/primary.js';
 import { createLogger } from '../observe/log.js';
-import { ConfigError, SwitchyardError } from '../util/errors.js';
+import { SwitchyardError } from '../util/errors.js';
 import { registerFleetCommands } from './fleet-cli.js';
+import { validateCommand } from './validate-cli.js';
 import { registerLoadtestCommands } from './loadtest-cli.js';
 import { registerRouteAgentCommand } from './route-agent-cli.js';
 import { registerLabCommands } from './lab-cli.js';
@@ -16,23 +17,22 @@ import { startAdmin } from '../admin/start-admin.js';
 import { parseListenOverrides, withListenOverrides } from '../config/listen-overrides.js';
 import { startFleetNode, type Role } from './start-node.js';
 import { positiveInt, USAGE_EXIT } from './args.js';
+import { errorLine, exitCodeOf } from './exit-codes.js';
+import { signalAndWait, writeOutcome } from './reload-outcome.js';
+import { reloadThroughAdmin, reportReload } from './reload-cli.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 import { zoneFile } from '../dns/zone-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Runs a command body; user errors become one line on stderr and exit 1 (2 for usage errors), never a stack trace. */
+/** Runs a command body; user errors become one line on stderr and an exit code (exit-codes.ts), never a stack trace. */
 async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (e) {
-    if (e instanceof SwitchyardError) {
-      process.stderr.write(`error: ${e.code}: ${e.message}\n`);
-    } else {
-      process.stderr.write(`error: ${(e as Error).message}\n`);
-      if (process.env.SWITCHYARD_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    }
-    process.exit(e instanceof SwitchyardError && e.code === 'SWY_CLI_USAGE' ? USAGE_EXIT : 1);
+    process.stderr.write(`${errorLine(e)}\n`);
+    if (!(e instanceof SwitchyardError) && process.env.SWITCHYARD_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(exitCodeOf(e));
   }
 }
 
@@ -86,15 +86,17 @@ program.command('start')
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
+    const pidFile = o.pidFile;
+    const onSignalReload = pidFile === undefined ? undefined : (n: number, r: ReloadResult) => writeOutcome(pidFile, n, r);
     if (o.store !== undefined) {
-      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen, admin: o.admin });
+      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen, admin: o.admin, onSignalReload });
       return;
     }
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
     let anycast: AnycastHandle | undefined;
     const primary: Primary = new Primary({
-      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000,
+      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000, onSignalReload,
       beforeReady: async () => {
         anycast = startAnycast(primary, log);
         await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state() });
@@ -106,20 +108,25 @@ program.command('start')
   }));
 
 program.command('reload')
-  .description('reload the config of a running node (SIGHUP), or with --workers replace its workers one at a time (SIGUSR2)')
-  .option('--pid-file <file>', 'the PID file given to `start --pid-file`')
-  .option('--pid <pid>', 'the primary\'s PID', positiveInt)
+  .description('reload the config of a running node and print the outcome (applied version, or the rejection as path: reason; exit 1), or with --workers replace its workers one at a time (SIGUSR2)')
+  .option('--pid-file <file>', 'the PID file given to `start --pid-file` (the outcome is read from FILE.reload)')
+  .option('--pid <pid>', 'the primary\'s PID (without --pid-file the outcome is not awaited)', positiveInt)
+  .option('--admin <address>', 'reload through the admin API at host:port instead (token from SWITCHYARD_ADMIN_TOKEN)')
+  .option('--timeout <s>', 'seconds to wait for the outcome', positiveInt, 60)
   .option('--workers', 'rolling restart of the workers (new code, no refused connection)')
-  .action((o: { pidFile?: string; pid?: number; workers?: boolean }) => run(async () => {
+  .action((o: { pidFile?: string; pid?: number; admin?: string; timeout: number; workers?: boolean }) => run(async () => {
+    if (o.admin !== undefined && !o.workers) { reportReload(await reloadThroughAdmin(o.admin, o.timeout * 1000)); return; }
     const pid = o.pid ?? (o.pidFile !== undefined ? readPidFile(o.pidFile) : undefined);
-    if (pid === undefined) throw new SwitchyardError('SWY_CLI_USAGE', 'give --pid-file or --pid');
+    if (pid === undefined) throw new SwitchyardError('SWY_CLI_USAGE', 'give --pid-file, --pid or --admin');
+    if (!running(pid)) throw new SwitchyardError('SWY_CLI_USAGE', `no process ${pid} (a stale PID file?)`);
+    if (!o.workers && o.pidFile !== undefined) { reportReload(await signalAndWait(pid, o.pidFile, o.timeout * 1000)); return; }
     const signal = o.workers ? 'SIGUSR2' : 'SIGHUP';
     try {
       process.kill(pid, signal);
     } catch (e) {
       throw new SwitchyardError('SWY_CLI_USAGE', `cannot signal process ${pid}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    process.stdout.write(`sent ${signal} to ${pid}\n`);
+    process.stdout.write(`sent ${signal} to ${pid}${o.workers ? '' : ' (give --pid-file or --admin to wait for the outcome)'}\n`);
   }));
 
 program.command('drain')
@@ -146,17 +153,14 @@ program.command('drain')
   }));
 
 program.command('validate')
-  .description('check a config file; prints every error as "path: reason"')
-  .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
-  .action((o: { config: string }) => run(async () => {
-    try {
-      const c = await loadConfigFile(o.config);
-      process.stdout.write(`${o.config}: ok (${c.listeners.length} listeners, ${c.routes.length} routes, ${Object.keys(c.services).length} services)\n`);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      for (const line of e.errors) process.stderr.write(`${line}\n`);
-      process.exit(1);
-    }
+  .description('check a config: schema ("path: reason"), certificate files, keys, expiry and SNI coverage; optionally that its ports are free')
+  .option('-c, --config <file>', 'config file (YAML or JSON)')
+  .option('--store <url>', 'check the current config of a fleet store instead: etcd://host:port[,…]/prefix')
+  .option('--check-ports', 'also bind every listen address once (for a node that is not running yet): a busy one exits 3')
+  .option('--schema-only', 'check the document only, not the certificate files it names (a config written for another host)')
+  .action((o: { config?: string; store?: string; checkPorts?: boolean; schemaOnly?: boolean }) => run(async () => {
+    if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
+    await validateCommand({ config: o.config, store: o.store, checkPorts: o.checkPorts ?? false, files: !o.schemaOnly });
   }));
 
 program.command('dns')

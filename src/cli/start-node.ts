@@ -3,7 +3,7 @@ import { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../observe/log.js';
-import { Primary } from '../runtime/primary.js';
+import { Primary, type PrimaryOptions } from '../runtime/primary.js';
 import type { ConfigLoader } from '../config/source.js';
 import { HealthSupervisor } from '../runtime/health-supervisor.js';
 import { EtcdConfigStore } from '../store/config-store.js';
@@ -21,6 +21,7 @@ import { RegionProber } from '../fleet/region-prober.js';
 import { RegionMonitor } from '../fleet/region-monitor.js';
 import type { DnsConfig } from '../config/dns-schema.js';
 import { systemClock } from '../util/clock.js';
+import { BackupScheduler } from '../store/backup-scheduler.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -38,6 +39,8 @@ export interface FleetNodeOptions {
   listen: ReadonlyMap<string, string>;
   /** Admin listener address of this node (overrides admin.address). */
   admin?: string;
+  /** The outcome of each SIGHUP reload (see reload-outcome.ts). */
+  onSignalReload?: PrimaryOptions['onSignalReload'];
 }
 
 /**
@@ -70,16 +73,31 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   let regionMonitor: RegionMonitor | undefined;
   const prober = o.role === 'checker' ? undefined : new RegionProber(client, url.prefix, id, o.zone, () => dnsConfig, log, o.leaseTtlS);
   let fleetSizeTimer: NodeJS.Timeout | undefined;
+  let current: Config | undefined;
+  // Backups are the elected checker's job (a checker-only node's, or a `both` node's while elected).
+  const backups = new BackupScheduler({
+    store, log, settings: () => current?.backup, mayRun: () => publisher?.role === 'primary',
+    certFiles: () => (current?.listeners ?? []).flatMap((l) => (l.tls?.certificates ?? []).flatMap((c) => [c.cert, c.key])),
+  });
   const leave = async () => {
     clearInterval(fleetSizeTimer);
     regionMonitor?.stop();
     await prober?.stop();
+    backups.stop();
     await publisher?.stop();
     await membership.stop();
     client.close();
     await store.close();
   };
-  const onApplied = (c: Config) => { appliedVersion = source.version; addresses = c.listeners.map((l) => l.address); dnsConfig = c.dns; };
+  const onApplied = (c: Config) => {
+    appliedVersion = source.version;
+    addresses = c.listeners.map((l) => l.address);
+    dnsConfig = c.dns;
+    const first = current === undefined;
+    current = c;
+    if (!first) backups.changed();
+  };
+  if (o.role !== 'lb') backups.start();
 
   if (o.role === 'checker') {
     await runChecker(source, log, (states) => {
@@ -106,7 +124,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     fleetNodes: () => listNodes(client, url.prefix),
   };
   const primary: Primary = new Primary({
-    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
+    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave, onSignalReload: o.onSignalReload,
     beforeReady: async () => {
       // The fleet record carries the announcement: rewritten at once when it changes.
       anycast = startAnycast(primary, log, () => membership.changed());

@@ -3,6 +3,7 @@ import { HotspotSchema } from './hotspot-schema.js';
 import { ScalingSchema } from './scaling-schema.js';
 import { AnycastSchema } from './anycast-schema.js';
 import { DnsSchema } from './dns-schema.js';
+import { BackupSchema } from './backup-schema.js';
 import { bindConflicts, canonicalHost, parseHostPort } from './address.js';
 import { linearRegexProblem } from '../util/linear-regex.js';
 import { redisUrlProblem } from './redis-url.js';
@@ -225,6 +226,7 @@ export const ConfigSchema = z.strictObject({
   spikes: SpikesSchema.prefault({}),
   anycast: AnycastSchema.optional(),
   dns: DnsSchema.optional(),
+  backup: BackupSchema,
   tlsSessionCache: z.strictObject({
     redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),

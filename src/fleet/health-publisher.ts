@@ -1,6 +1,7 @@
 import type { Etcd3, Campaign } from 'etcd3';
 import type { Logger } from 'pino';
 import type { HealthMap } from '../upstream/health/source.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /** The health document a zone's primary checker keeps under `PREFIX/health/<zone>` (JSON). */
 export interface HealthDocument {
@@ -53,7 +54,7 @@ export class HealthPublisher {
     campaign.on('error', (err: Error) => {
       this.demote();
       if (this.stopped) return;
-      this.log.warn({ zone: this.zone, err: err.message }, 'health checker: campaign failed; campaigning again');
+      this.log.warn({ zone: this.zone, err: describeEtcdError(err) }, 'health checker: campaign failed; campaigning again');
       setTimeout(() => this.start(), 1000).unref();
     });
   }
@@ -74,7 +75,7 @@ export class HealthPublisher {
     try {
       await this.client.put(healthKey(this.prefix, this.zone)).value(JSON.stringify(doc));
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'health checker: publishing failed');
+      this.log.warn({ err: describeEtcdError(e) }, 'health checker: publishing failed');
     }
   }
 

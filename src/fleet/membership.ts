@@ -1,6 +1,7 @@
 import type { Etcd3, Lease } from 'etcd3';
 import { hostname } from 'node:os';
 import type { AnycastRecord } from './anycast-record.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /** What a node says about itself under `PREFIX/nodes/<id>` (JSON). */
 export interface NodeRecord {
@@ -87,7 +88,7 @@ export class Membership {
         const lease = this.client.lease(this.ttlS, { autoKeepAlive: true });
         lease.on('lost', (err) => {
           if (this.lease === lease) this.lease = null;
-          if (!this.stopped) this.onWarn(`membership lease lost (${err.message}); re-registering when etcd answers`);
+          if (!this.stopped) this.onWarn(`membership lease lost (${describeEtcdError(err)}); re-registering when etcd answers`);
         });
         this.lease = lease;
       }
@@ -98,7 +99,7 @@ export class Membership {
       const lease = this.lease;
       this.lease = null;
       lease?.release();
-      this.onWarn(`membership update failed: ${(e as Error).message}`);
+      this.onWarn(`membership update failed: ${describeEtcdError(e)}`);
     }
   }
 

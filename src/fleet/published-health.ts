@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { HealthBroadcast, HealthMap, HealthSource } from '../upstream/health/source.js';
 import { healthKey, type HealthDocument } from './health-publisher.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /**
  * An LB node's health states when checkers run elsewhere: the zone's published document,
@@ -34,7 +35,7 @@ export class PublishedHealth implements HealthSource {
       this.watcher = w;
       w.on('put', (kv) => this.receive(kv.value.toString()));
       w.on('error', () => undefined);
-    }, (e: Error) => this.log.warn({ err: e.message }, 'published health: watch failed'));
+    }, (e: Error) => this.log.warn({ err: describeEtcdError(e) }, 'published health: watch failed'));
     this.timer = setInterval(() => this.checkStale(), 500);
     this.timer.unref();
   }

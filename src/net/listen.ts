@@ -2,6 +2,26 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/address.js';
+import { SwitchyardError } from '../util/errors.js';
+
+/**
+ * A listener that could not bind: which one, which address, and why (SWY_LISTEN_BUSY: another
+ * process holds the address; SWY_LISTEN_DENIED: a privileged port or an address this host lacks;
+ * SWY_LISTEN_FAILED: anything else). The message keeps the errno code (EADDRINUSE…) for grep.
+ */
+export class BindError extends SwitchyardError {
+  constructor(readonly listener: string, readonly address: string, readonly errno: string) {
+    const why = errno === 'EADDRINUSE' ? 'is already in use (another process listens there)'
+      : errno === 'EACCES' ? 'needs privileges (ports below 1024: run as root or grant CAP_NET_BIND_SERVICE)'
+        : errno === 'EADDRNOTAVAIL' ? 'is not an address of this host' : 'cannot be bound';
+    super(errno === 'EADDRINUSE' ? 'SWY_LISTEN_BUSY' : errno === 'EACCES' || errno === 'EADDRNOTAVAIL' ? 'SWY_LISTEN_DENIED' : 'SWY_LISTEN_FAILED',
+      `listener ${listener}: ${address} ${why} (${errno})`, 'config');
+    this.name = 'BindError';
+  }
+}
+
+const bindError = (err: NodeJS.ErrnoException, listener: string, address: string): Error =>
+  (err.syscall === 'bind' || err.syscall === 'listen' ? new BindError(listener, address, err.code ?? 'unknown') : err);
 
 /**
  * Listening handles the cluster primary sent this worker, by port, while a listen on that port
@@ -30,7 +50,7 @@ export const DEFAULT_BACKLOG = 511;
 /**
  * Binds `server` to a listener address (through the cluster primary when in a worker) with a
  * queue of `backlog` connections not yet accepted (the kernel caps it at net.core.somaxconn). Rejects
- * with the bind error (EADDRINUSE, EACCES…), having released every socket the attempt made (here
+ * with a BindError (EADDRINUSE, EACCES…), having released every socket the attempt made (here
  * and in the primary); later server errors are logged, not thrown.
  */
 export function listenOn(server: Server, address: string, log: Logger, listener: string, backlog = DEFAULT_BACKLOG): Promise<void> {
@@ -39,10 +59,10 @@ export function listenOn(server: Server, address: string, log: Logger, listener:
   if (cluster.isWorker && port !== 0) sentHandles.set(port, sent);
   return new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => {
-      if (err.syscall !== 'bind') { reject(err); return; } // a failure of listen() itself closes the handle
+      if (err.syscall !== 'bind') { reject(bindError(err, listener, address)); return; } // a failure of listen() itself closes the handle
       // A `bind` failure leaves it open. It is reported from inside cluster's message listener,
       // before ours has seen the handle: close it once that message is through.
-      setImmediate(() => { for (const h of sent) h.close(); reject(err); });
+      setImmediate(() => { for (const h of sent) h.close(); reject(bindError(err, listener, address)); });
     };
     server.once('error', failed);
     server.listen({ host, port, backlog }, () => {

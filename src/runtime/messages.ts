@@ -74,7 +74,8 @@ export type FromWorker =
   | { type: 'prepared'; txn: number; version: number }
   | { type: 'applied'; txn: number; version: number }
   | { type: 'rejected'; txn: number; version: number; error: string }
-  | { type: 'fatal'; error: string }
+  /** `bind`: the first config failed because a listener could not bind (see net/listen.ts BindError). */
+  | { type: 'fatal'; error: string; bind?: { code: string; listener: string; address: string; errno: string } }
   | { type: 'stats'; id: number; stats: WorkerStats }
   | { type: 'runtime'; id: number; pid: number; metrics: RuntimeMetric[] }
   /** Pushed by the worker between collections and when it stops: every counter, and the backends whose counts moved since its last push. */

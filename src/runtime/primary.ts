@@ -13,6 +13,7 @@ import type { DrainMap, Overrides, WorkerStats } from './messages.js';
 import type { HealthBroadcast, HealthMap, HealthSource } from '../upstream/health/source.js';
 import type { ConfigLoader } from '../config/source.js';
 import { parseHostPort } from '../config/address.js';
+import { BindError } from '../net/listen.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
@@ -33,6 +34,8 @@ export interface PrimaryOptions {
   beforeReady?: () => Promise<void>;
   /** Health states from elsewhere (fleet checkers); default: this node's own active checks. */
   health?: (broadcast: HealthBroadcast) => HealthSource;
+  /** Called with the outcome of each reload asked for by SIGHUP; `signal` counts the SIGHUPs received (see cli/reload-outcome.ts). */
+  onSignalReload?: (signal: number, result: ReloadResult) => void;
   /** Called after every config applied by all workers (e.g. to report it in the fleet record). */
   onApplied?: (config: Config) => void;
   /** Called once the workers are gone, before the process exits (leave the fleet cleanly). */
@@ -86,6 +89,8 @@ export class Primary {
   /** Workers that said hello: they receive messages (earlier ones would be lost). */
   private readonly greeted = new Set<number>();
   private readonly recentCrashes: number[] = [];
+  /** A listener the first config could not bind: start fails with it, not with "invalid config". */
+  private bindFailure: BindError | undefined;
   private stopWatch: () => void = () => undefined;
   private ready = false;
   private readonly health: HealthSource;
@@ -149,13 +154,19 @@ export class Primary {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
       throw new SwitchyardError('SWY_START_TIMEOUT', `${errors.join('; ')}; the node did not start (see the log above; --start-timeout sets the wait)`);
     }
+    if (this.bindFailure !== undefined) throw this.bindFailure;
     if (errors.length > 0) throw new ConfigError(this.opts.loader.name, errors);
     const gone = n - this.liveWorkers().length;
     if (gone > 0) throw new SwitchyardError('SWY_START_FAILED', `${gone} of ${n} worker(s) exited before applying the config; the node did not start (see the log above)`);
     this.ready = true;
     await this.opts.beforeReady?.();
     this.opts.log.info({ version: this.version, workers: n, listeners: this.config.listeners.map((l) => `${l.name}=${l.address}`) }, 'ready');
-    process.on('SIGHUP', () => { this.opts.log.info('SIGHUP: reloading'); void this.reload(); });
+    let sighups = 0;
+    process.on('SIGHUP', () => {
+      const n = ++sighups;
+      this.opts.log.info('SIGHUP: reloading');
+      void this.reload().then((r) => this.opts.onSignalReload?.(n, r));
+    });
     process.on('SIGUSR2', () => { this.opts.log.info('SIGUSR2: rolling restart of workers'); void this.rollingRestart(); });
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
     process.on('SIGINT', () => void this.shutdown('SIGINT'));
@@ -226,6 +237,7 @@ export class Primary {
     }
     if (m.type === 'fatal') {
       this.opts.log.fatal({ worker: w.id, error: m.error }, 'worker cannot start');
+      if (m.bind !== undefined) this.bindFailure ??= new BindError(m.bind.listener, m.bind.address, m.bind.errno);
       const p = this.pending.get(this.configTxn);
       if (p !== undefined && !this.ready) { p.errors.push(`(listeners): ${m.error}`); p.done(); }
       return;

@@ -4,6 +4,7 @@ import { stageResumption, type StagedResumption } from '../tls/resumption.js';
 import { Snapshot, SnapshotHolder } from '../snapshot/snapshot.js';
 import { ListenerSet, type PreparedListeners } from './listener-set.js';
 import { listenerKinds } from './listener-kinds.js';
+import { BindError } from '../net/listen.js';
 import type { FromWorker, Overrides, ToWorker, WorkerStats } from './messages.js';
 import { COUNTERS_PUSH_MS, CounterPush } from './counter-push.js';
 import { countersSnapshot } from '../observe/stats.js';
@@ -25,10 +26,14 @@ function takeTopKeys(t: TopKeys | null): { key: string; count: number }[] | unde
 /** Keys per rate limit a worker reports per collection (the admin API's top list). */
 const RATE_LIMIT_TOP = 10;
 
-/** A prepare failure as the primary reports it (a bind error names its address). */
+/** A prepare failure as the primary reports it (a bind error names its listener and address). */
 function describe(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.syscall === 'bind' || err.syscall === 'listen' ? `cannot listen: ${err.code ?? ''} ${err.message}` : err.message;
+  return e instanceof BindError ? `cannot listen: ${e.message}` : (e as Error).message;
+}
+
+/** A failed first start as the primary needs it: a bind failure stays one (not "invalid config"). */
+function fatal(e: unknown): FromWorker {
+  return { type: 'fatal', error: describe(e), ...(e instanceof BindError && { bind: { code: e.code, listener: e.listener, address: e.address, errno: e.errno } }) };
 }
 import type { Mitigation, RuntimeDeps } from '../upstream/service.js';
 
@@ -175,7 +180,7 @@ export class Worker {
         snapshot.activate(overrides);
         this.holder = new SnapshotHolder(snapshot);
       } catch (e) {
-        this.send({ type: 'fatal', error: describe(e) });
+        this.send(fatal(e));
         return;
       }
       this.startTicker();
@@ -183,7 +188,7 @@ export class Worker {
     try {
       this.prepared = await this.prepare(txn, version, config, first ? this.holder!.current : undefined);
     } catch (e) {
-      this.send(first ? { type: 'fatal', error: describe(e) } : { type: 'rejected', txn, version, error: describe(e) });
+      this.send(first ? fatal(e) : { type: 'rejected', txn, version, error: describe(e) });
       return;
     }
     this.commit(txn, overrides);

@@ -29,7 +29,7 @@ import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IKeyValue, type Namespace } from 'etcd3';
 import { diffSummary, formatDiffSummary, type DiffSummary } from './diff-summary.js';
 import { parseStoreUrl, DEFAULT_STORE_PREFIX, StoreUrlError } from './store-url.js';
-import { StoreError, CorruptRecordError } from './store-errors.js';
+import { StoreError, CorruptRecordError, storeUnavailable } from './store-errors.js';
 import { checkRecord, decodeRecord, encodeRecord, sha256, type ConfigRecord } from './record.js';
 import { CurrentWatch, watchBackoff, type WatchSource } from './current-watch.js';
 
@@ -94,10 +94,13 @@ export class EtcdConfigStore {
   private readonly pushAttempts: number;
   private readonly now: () => Date;
   private readonly watches = new Set<CurrentWatch>();
+  /** The etcd client endpoints (named in errors). */
+  readonly hosts: readonly string[];
 
   constructor(opts: ConfigStoreOptions) {
     if (opts.hosts.length === 0) throw new StoreUrlError('(hosts)', 'no etcd endpoint given');
     this.prefix = (opts.prefix ?? DEFAULT_STORE_PREFIX).replace(/\/+$/, '');
+    this.hosts = [...opts.hosts];
     this.opTimeoutMs = opts.opTimeoutMs ?? 2000;
     this.pushAttempts = opts.pushAttempts ?? 8;
     this.now = opts.now ?? (() => new Date());
@@ -130,13 +133,13 @@ export class EtcdConfigStore {
   private async call<T>(what: string, op: () => Promise<T>, ms = this.opTimeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreError('SWY_STORE_UNAVAILABLE', `etcd ${what}: no answer within ${ms} ms`, true)), ms);
+      timer = setTimeout(() => reject(new StoreError('SWY_STORE_UNAVAILABLE', `config store unreachable: etcd at ${this.hosts.join(', ')}: ${what}: no answer within ${ms} ms`, true)), ms);
     });
     try {
       return await Promise.race([op(), late]);
     } catch (e) {
       if (e instanceof StoreError) throw e;
-      throw new StoreError('SWY_STORE_UNAVAILABLE', `etcd ${what} failed: ${(e as Error).message}`, true, { cause: e });
+      throw storeUnavailable(this.hosts, what, e);
     } finally {
       clearTimeout(timer);
     }
@@ -352,7 +355,7 @@ export class EtcdConfigStore {
         }, timeoutMs);
         out.on('error', reject);
         stream.on('data', (chunk) => out.write(chunk.blob));
-        stream.on('error', (e) => reject(new StoreError('SWY_STORE_UNAVAILABLE', `etcd snapshot failed: ${e.message}`, true, { cause: e })));
+        stream.on('error', (e) => reject(storeUnavailable(this.hosts, 'snapshot', e)));
         stream.on('end', () => resolve());
       });
     } finally {

@@ -2,6 +2,7 @@ import type { IBackoff } from 'cockatiel';
 import type { IKeyValue, Watcher } from 'etcd3';
 import { StoreError } from './store-errors.js';
 import type { ConfigRecord } from './record.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /* The store's watch on the current config key (see config-store.ts), reconnecting and deduplicated. */
 
@@ -60,7 +61,7 @@ export class CurrentWatch {
     w.on('disconnected', (err) => {
       if (!this.connected) return; // the client retries with backoff: report once per outage
       this.connected = false;
-      this.report(unavailable(`watch on ${this.src.key} lost its connection (${err.message}); reconnecting`));
+      this.report(unavailable(`watch on ${this.src.key} lost its connection (${describeEtcdError(err)}); reconnecting`));
     });
     w.on('connected', () => {
       if (this.connected) return;
@@ -70,14 +71,14 @@ export class CurrentWatch {
     w.on('error', (err) => {
       if (this.watcher !== w || !this.live) return; // during start(), start() rejects instead
       this.watcher = undefined;
-      this.report(unavailable(`etcd cancelled the watch on ${this.src.key} (${err.message}); starting a new one`));
+      this.report(unavailable(`etcd cancelled the watch on ${this.src.key} (${describeEtcdError(err)}); starting a new one`));
       this.reattachLater(500);
     });
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(unavailable(`etcd watch on ${this.src.key}: not set up within ${this.src.timeoutMs} ms`)), this.src.timeoutMs);
         w.once('connected', () => { clearTimeout(timer); resolve(); });
-        w.once('error', (e) => { clearTimeout(timer); reject(unavailable(`etcd watch on ${this.src.key} failed: ${e.message}`)); });
+        w.once('error', (e) => { clearTimeout(timer); reject(unavailable(`etcd watch on ${this.src.key} failed: ${describeEtcdError(e)}`)); });
       });
     } catch (e) {
       if (this.watcher === w) this.watcher = undefined;

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { parseConfigText, validateConfig } from '../config/load.js';
 import type { ConfigLoader } from '../config/source.js';
-import { ConfigError } from '../util/errors.js';
-import { CorruptRecordError, type ConfigRecord, type EtcdConfigStore } from './config-store.js';
+import { ConfigError, SwitchyardError } from '../util/errors.js';
+import { CorruptRecordError, StoreError, type ConfigRecord, type EtcdConfigStore } from './config-store.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /**
  * The etcd config source: a node serves the store's current version, applied through the same
@@ -40,7 +41,7 @@ export class EtcdConfigSource implements ConfigLoader {
       rec = await this.store.current();
     } catch (e) {
       if (e instanceof CorruptRecordError) return this.fallback(`(store): ${e.message}`, true);
-      return this.fallback(`(store): unreachable: ${(e as Error).message}`, false);
+      return this.fallback((e as Error).message, false);
     }
     if (rec === null) return this.fallback(`(store): no config under ${this.store.prefix} yet: push one with \`switchyard config push FILE --store ${this.name}\``, true);
     let config: Config;
@@ -78,6 +79,8 @@ export class EtcdConfigSource implements ConfigLoader {
       return this.last;
     }
     const cached = this.readCache();
+    // Unreachable is not invalid: its own error (and exit code), naming the endpoints.
+    if (cached === null && !invalid) throw new StoreError('SWY_STORE_UNAVAILABLE', `${reason}; no cached config at ${this.cachePath} to fall back on`, true);
     if (cached === null) throw new ConfigError(this.name, [...errors, '(cache): no cached config to fall back on']);
     this.log.warn({ reason, cache: this.cachePath, version: cached.rec.version },
       `serving the cached config (store version ${cached.rec.version}); retrying the store every ${this.retryMs} ms`);
@@ -117,10 +120,10 @@ export class EtcdConfigSource implements ConfigLoader {
     // the poll below stops once a read succeeds, and without a watch the node would never hear
     // of a later push. Once set up, the watch reconnects by itself and delivers current first.
     const start = (): void => {
-      this.store.watch(() => onChange(), (err) => onWarn(`config store watch: ${err.message}`)).then((stop) => {
+      this.store.watch(() => onChange(), (err) => onWarn(`config store watch: ${err instanceof SwitchyardError ? err.message : describeEtcdError(err)}`)).then((stop) => {
         if (stopped) void stop(); else stopWatch = stop;
       }, (err: Error) => {
-        onWarn(`config store watch failed: ${err.message}; retrying in ${this.retryMs} ms`);
+        onWarn(`config store watch failed: ${err instanceof SwitchyardError ? err.message : describeEtcdError(err)}; retrying in ${this.retryMs} ms`);
         if (stopped) return;
         again = setTimeout(start, this.retryMs);
         again.unref();

@@ -1,4 +1,5 @@
 import { SwitchyardError } from '../util/errors.js';
+import { describeEtcdError } from '../util/etcd-errors.js';
 
 /* Errors of the fleet config store (config-store.ts), shared with its watch and record codec. */
 
@@ -20,4 +21,9 @@ export class CorruptRecordError extends StoreError {
     super('SWY_STORE_CORRUPT', `corrupt config record at ${key}: ${reason}`);
     this.name = 'CorruptRecordError';
   }
+}
+
+/** The store, or another etcd client, could not be reached: names the endpoints and the cause. */
+export function storeUnavailable(hosts: readonly string[], what: string, e: unknown): StoreError {
+  return new StoreError('SWY_STORE_UNAVAILABLE', `config store unreachable: etcd at ${hosts.join(', ')}: ${what}: ${describeEtcdError(e)}`, true, { cause: e });
 }
