@@ -92,7 +92,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     mayActuate: () => publisher === null || publisher.role === 'primary',
   };
   const primary: Primary = new Primary({
-    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave,
+    loader: withListenOverrides(source, o.listen), log, workers: o.workers, zone: o.zone, onApplied, onStopped: leave,
     beforeReady: async () => {
       // The fleet record carries the announcement: rewritten at once when it changes.
       anycast = startAnycast(primary, log, () => membership.changed());

@@ -22,6 +22,8 @@ export interface PrimaryOptions {
   log: Logger;
   /** Overrides `workers` from the config. */
   workers?: number;
+  /** This node's zone (`--zone`), handed to the workers for zone-aware balancing. */
+  zone?: string;
   /** How long `start` waits for every worker to apply the first config before it fails (default 30 s). */
   startTimeoutMs?: number;
   /** Called once every worker applied the first config. */
@@ -169,6 +171,7 @@ export class Primary {
       SWITCHYARD_WORKERS: String(this.workerCount()),
       SWITCHYARD_WORKER_ID: String(id),
       SWITCHYARD_LOG_LEVEL: this.config.logLevel,
+      ...(this.opts.zone !== undefined ? { SWITCHYARD_ZONE: this.opts.zone } : {}),
     };
     const w = cluster.fork(env);
     (w as ClusterWorker & { slot?: number }).slot = id;
