@@ -95,7 +95,7 @@ program.command('start')
       loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, zone: o.zone, startTimeoutMs: o.startTimeout * 1000,
       beforeReady: async () => {
         anycast = startAnycast(primary, log);
-        await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state() });
+        await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state(), ...(o.zone !== undefined ? { statusExtra: () => ({ zone: o.zone }) } : {}) });
       },
       onReadinessChange: () => anycast?.kick(),
       beforeDrain: async () => { await anycast?.beforeDrain(); },
