@@ -17,6 +17,7 @@ import { withListenOverrides } from '../config/listen-overrides.js';
 import { startAdmin, type AdminHandle } from '../admin/start-admin.js';
 import { startAnycast, type AnycastHandle } from '../anycast/start-anycast.js';
 import { anycastRecord } from '../fleet/anycast-record.js';
+import { checkZones } from '../fleet/zone-check.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -115,6 +116,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   primaryRef = primary;
   await primary.start();
   membership.start();
+  watchZones(() => publisher === null || publisher.role === 'primary', () => listNodes(client, url.prefix), log);
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());
@@ -150,4 +152,26 @@ async function runChecker(source: ConfigLoader, log: Logger, makePublisher: (sta
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   log.info({ role: 'checker' }, 'ready');
+}
+
+/** How often a node re-checks N+1 per zone from the member list. */
+const ZONE_CHECK_MS = 15_000;
+
+/**
+ * N+1 per zone, watched: while `mine()` (the zone's elected checker, or any node when none is
+ * elected) the node checks the member list and logs each warning when the set changes.
+ */
+function watchZones(mine: () => boolean, nodes: () => ReturnType<typeof listNodes>, log: Logger): void {
+  let last = '';
+  setInterval(() => {
+    if (!mine()) return;
+    void nodes().then((list) => {
+      const warnings = checkZones(list).flatMap((z) => z.warnings);
+      const key = warnings.join('\n');
+      if (key === last) return;
+      for (const w of warnings) log.warn({ check: 'zones' }, `N+1 per zone: ${w}`);
+      if (warnings.length === 0) log.info({ check: 'zones' }, 'N+1 per zone: ok');
+      last = key;
+    }, () => undefined);
+  }, ZONE_CHECK_MS).unref();
 }
