@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
-import { startBackends, startSwitchyard, freePort, baseConfig, type Backend, type Switchyard } from './harness.js';
+import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
 
 /*
  * Zone-aware balancing end to end: a node started with `--zone a`, real backends on loopback in
@@ -20,6 +20,7 @@ let sy: Switchyard;
 const agent = new Agent({ connections: 32 });
 const zoneOf = new Map<string, string>();
 const diagnostics: string[] = [];
+let admin: string;
 
 before(async () => {
   backends = await startBackends(ZONES.length, (req, res, b) => { req.resume(); req.on('end', () => res.end(b.name)); });
@@ -31,13 +32,15 @@ before(async () => {
     slowStart: 0,
   };
   const hashed = [0, 1, 4, 6];
+  const adminPort = await freePort();
+  admin = `http://127.0.0.1:${adminPort}`;
   sy = await startSwitchyard(baseConfig(await freePort(), {
     web: { ...common, backends: backends.map((b, i) => ({ address: b.address, zone: ZONES[i] })) },
     hashed: {
       ...common, balancer: { algorithm: 'ring-hash' }, hashKey: { source: 'header', name: 'x-user' }, locality: { minClusterSize: 2 },
       backends: hashed.map((i) => ({ address: backends[i].address, zone: ZONES[i] })),
     },
-  }, [{ match: { path: { prefix: '/hash' } }, service: 'hashed' }, { service: 'web' }], { workers: 2, zones: { nodes: { a: 2, b: 1, c: 1 } } }),
+  }, [{ match: { path: { prefix: '/hash' } }, service: 'hashed' }, { service: 'web' }], { workers: 2, zones: { nodes: { a: 2, b: 1, c: 1 } }, admin: { address: `127.0.0.1:${adminPort}` } }),
   { extraArgs: ['--zone', 'a'] });
 });
 
@@ -81,6 +84,18 @@ function assertShares(got: Record<string, number>, want: Record<string, number>,
   for (const z of Object.keys(want)) assert.ok(Math.abs(got[z] - want[z]) <= TOL, `${label}: zone ${z} served ${got[z].toFixed(3)}, expected ${want[z]} ±${TOL} (${JSON.stringify(got)})`);
 }
 
+/** `switchyard_zone_requests_total` of service `web` by zone, once the node counted at least `min` tries. */
+async function zoneCounters(min: number): Promise<Record<string, number>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await (await request(`${admin}/metrics`, { dispatcher: agent })).body.text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^switchyard_zone_requests_total\{service="web",zone="(\w+)"\} (\d+)$/gm)) out[m[1]] = Number(m[2]);
+    if (Object.values(out).reduce((s, v) => s + v, 0) >= min || Date.now() > deadline) return out;
+    await sleep(200);
+  }
+}
+
 /** The health transitions the node logged (context for a failure). */
 const healthLog = () => sy.output().split('\n').filter((l) => /health: |panic/.test(l)).map((l) => /"msg":"([^"]*)"/.exec(l)?.[1]).join('\n');
 
@@ -95,6 +110,12 @@ test('zones: local share, spill by residual capacity, a lost zone under load wit
   const all = await load('/', 4000);
   assert.deepEqual(all.failures, [], healthLog());
   assertShares(shares(all.served), { a: 0.4, b: 0.1, c: 0.5 }, 'all zones up');
+  // The same shares in /metrics (tries per backend zone, summed over both workers) and in /api/services.
+  const counted = await zoneCounters(4000);
+  const sum = Object.values(counted).reduce((s, v) => s + v, 0);
+  assertShares({ a: counted.a / sum, b: counted.b / sum, c: counted.c / sum }, { a: 0.4, b: 0.1, c: 0.5 }, '/metrics switchyard_zone_requests_total');
+  const api = await (await request(`${admin}/api/services`, { dispatcher: agent })).body.json() as { services: { name: string; zones: { zone: string; share: number; backends: number }[] }[] };
+  assert.deepEqual(api.services.find((s) => s.name === 'web')?.zones.map((z) => [z.zone, z.backends]), [['a', 2], ['b', 3], ['c', 5]]);
   const ring = (await load('/hash', 400, 8, keys)).served;
   assert.ok(ring.every((n) => zoneOf.get(n) === 'a'), 'the hashed service (half its backends in a) keeps every key in zone a');
 
