@@ -116,7 +116,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   primaryRef = primary;
   await primary.start();
   membership.start();
-  watchZones(() => publisher === null || publisher.role === 'primary', () => listNodes(client, url.prefix), log);
+  watchZones(() => publisher === null || publisher.role === 'primary', () => listNodes(client, url.prefix), log, (n) => primary.setZoneNodes(n));
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());
@@ -154,19 +154,22 @@ async function runChecker(source: ConfigLoader, log: Logger, makePublisher: (sta
   log.info({ role: 'checker' }, 'ready');
 }
 
-/** How often a node re-checks N+1 per zone from the member list. */
-const ZONE_CHECK_MS = 15_000;
+/** How often a node reads the member list for its zones (the records themselves are rewritten every 3 s). */
+const ZONE_CHECK_MS = 5_000;
 
 /**
- * N+1 per zone, watched: while `mine()` (the zone's elected checker, or any node when none is
- * elected) the node checks the member list and logs each warning when the set changes.
+ * The member list by zone, watched: the serving LB nodes per zone go to zone-aware balancing
+ * (`counts`); while `mine()` (the zone's elected checker, or any node when none is elected) the
+ * node also checks N+1 per zone and logs each warning when the set changes.
  */
-function watchZones(mine: () => boolean, nodes: () => ReturnType<typeof listNodes>, log: Logger): void {
+function watchZones(mine: () => boolean, nodes: () => ReturnType<typeof listNodes>, log: Logger, counts: (n: Record<string, number>) => void): void {
   let last = '';
   setInterval(() => {
-    if (!mine()) return;
     void nodes().then((list) => {
-      const warnings = checkZones(list).flatMap((z) => z.warnings);
+      const zones = checkZones(list);
+      if (zones.length > 0) counts(Object.fromEntries(zones.map((z) => [z.zone, z.nodes])));
+      if (!mine()) return;
+      const warnings = zones.flatMap((z) => z.warnings);
       const key = warnings.join('\n');
       if (key === last) return;
       for (const w of warnings) log.warn({ check: 'zones' }, `N+1 per zone: ${w}`);

@@ -90,6 +90,8 @@ export class Primary {
   /** Resolvers waiting for a given worker's first `applied` (rolling restart). */
   private readonly firstApplied = new Map<number, () => void>();
   private restarting: Promise<void> | null = null;
+  /** The fleet's LB nodes per zone (fleet nodes only), re-sent with every config. */
+  private zoneNodes: Record<string, number> | undefined;
   /** Admin drain overrides, re-sent with every config so they outlive reloads. */
   private readonly drains: DrainMap = {};
   /** Hot-spot mitigations in force, likewise re-sent. */
@@ -221,9 +223,17 @@ export class Primary {
     this.sendTo(w, { type: 'config', txn: this.configTxn, version: this.version, config: this.config, ...this.overrides() });
   }
 
-  /** What workers apply over the config: health states, admin drains, mitigations. */
+  /** What workers apply over the config: health states, admin drains, mitigations, the fleet's nodes per zone. */
   private overrides(): Overrides {
-    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations };
+    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, ...(this.zoneNodes !== undefined ? { zoneNodes: this.zoneNodes } : {}) };
+  }
+
+  /** The fleet's LB nodes per zone (from the member list) for zone-aware balancing; sent to the workers when it changes. */
+  setZoneNodes(nodes: Record<string, number>): void {
+    if (JSON.stringify(nodes) === JSON.stringify(this.zoneNodes)) return;
+    this.zoneNodes = nodes;
+    this.opts.log.info({ zones: nodes }, 'zone-aware balancing: fleet nodes per zone');
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'zone-nodes', nodes });
   }
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {

@@ -17,7 +17,7 @@ const events = (e: ResilienceEvent) => {
   log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
 };
 const zone = process.env.SWITCHYARD_ZONE || undefined;
-const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers, zone }, log, workers, send);
+const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers, zone, fleetZones: { nodes: undefined } }, log, workers, send);
 
 let queue = Promise.resolve();
 process.on('message', (msg: ToWorker) => {

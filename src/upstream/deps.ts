@@ -22,4 +22,6 @@ export interface RuntimeDeps {
   zone?: string;
   /** Switchyard nodes per zone (config `zones.nodes`); undefined: as many in every zone. */
   nodesPerZone?: Readonly<Record<string, number>>;
+  /** The fleet's live nodes per zone (member list), shared by every snapshot of the worker; wins over `nodesPerZone`. */
+  fleetZones?: { nodes: Readonly<Record<string, number>> | undefined };
 }

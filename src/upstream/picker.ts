@@ -140,7 +140,7 @@ export class Picker {
     const l = this.cfg.locality;
     const panic = this.cfg.degradation.panicThreshold;
     const plan = planLocality(this.endpoints.map((e) => ({ zone: e.zone ?? '', priority: e.priority, weight: e.weight, usable: e.available, draining: e.draining })), {
-      localZone: this.deps.zone, nodesPerZone: this.deps.nodesPerZone, zoneAware: l.zoneAware, minClusterSize: l.minClusterSize,
+      localZone: this.deps.zone, nodesPerZone: this.deps.fleetZones?.nodes ?? this.deps.nodesPerZone, zoneAware: l.zoneAware, minClusterSize: l.minClusterSize,
       overprovisioningFactor: l.overprovisioningFactor, panicThreshold: panic,
     });
     // Panic mode (Envoy, per priority level): with too few usable backends, health is ignored and

@@ -16,12 +16,12 @@ function setup(algorithm: string, counts: Record<string, number>, nodes: Record<
     listeners: [{ name: 'web', address: '127.0.0.1:1' }], routes: [{ service: 'app' }],
     services: { app: { balancer: { algorithm }, backends, ...extra } },
   }).services.app;
-  const deps = { clock: new ManualClock(1000), random: seededRandom(11), zone: 'a', nodesPerZone: nodes };
+  const deps = { clock: new ManualClock(1000), random: seededRandom(11), zone: 'a', nodesPerZone: nodes, fleetZones: { nodes: undefined as Record<string, number> | undefined } };
   const eps = configuredEndpoints(cfg);
   const picker = new Picker('app', cfg, deps, eps, HASHED.has(algorithm), serviceCounters(`zone-test-${Math.random()}`));
   picker.activate(undefined, null);
   const down = (i: number) => { eps[i].healthy = false; picker.changed(eps[i]); };
-  return { picker, eps, down };
+  return { picker, eps, down, deps };
 }
 
 /** Share of `n` picks per zone. */
@@ -79,4 +79,12 @@ test('locality balancer: hashing — a key stays on its backend when another zon
     assert.ok(Math.abs(stayed / keys.length - 6 / 7) < 0.03, `${algorithm}: ${stayed} keys stayed in zone a`);
     assert.deepEqual(where(), after, 'stable between picks');
   }
+});
+
+test('locality balancer: the fleet\'s live nodes per zone win over the configured ones once the picker replans', () => {
+  const { picker, deps } = setup('random', { a: 2, b: 3, c: 5 }, { a: 1, b: 1, c: 1 });
+  assert.ok(Math.abs(zoneShares(picker, 8000).a - 0.6) < 0.02, 'configured 1:1:1 → a .2 / (1/3)');
+  deps.fleetZones.nodes = { a: 2, b: 1, c: 1 };
+  picker.refresh();
+  assert.ok(Math.abs(zoneShares(picker, 8000).a - 0.4) < 0.02, 'fleet 2:1:1 → a .2 / .5');
 });
