@@ -10,12 +10,14 @@ import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backe
  * rest spills by residual capacity); checked over bounded request counts within ±5%, then the
  * plan's response to a zone-b backend lost, then zone a lost under load (no failed request, full
  * failover to b and c by capacity). A ring-hash service on a0, a1, b2, c4 keeps every key while
- * only another zone changes.
+ * only another zone changes. A service with priority levels (4 primaries, 2 backups) moves load
+ * to the backups as the primaries fall under 1/1.4 usable.
  */
 
 const ZONES = ['a', 'a', 'b', 'b', 'b', 'c', 'c', 'c', 'c', 'c'];
 const TOL = 0.05;
 let backends: Backend[];
+let tiers: Backend[];
 let sy: Switchyard;
 const agent = new Agent({ connections: 32 });
 const zoneOf = new Map<string, string>();
@@ -25,6 +27,7 @@ let admin: string;
 before(async () => {
   backends = await startBackends(ZONES.length, (req, res, b) => { req.resume(); req.on('end', () => res.end(b.name)); });
   backends.forEach((b, i) => zoneOf.set(b.name, ZONES[i]));
+  tiers = await startBackends(6, (req, res, b) => { req.resume(); req.on('end', () => res.end(`t${b.name.slice(1)}`)); });
   const common = {
     // A stopped backend refuses at once; the long timeout keeps a loaded machine from failing healthy ones.
     healthCheck: { path: '/', interval: '200ms', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 },
@@ -40,14 +43,15 @@ before(async () => {
       ...common, balancer: { algorithm: 'ring-hash' }, hashKey: { source: 'header', name: 'x-user' }, locality: { minClusterSize: 2 },
       backends: hashed.map((i) => ({ address: backends[i].address, zone: ZONES[i] })),
     },
-  }, [{ match: { path: { prefix: '/hash' } }, service: 'hashed' }, { service: 'web' }], { workers: 2, zones: { nodes: { a: 2, b: 1, c: 1 } }, admin: { address: `127.0.0.1:${adminPort}` } }),
+    tiers: { ...common, balancer: { algorithm: 'round-robin' }, backends: tiers.map((b, i) => ({ address: b.address, priority: i < 4 ? 0 : 1 })) },
+  }, [{ match: { path: { prefix: '/hash' } }, service: 'hashed' }, { match: { path: { prefix: '/tiers' } }, service: 'tiers' }, { service: 'web' }], { workers: 2, zones: { nodes: { a: 2, b: 1, c: 1 } }, admin: { address: `127.0.0.1:${adminPort}` } }),
   { extraArgs: ['--zone', 'a'] });
 });
 
 after(async () => {
   await sy?.stop();
   await agent.close();
-  await Promise.all(backends.map((b) => b.close()));
+  await Promise.all([...backends, ...tiers].map((b) => b.close()));
 });
 
 /** `n` GETs with `concurrency` in flight (each bounded by a 5 s timeout): the backend names that answered, and the failures. */
@@ -103,7 +107,7 @@ const healthLog = () => sy.output().split('\n').filter((l) => /health: |panic/.t
 const markedDown = (service: string, b: Backend, from: number) => sy.waitForLog(new RegExp(`health: ${service}/127\\.0\\.0\\.1:${b.port} → unhealthy`), 10_000, from);
 
 test('zones: local share, spill by residual capacity, a lost zone under load with no failed request, full failover; the ring stays put', async (t) => {
-  t.after(() => { for (const d of diagnostics) t.diagnostic(d); });
+  t.after(() => { for (const d of diagnostics.splice(0)) t.diagnostic(d); });
   const keys = (i: number) => ({ 'x-user': `user-${i % 400}` });
 
   // 1. Everything up: a .4 (local), b .1 and c .5 (spill).
@@ -140,4 +144,28 @@ test('zones: local share, spill by residual capacity, a lost zone under load wit
   const failover = await load('/', 4000);
   assert.deepEqual(failover.failures, []);
   assertShares(shares(failover.served), { a: 0, b: 2 / 7, c: 5 / 7 }, 'zone a down');
+});
+
+test('priority levels: the primaries keep all the load down to 1/1.4 usable, then the backups take the rest', async (t) => {
+  t.after(() => { for (const d of diagnostics.splice(0)) t.diagnostic(d); });
+  const level = (names: readonly string[]) => {
+    const ok = names.filter((n) => n !== undefined);
+    const p0 = ok.filter((n) => Number(n.slice(1)) < 4).length / ok.length;
+    return { p0, p1: 1 - p0 };
+  };
+  const all = await load('/tiers', 1200);
+  assert.deepEqual(all.failures, []);
+  assertShares(level(all.served), { p0: 1, p1: 0 }, 'levels, all up');
+  let from = sy.output().length;
+  await Promise.all([tiers[0].close(), tiers[1].close()]);
+  await Promise.all([markedDown('tiers', tiers[0], from), markedDown('tiers', tiers[1], from)]);
+  const half = await load('/tiers', 2000);
+  assert.deepEqual(half.failures, []);
+  assertShares(level(half.served), { p0: 0.7, p1: 0.3 }, 'levels, primaries 2/4 usable');
+  from = sy.output().length;
+  await tiers[2].close();
+  await markedDown('tiers', tiers[2], from);
+  const quarter = await load('/tiers', 2000);
+  assert.deepEqual(quarter.failures, []);
+  assertShares(level(quarter.served), { p0: 0.35, p1: 0.65 }, 'levels, primaries 1/4 usable');
 });
