@@ -276,10 +276,12 @@
     table.append(thead, tbody);
     const wrap = el('div', 'table-wrap');
     wrap.append(table);
-    card.append(head, charts, wrap);
+    const zones = el('div', 'zones');
+    zones.hidden = true;
+    card.append(head, zones, charts, wrap);
     $('services').append(card); // in the DOM before the charts, so they can measure their width
     const v = {
-      card, summary: head.lastChild, tbody, rows: new Map(), history: seededRing(`svc:${name}`, 5),
+      card, summary: head.lastChild, zones, tbody, rows: new Map(), history: seededRing(`svc:${name}`, 5),
       charts: {
         rps: chart(charts, 'Requests / s', [{ label: 'rps', stroke: '#2563eb', fill: 'rgba(37,99,235,0.08)' }], num, 1),
         err: chart(charts, 'Error rate', [{ label: 'errors', stroke: '#dc2626', fill: 'rgba(220,38,38,0.08)' }], (x) => `${num(x)}%`, 1),
@@ -344,6 +346,8 @@
     v.charts.lat.setData([ts, p50, p99]);
     v.card.dataset.points = String(ts.length); // how much history the charts hold (read by the tests)
 
+    renderZones(v.zones, s.zones ?? []);
+
     const seen = new Set();
     (s.backends ?? []).forEach((b, i) => {
       seen.add(b.key);
@@ -353,6 +357,25 @@
       updateRow(row, s.name, b, health[b.key]);
     });
     for (const [key, row] of v.rows) if (!seen.has(key)) { row.tr.remove(); v.rows.delete(key); }
+  }
+
+  /** Share served per backend zone over the window: a stacked bar and one label per zone. */
+  function renderZones(box, zones) {
+    box.hidden = zones.length === 0;
+    if (zones.length === 0) return;
+    const bar = el('div', 'zone-bar');
+    const labels = el('div', 'zone-labels');
+    zones.forEach((z, i) => {
+      const seg = el('span', `zone-seg zone-c${i % 6}`);
+      seg.style.width = `${Math.max(0, Math.min(100, z.share * 100))}%`;
+      seg.title = `zone ${z.zone}: ${pct(z.share)} (${num(z.rps)} rps, ${z.backends} backends)`;
+      bar.append(seg);
+      const label = el('span', 'zone-label');
+      label.dataset.zone = z.zone;
+      label.append(el('span', `zone-dot zone-c${i % 6}`), el('span', null, `${z.zone} ${pct(z.share)}`));
+      labels.append(label);
+    });
+    box.replaceChildren(el('span', 'zone-title', 'Served per zone'), bar, labels);
   }
 
   const FIELDS = ['backend', 'state', 'health', 'breaker', 'ejected', 'draining', 'weight', 'inFlight', 'rps', 'errorRate', 'p99Ms', 'action'];

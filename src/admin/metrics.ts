@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { BackendView, NodeView } from './node-view.js';
+import { zoneLabel, type BackendView, type NodeView } from './node-view.js';
 import { LATENCY_BOUNDS_MS, type TrafficSnapshot } from '../observe/stats.js';
 import { BackendSeriesLimiter } from './backend-series.js';
 import { addSnapshotMetric, type Labels, type MetricKind, type Value } from './snapshot-metric.js';
@@ -112,6 +112,15 @@ export function createMetrics(src: MetricsSource): Registry {
     () => backends().flatMap(({ service, backend, traffic }) => traffic.byClass.map((v, i) => ({ labels: { service, backend, code_class: CLASSES[i] }, value: v }))));
   add('switchyard_upstream_duration_seconds', 'Time of each try at a backend', 'histogram',
     () => backends().flatMap(({ service, backend, traffic }) => histogram('switchyard_upstream_duration_seconds', { service, backend }, traffic)));
+  // Zones are few (not bounded by the backend-series limit): the share served per zone is rate(zone) / rate(service).
+  add('switchyard_zone_requests_total', 'Tries sent to the backends of each zone (zone="none": backends without a zone), per service with zoned backends', 'counter',
+    () => [...(latest()?.services ?? [])].flatMap(([service, s]) => {
+      const list = [...s.backends.values()];
+      if (list.every((b) => b.zone === undefined)) return [];
+      const by = new Map<string, number>();
+      for (const b of list) by.set(zoneLabel(b.zone), (by.get(zoneLabel(b.zone)) ?? 0) + b.traffic.requests);
+      return [...by].map(([zone, v]) => ({ labels: { service, zone }, value: v }));
+    }));
   add('switchyard_route_requests_total', 'Requests matched per listener and route', 'counter',
     () => listeners().flatMap(([listener, l]) => Object.entries(l.routes).map(([route, v]) => ({ labels: { listener, route }, value: v }))));
   add('switchyard_proxy_responses_total', 'Answers the proxy gave itself before reaching a backend (no route, bad request, no backend…), by code', 'counter',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeView } from './node-view.js';
+import { NodeView, zoneViews } from './node-view.js';
 import { CounterLedger } from '../runtime/counter-ledger.js';
 import { emptyCounters, emptyTraffic, type TrafficSnapshot } from '../observe/stats.js';
 import type { WorkerStats } from '../runtime/messages.js';
@@ -41,4 +41,12 @@ test('node view: what exited workers counted is added to service and backend tot
   assert.equal(svc.rps, 50);
   assert.equal(svc.backends[0].requestsTotal, 250);
   assert.equal(svc.backends[0].rps, 50);
+});
+
+test('zoneViews: share served per backend zone; unlabelled backends are zone none; nothing without zones', () => {
+  assert.deepEqual(zoneViews([{ zone: 'b', rps: 30 }, { zone: 'a', rps: 50 }, { zone: 'a', rps: 10 }, { zone: undefined, rps: 10 }]), [
+    { zone: 'a', rps: 60, share: 0.6, backends: 2 }, { zone: 'b', rps: 30, share: 0.3, backends: 1 }, { zone: 'none', rps: 10, share: 0.1, backends: 1 },
+  ]);
+  assert.deepEqual(zoneViews([{ zone: undefined, rps: 5 }]), []);
+  assert.deepEqual(zoneViews([{ zone: 'a', rps: 0 }]), [{ zone: 'a', rps: 0, share: 0, backends: 1 }]);
 });

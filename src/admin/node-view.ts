@@ -14,10 +14,31 @@ export interface BackendView {
   rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null;
 }
 
+/** Tries sent to the backends of one zone over the window, and their share of the service's. */
+export interface ZoneView { zone: string; rps: number; share: number; backends: number }
+
 export interface ServiceView {
   name: string; algorithm: string;
   rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null; inFlight: number;
   backends: BackendView[];
+  /** Share served per backend zone (empty when no backend has a zone; unlabelled ones are zone `none`). */
+  zones: ZoneView[];
+}
+
+/** The zone label of a backend in views and metrics. */
+export const zoneLabel = (zone: string | undefined) => zone ?? 'none';
+
+/** Per-zone rates of `backends` (nothing when none of them has a zone). */
+export function zoneViews(backends: readonly Pick<BackendView, 'zone' | 'rps'>[]): ZoneView[] {
+  if (backends.every((b) => b.zone === undefined)) return [];
+  const by = new Map<string, { rps: number; backends: number }>();
+  for (const b of backends) {
+    const z = by.get(zoneLabel(b.zone)) ?? { rps: 0, backends: 0 };
+    z.rps += b.rps; z.backends++;
+    by.set(zoneLabel(b.zone), z);
+  }
+  const total = [...by.values()].reduce((s, z) => s + z.rps, 0);
+  return [...by].sort(([a], [b]) => a.localeCompare(b)).map(([zone, z]) => ({ zone, rps: round(z.rps), share: total === 0 ? 0 : round(z.rps / total, 4), backends: z.backends }));
 }
 
 /** Merged worker totals at one instant. */
@@ -178,7 +199,7 @@ export class NodeView {
       });
       return {
         name, algorithm: svc.algorithm, inFlight: backends.reduce((s, b) => s + b.inFlight, 0),
-        ...rates(svc.traffic, first === last ? svc.traffic : before?.traffic), backends,
+        ...rates(svc.traffic, first === last ? svc.traffic : before?.traffic), backends, zones: zoneViews(backends),
       };
     });
   }

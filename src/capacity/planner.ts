@@ -1,4 +1,5 @@
 import type { GrowthStep } from './units.js';
+import { sizeZones, type ZoneSizing } from './zones.js';
 
 /*
  * The design's capacity math (scalability-and-reliability.md, "Capacity Planning"): for each
@@ -49,6 +50,8 @@ export interface PlanRow {
   nodes: number;
   /** Nodes added since the previous row (0 for the first). */
   added: number;
+  /** With `zones`: nodes per zone so that losing a node or a zone keeps the headroom (N+1 per zone). */
+  zones?: ZoneSizing;
 }
 
 export interface CapacityPlan {
@@ -57,12 +60,16 @@ export interface CapacityPlan {
   usable: NodeCapacity;
   headroom: Readonly<Record<Dimension, number>>;
   redundancy: number;
+  /** Zones the plan spreads nodes over (absent: no zone sizing). */
+  zones?: number;
   rows: PlanRow[];
 }
 
 export interface PlanOptions {
   headroom?: Readonly<Record<Dimension, number>>;
   redundancy?: number;
+  /** Availability zones the nodes are spread over: adds N+1 per zone to every row. */
+  zones?: number;
 }
 
 /** ceil that ignores floating-point dust (200000 / 40000 must be 5, not 6). */
@@ -109,7 +116,10 @@ export function planCapacity(current: Demand, perNode: NodeCapacity, growth: rea
     for (const [d, n] of Object.entries(byDimension) as [Dimension, number][]) if (n > byDimension[bound]!) bound = d;
     const needed = byDimension[bound]!;
     const nodes = needed + redundancy;
-    rows.push({ label: step.label, factor: step.factor, demand, byDimension, bound, needed, nodes, added: rows.length === 0 ? 0 : nodes - rows[rows.length - 1].nodes });
+    rows.push({
+      label: step.label, factor: step.factor, demand, byDimension, bound, needed, nodes, added: rows.length === 0 ? 0 : nodes - rows[rows.length - 1].nodes,
+      ...(o.zones !== undefined ? { zones: sizeZones(needed, o.zones) } : {}),
+    });
   }
-  return { perNode, usable, headroom, redundancy, rows };
+  return { perNode, usable, headroom, redundancy, ...(o.zones !== undefined ? { zones: o.zones } : {}), rows };
 }

@@ -30,12 +30,16 @@ export function renderCapacityPlan(plan: CapacityPlan, source = ''): string {
     `Headroom kept unused (design): CPU/QPS ${pct(h.qps)}, connections ${pct(h.connections)}, network ${pct(h.bandwidth)}, memory ${pct(h.memory)}; redundancy N+${plan.redundancy}`,
     `Per node${source === '' ? '' : ` (${source})`}: ${perNode(plan.perNode)}`,
     `Usable per node after headroom: ${perNode(plan.usable)}`,
+    ...(plan.zones === undefined ? [] : [plan.zones === 1
+      ? 'Zones: 1 — N+1 in the zone; a zone failure cannot be survived with one zone'
+      : `Zones: ${plan.zones} — per zone the larger of ceil(N/${plan.zones})+1 (a zone loses one node) and ceil(N/${plan.zones - 1}) (the other zones carry a failed zone's traffic)`]),
     '',
   ];
   const dims: Dimension[] = withMemory ? ['qps', 'connections', 'bandwidth', 'memory'] : ['qps', 'connections', 'bandwidth'];
   const table = [[
     '', 'QPS', 'Connections', 'Bandwidth', ...(withMemory ? ['Memory'] : []),
     `Nodes for ${dims.map((d) => NAMES[d]).join(' / ')}`, 'Bound by', `LB Nodes (N+${plan.redundancy})`, 'Change',
+    ...(plan.zones === undefined ? [] : ['Per zone', 'Bound by', `In ${plan.zones} zones`]),
   ]];
   for (const [i, r] of plan.rows.entries()) {
     table.push([
@@ -43,6 +47,7 @@ export function renderCapacityPlan(plan: CapacityPlan, source = ''): string {
       ...(withMemory ? [r.demand.memoryBytes === undefined ? '-' : formatBytes(r.demand.memoryBytes)] : []),
       dims.map((d) => (r.byDimension[d] === undefined ? '-' : formatCount(r.byDimension[d]!))).join(' / '), NAMES[r.bound], formatCount(r.nodes),
       i === 0 ? '' : r.added === 0 ? 'no change' : r.added > 0 ? `add ${formatCount(r.added)}` : `remove ${formatCount(-r.added)}`,
+      ...(r.zones === undefined ? [] : [formatCount(r.zones.perZone), r.zones.bound, formatCount(r.zones.total)]),
     ]);
   }
   return `${lines.join('\n')}\n${layout(table)}\n`;

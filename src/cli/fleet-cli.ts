@@ -9,6 +9,7 @@ import { EtcdConfigStore } from '../store/config-store.js';
 import { parseStoreUrl } from '../store/store-url.js';
 import { listNodes } from '../fleet/membership.js';
 import { formatAnycast } from '../fleet/anycast-record.js';
+import { checkZones, DEFAULT_MAX_CPU_PERCENT, type ZoneStatus } from '../fleet/zone-check.js';
 import { ConfigError } from '../util/errors.js';
 import { positiveInt } from './args.js';
 import { registerBackupCommands } from './backup-cli.js';
@@ -134,22 +135,41 @@ export function registerFleetCommands(program: Command, run: Run): void {
   registerBackupCommands(config, run, STORE_HELP);
 
   program.command('fleet')
-    .description('list the nodes registered in the store')
+    .description('list the nodes registered in the store, and check N+1 per zone')
     .option('--store <url>', STORE_HELP)
-    .option('--json', 'print JSON')
-    .action((o: { store?: string; json?: boolean }) => run(async () => {
+    .option('--json', 'print JSON (the node records)')
+    .option('--check', 'only the zone check; exit 1 when a zone is below N+1')
+    .option('--max-cpu <percent>', 'zone check: the CPU a node may reach after a loss (design headroom: 70)', positiveInt, DEFAULT_MAX_CPU_PERCENT)
+    .action((o: { store?: string; json?: boolean; check?: boolean; maxCpu: number }) => run(async () => {
       const u = parseStoreUrl(storeUrl(o));
       const client = new Etcd3({ hosts: u.hosts.map((h) => `http://${h}`) });
       try {
         const nodes = await listNodes(client, u.prefix);
+        const zones = checkZones(nodes, o.maxCpu);
+        if (o.check) {
+          process.stdout.write(formatZones(zones));
+          if (zones.length === 0 || zones.some((z) => z.warnings.length > 0)) process.exitCode = 1;
+          return;
+        }
         if (o.json) { process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`); return; }
         process.stdout.write('ID                    ZONE       ROLES          CONFIG  UPTIME   RSS     CPU    ADDRESSES              ANYCAST\n');
         for (const n of nodes) {
           process.stdout.write(`${n.id.padEnd(21)} ${n.zone.padEnd(10)} ${n.roles.join(',').padEnd(14)} v${String(n.configVersion).padEnd(6)} ${`${n.load.uptimeS}s`.padEnd(8)} ${`${n.load.rssMiB}M`.padEnd(7)} ${`${n.load.cpuPercent}%`.padEnd(6)} ${n.addresses.join(' ').padEnd(22)} ${formatAnycast(n.anycast)}\n`);
         }
-        process.stdout.write(`${nodes.length} node(s)\n`);
+        process.stdout.write(`${nodes.length} node(s)\n\n${formatZones(zones)}`);
       } finally {
         client.close();
       }
     }));
+}
+
+/** The zone check as a table, then its warnings (or that N+1 holds everywhere). */
+function formatZones(zones: readonly ZoneStatus[]): string {
+  if (zones.length === 0) return 'no LB node serving: no zone to check\n';
+  const pct = (x: number | null) => (x === null ? '-' : `${x}%`);
+  const lines = ['ZONE       LB NODES  CPU      AFTER NODE LOSS  AFTER ZONE LOSS'];
+  for (const z of zones) lines.push(`${z.zone.padEnd(10)} ${String(z.nodes).padEnd(9)} ${pct(z.cpuPercent).padEnd(8)} ${pct(z.afterNodeLoss).padEnd(16)} ${pct(z.afterZoneLoss)}`);
+  const warnings = zones.flatMap((z) => z.warnings);
+  lines.push(...(warnings.length === 0 ? ['N+1 per zone: ok'] : warnings.map((w) => `warning: ${w}`)));
+  return `${lines.join('\n')}\n`;
 }

@@ -168,7 +168,7 @@ function registerLoadtest(program: Command, run: Run): void {
 
 interface CapacityFlags {
   qps: string; connections: string; bandwidth: string; growth: string; perNodeQps?: string; perNodeConnections?: string;
-  perNodeBandwidth?: string; perNodeFrom?: string; memoryPerConnection?: string; perNodeMemory?: string; redundancy: string; json?: boolean; force?: boolean;
+  perNodeBandwidth?: string; perNodeFrom?: string; memoryPerConnection?: string; perNodeMemory?: string; redundancy: string; zones?: string; json?: boolean; force?: boolean;
 }
 
 function registerCapacity(program: Command, run: Run): void {
@@ -185,6 +185,7 @@ function registerCapacity(program: Command, run: Run): void {
     .option('--memory-per-connection <bytes>', 'with --per-node-memory: adds the memory dimension (e.g. 8KiB)')
     .option('--per-node-memory <bytes>', 'one node\'s memory (e.g. 16GiB)')
     .option('--redundancy <n>', 'spare nodes on top of the need (design: N+2)', '2')
+    .option('--zones <n>', 'availability zones: adds nodes per zone so that losing one node, or one whole zone, keeps the headroom (N+1 per zone)')
     .option('--json', 'print the plan as JSON')
     .option('--force', 'plan from a --per-node-from result that did not saturate the node (a lower bound; warns)')
     .action((f: CapacityFlags) => run(async () => {
@@ -209,9 +210,11 @@ function registerCapacity(program: Command, run: Run): void {
       };
       const redundancy = Number(f.redundancy);
       if (!Number.isInteger(redundancy) || redundancy < 0) throw usage(`--redundancy: expected a whole number ≥ 0, got "${f.redundancy}"`);
+      const zones = f.zones === undefined ? undefined : Number(f.zones);
+      if (zones !== undefined && (!Number.isInteger(zones) || zones < 1 || zones > 100)) throw usage(`--zones: expected a whole number 1–100, got "${f.zones}"`);
       const plan = planCapacity({
         ...demand, ...(f.memoryPerConnection !== undefined ? { memoryBytes: demand.connections * parseBytes(f.memoryPerConnection, '--memory-per-connection') } : {}),
-      }, perNode, parseGrowth(f.growth), { redundancy });
+      }, perNode, parseGrowth(f.growth), { redundancy, zones });
       const source = f.perNodeQps === undefined && measured !== undefined ? `QPS ${measured.source}` : 'given';
       process.stdout.write(f.json ? `${JSON.stringify({ ...plan, perNodeSource: source }, null, 2)}\n` : renderCapacityPlan(plan, source));
     }));

@@ -74,7 +74,7 @@ program.command('start')
   .option('--store <url>', 'fleet config store: etcd://host:port[,host:port…]/prefix (instead of -c)')
   .option('--cache <file>', 'with --store: local copy of the last applied config, served when etcd is unreachable', 'switchyard-cache.json')
   .option('--role <role>', 'with --store: lb (serve traffic), checker (health checks only) or both', 'both')
-  .option('--zone <zone>', 'with --store: this node\'s zone (checkers are elected per zone)', 'default')
+  .option('--zone <zone>', 'this node\'s zone: zone-aware balancing prefers backends there; with --store checkers are elected per zone (default "default")')
   .option('--node-id <id>', 'with --store: this node\'s id in the member list (default host-pid)')
   .option('--lease-ttl <s>', 'with --store: seconds before a dead node leaves the member list / a dead checker is replaced', positiveInt, 5)
   .option('--listen <name=address>', 'bind listener NAME to ADDRESS on this node (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -82,24 +82,24 @@ program.command('start')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
   .option('--start-timeout <s>', 'seconds the workers have to apply the first config; then start fails', positiveInt, 30)
-  .action((o: { config?: string; store?: string; cache: string; role: Role; zone: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number }) => run(async () => {
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone?: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number }) => run(async () => {
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
     const pidFile = o.pidFile;
     const onSignalReload = pidFile === undefined ? undefined : (n: number, r: ReloadResult) => writeOutcome(pidFile, n, r);
     if (o.store !== undefined) {
-      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone, nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen, admin: o.admin, onSignalReload });
+      await startFleetNode({ store: o.store, cache: o.cache, role: o.role, zone: o.zone ?? 'default', nodeId: o.nodeId, workers: o.workers, version: pkg.version, leaseTtlS: o.leaseTtl, listen, admin: o.admin, onSignalReload });
       return;
     }
     const config = await loadConfigFile(o.config!);
     const log = createLogger(config.logLevel, { role: 'primary' });
     let anycast: AnycastHandle | undefined;
     const primary: Primary = new Primary({
-      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, startTimeoutMs: o.startTimeout * 1000, onSignalReload,
+      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, zone: o.zone, startTimeoutMs: o.startTimeout * 1000, onSignalReload,
       beforeReady: async () => {
         anycast = startAnycast(primary, log);
-        await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state() });
+        await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state(), ...(o.zone !== undefined ? { statusExtra: () => ({ zone: o.zone }) } : {}) });
       },
       onReadinessChange: () => anycast?.kick(),
       beforeDrain: async () => { await anycast?.beforeDrain(); },

@@ -22,6 +22,7 @@ import { RegionMonitor } from '../fleet/region-monitor.js';
 import type { DnsConfig } from '../config/dns-schema.js';
 import { systemClock } from '../util/clock.js';
 import { BackupScheduler } from '../store/backup-scheduler.js';
+import { checkZones } from '../fleet/zone-check.js';
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -124,7 +125,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     fleetNodes: () => listNodes(client, url.prefix),
   };
   const primary: Primary = new Primary({
-    loader: withListenOverrides(source, o.listen), log, workers: o.workers, onApplied, onStopped: leave, onSignalReload: o.onSignalReload,
+    loader: withListenOverrides(source, o.listen), log, workers: o.workers, zone: o.zone, onApplied, onStopped: leave, onSignalReload: o.onSignalReload,
     beforeReady: async () => {
       // The fleet record carries the announcement: rewritten at once when it changes.
       anycast = startAnycast(primary, log, () => membership.changed());
@@ -155,6 +156,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
     listNodes(client, url.prefix).then((ns) => primary.setFleetSize(Math.max(1, ns.filter((n) => n.roles.includes('lb')).length)), () => undefined);
   }, 3000);
   fleetSizeTimer.unref();
+  watchZones(() => publisher === null || publisher.role === 'primary', () => listNodes(client, url.prefix), log, (n) => primary.setZoneNodes(n));
   nodeLoad = () => {
     const c = primary.status().config;
     return admin?.view.load(c.listeners.reduce((s, l) => s + l.maxConnections, 0), availableParallelism(), totalmem());
@@ -190,4 +192,29 @@ async function runChecker(source: ConfigLoader, log: Logger, makePublisher: (sta
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   log.info({ role: 'checker' }, 'ready');
+}
+
+/** How often a node reads the member list for its zones (the records themselves are rewritten every 3 s). */
+const ZONE_CHECK_MS = 5_000;
+
+/**
+ * The member list by zone, watched: the serving LB nodes per zone go to zone-aware balancing
+ * (`counts`); while `mine()` (the zone's elected checker, or any node when none is elected) the
+ * node also checks N+1 per zone and logs each warning when the set changes.
+ */
+function watchZones(mine: () => boolean, nodes: () => ReturnType<typeof listNodes>, log: Logger, counts: (n: Record<string, number>) => void): void {
+  let last = '';
+  setInterval(() => {
+    void nodes().then((list) => {
+      const zones = checkZones(list);
+      if (zones.length > 0) counts(Object.fromEntries(zones.map((z) => [z.zone, z.nodes])));
+      if (!mine()) return;
+      const warnings = zones.flatMap((z) => z.warnings);
+      const key = warnings.join('\n');
+      if (key === last) return;
+      for (const w of warnings) log.warn({ check: 'zones' }, `N+1 per zone: ${w}`);
+      if (warnings.length === 0) log.info({ check: 'zones' }, 'N+1 per zone: ok');
+      last = key;
+    }, () => undefined);
+  }, ZONE_CHECK_MS).unref();
 }

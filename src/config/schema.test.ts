@@ -47,7 +47,7 @@ test('validateConfig: service defaults (p2c balancer, timeouts in ms, backend we
   assert.equal(s.hashKey, undefined);
   assert.equal(s.maxConnectionsPerBackend, 256);
   assert.deepEqual(s.timeouts, { connect: 5000, request: 60_000, idle: 60_000 });
-  assert.deepEqual(s.backends, [{ address: '10.0.0.1:9000', weight: 1, draining: false }]);
+  assert.deepEqual(s.backends, [{ address: '10.0.0.1:9000', weight: 1, priority: 0, draining: false }]);
   assert.equal(s.healthCheck, undefined);
   assert.deepEqual(s.outlierDetection, { enabled: true, consecutiveFailures: 5, baseEjectionTime: 30_000, maxEjectionTime: 300_000, maxEjectionPercent: 50,
     successRateThreshold: 0, successRateRequestVolume: 100, interval: 10_000 });

@@ -154,9 +154,20 @@ const HashKeySchema = z.discriminatedUnion('source', [
 export const BackendSchema = z.strictObject({
   address: hostPort('backend address'),
   weight: z.number().int().min(1).max(10_000).default(1),
-  zone: z.string().min(1).optional(),
+  zone: z.string().min(1).max(64).optional().describe('the backend\'s zone: with `start --zone`, zone-aware balancing prefers the node\'s own zone (docs/zones.md)'),
+  priority: z.number().int().min(0).max(9).default(0)
+    .describe('priority level: 0 serves first; a higher level takes the load a lower one cannot carry (primary/backup groups)'),
   draining: z.boolean().default(false).describe('no new requests; in-flight ones finish'),
 });
+
+const LocalitySchema = z.strictObject({
+  zoneAware: z.boolean().default(true)
+    .describe('prefer backends in this node\'s zone (`start --zone`) while it has the capacity, spill the rest in proportion, fail over when it is down (Envoy\'s zone-aware routing)'),
+  minClusterSize: z.number().int().min(1).max(10_000).default(6)
+    .describe('a priority level with fewer usable backends than this is not zone-routed (Envoy\'s default 6)'),
+  overprovisioningFactor: z.number().min(1).max(10).default(1.4)
+    .describe('a priority level keeps all its load while its usable share × this ≥ 1; below, the next level takes the rest'),
+}).describe('zone-aware balancing and priority levels (docs/zones.md)');
 
 export const ServiceSchema = z.strictObject({
   balancer: BalancerSchema.default({ algorithm: 'p2c' }),
@@ -182,6 +193,7 @@ export const ServiceSchema = z.strictObject({
   sendProxyProtocol: z.enum(['off', 'v1', 'v2']).default('off')
     .describe('tcp: send a PROXY protocol header to the backend so it sees the real client address'),
   hotspot: HotspotSchema.prefault({}),
+  locality: LocalitySchema.prefault({}),
   slowStart: duration('30s', '1h', 'off').describe('a backend back in rotation ramps from 10% to its full share over this long (0 = off)'),
   rateLimits: RateLimitsSchema,
 });
@@ -227,6 +239,10 @@ export const ConfigSchema = z.strictObject({
   anycast: AnycastSchema.optional(),
   dns: DnsSchema.optional(),
   backup: BackupSchema,
+  zones: z.strictObject({
+    nodes: z.record(z.string().min(1).max(64), z.number().int().min(0).max(100_000)).default({})
+      .describe('Switchyard nodes per zone, e.g. {a: 3, b: 2}: zone-aware balancing spills in proportion to them (empty: as many in every zone)'),
+  }).prefault({}).describe('the fleet\'s layout for zone-aware balancing (this node\'s own zone is `start --zone`)'),
   tlsSessionCache: z.strictObject({
     redis: secret(checkedString(redisUrlProblem), url).describe('Redis shared by every node: redis://[user:pass@]host:port[/db]'),
     ttl: duration('1h', '24h').describe('how long a TLS 1.2 session stays resumable (also the server session timeout)'),

@@ -36,7 +36,11 @@ export interface BackendTraffic { service: string; key: string; traffic: Traffic
 /** Primary → worker. The config is already validated; the worker builds its own snapshot from it. */
 
 /** What the primary keeps beside the config and hands a worker with every config it commits. */
-export interface Overrides { health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation>; regionsDown?: string[]; blocks?: TemporaryBlock[] }
+export interface Overrides {
+  health: HealthMap; drains?: DrainMap; mitigations?: Record<string, Mitigation>; regionsDown?: string[]; blocks?: TemporaryBlock[];
+  /** The fleet's LB nodes per zone (member list), for zone-aware balancing. */
+  zoneNodes?: Record<string, number>;
+}
 
 /**
  * A reload is a two-phase commit (see docs/architecture.md, "Reloads"): `prepare` builds the
@@ -60,6 +64,7 @@ export type ToWorker =
   | { type: 'health'; service: string; backend: string; healthy: boolean }
   /** The regions the fleet holds down (GeoDNS answers skip them): the whole set, replacing the last. */
   | { type: 'regions'; down: string[] }
+  | { type: 'zone-nodes'; nodes: Record<string, number> }
   /** Tell clients to go (Connection: close, GOAWAY) but keep accepting: the first step of an anycast drain; closeIdle: idle keep-alive connections closed too. */
   | { type: 'go-away'; closeIdle: boolean }
   /** LB nodes in the fleet membership (fleet rate limits fall back to limit ÷ their workers). */

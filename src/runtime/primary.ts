@@ -26,6 +26,8 @@ export interface PrimaryOptions {
   log: Logger;
   /** Overrides `workers` from the config. */
   workers?: number;
+  /** This node's zone (`--zone`), handed to the workers for zone-aware balancing. */
+  zone?: string;
   /** How long `start` waits for every worker to apply the first config before it fails (default 30 s). */
   startTimeoutMs?: number;
   /** Called once every worker applied the first config. */
@@ -99,6 +101,8 @@ export class Primary {
   /** Resolvers waiting for a given worker's first `applied` (rolling restart). */
   private readonly firstApplied = new Map<number, () => void>();
   private restarting: Promise<void> | null = null;
+  /** The fleet's LB nodes per zone (fleet nodes only), re-sent with every config. */
+  private zoneNodes: Record<string, number> | undefined;
   /** Admin drain overrides, re-sent with every config so they outlive reloads. */
   private readonly drains: DrainMap = {};
   /** Hot-spot mitigations in force, likewise re-sent. */
@@ -208,6 +212,7 @@ export class Primary {
       SWITCHYARD_WORKERS: String(this.workerCount()),
       SWITCHYARD_WORKER_ID: String(id),
       SWITCHYARD_LOG_LEVEL: this.config.logLevel,
+      ...(this.opts.zone !== undefined ? { SWITCHYARD_ZONE: this.opts.zone } : {}),
     };
     const w = cluster.fork(env);
     (w as ClusterWorker & { slot?: number }).slot = id;
@@ -276,9 +281,18 @@ export class Primary {
     for (const w of this.liveWorkers()) this.sendTo(w, { type: 'regions', down: this.regionsDown });
   }
 
-  /** What workers apply over the config: health states, admin drains, mitigations, regions down. */
+  /** What workers apply over the config: health states, admin drains, mitigations, regions down, blocks, the fleet's nodes per zone. */
   private overrides(): Overrides {
-    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, regionsDown: this.regionsDown, blocks: this.blocks.list(Date.now()) };
+    return { health: this.health.snapshot(), drains: this.drains, mitigations: this.mitigations, regionsDown: this.regionsDown, blocks: this.blocks.list(Date.now()), ...(this.zoneNodes !== undefined ? { zoneNodes: this.zoneNodes } : {}) };
+  }
+
+
+  /** The fleet's LB nodes per zone (from the member list) for zone-aware balancing; sent to the workers when it changes. */
+  setZoneNodes(nodes: Record<string, number>): void {
+    if (JSON.stringify(nodes) === JSON.stringify(this.zoneNodes)) return;
+    this.zoneNodes = nodes;
+    this.opts.log.info({ zones: nodes }, 'zone-aware balancing: fleet nodes per zone');
+    for (const w of this.liveWorkers()) this.sendTo(w, { type: 'zone-nodes', nodes });
   }
 
   private onWorkerExit(w: ClusterWorker, slot: number, code: number | null, signal: string | null): void {

@@ -16,7 +16,8 @@ const events = (e: ResilienceEvent) => {
   countTransition(e.kind, e.to, e.service, e.backend);
   log.warn({ event: e }, `${e.kind}: ${e.service}/${e.backend} → ${e.to}`);
 };
-const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers }, log, workers, send);
+const zone = process.env.SWITCHYARD_ZONE || undefined;
+const worker = new Worker({ clock: systemClock, random: systemRandom, events, workers, zone, fleetZones: { nodes: undefined } }, log, workers, send);
 
 let queue = Promise.resolve();
 process.on('message', (msg: ToWorker) => {

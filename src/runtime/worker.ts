@@ -76,6 +76,7 @@ export class Worker {
     else if (msg.type === 'health') this.holder?.current.services.get(msg.service)?.setHealth(msg.backend, msg.healthy);
     else if (msg.type === 'regions') regionsDown.set(msg.down);
     else if (msg.type === 'drain') this.holder?.current.services.get(msg.service)?.setDraining(msg.backend, msg.draining);
+    else if (msg.type === 'zone-nodes') this.setZoneNodes(msg.nodes, true);
     else if (msg.type === 'mitigate') this.holder?.current.services.get(msg.service)?.setMitigation(msg.mitigation);
     else if (msg.type === 'blocks') this.listeners.setBlocks(msg.blocks);
     else if (msg.type === 'stats') this.send({ type: 'stats', id: msg.id, stats: this.stats() });
@@ -84,6 +85,13 @@ export class Worker {
     else if (msg.type === 'fleet-size') fleetSync.link.setMembers(msg.nodes * this.workers);
     else if (msg.type === 'readiness') { if (!this.shuttingDown) setNodeReadiness(msg); }
     else if (msg.type === 'shutdown') await this.shutdown(msg.drainMs);
+  }
+
+  /** The fleet's nodes per zone changed: zone-aware balancing replans (`rebuild`: the live services now; else the next activation does). */
+  private setZoneNodes(nodes: Record<string, number> | undefined, rebuild: boolean): void {
+    if (nodes === undefined || this.deps.fleetZones === undefined) return;
+    this.deps.fleetZones.nodes = nodes;
+    if (rebuild) for (const s of this.holder?.current.services.values() ?? []) s.refresh();
   }
 
   /** This worker's counters and every backend's live state, for the primary. */
@@ -152,6 +160,7 @@ export class Worker {
     this.prepared = undefined;
     // Before the listeners' apply(): they attach to the process's current resumption.
     p.resumption.install();
+    this.setZoneNodes(overrides.zoneNodes, false);
     if (this.holder!.current !== p.snapshot) this.holder!.commit(p.snapshot, overrides);
     this.listeners.setBlocks(overrides.blocks ?? []);
     const spikes = p.snapshot.config.spikes;
@@ -177,6 +186,7 @@ export class Worker {
       // The first snapshot goes live at once: the listeners opened next serve from it.
       try {
         const snapshot = Snapshot.prepare(config, version, this.deps);
+        this.setZoneNodes(overrides.zoneNodes, false);
         snapshot.activate(overrides);
         this.holder = new SnapshotHolder(snapshot);
       } catch (e) {

@@ -64,6 +64,7 @@ export class Snapshot {
   static prepare(config: Config, version: number, deps: RuntimeDeps, previous?: Snapshot): Snapshot {
     const routes = config.routes.map((r, i) => compileRoute(r, i));
     const services = new Map<string, Service>();
+    if (Object.keys(config.zones.nodes).length > 0) deps = { ...deps, nodesPerZone: config.zones.nodes };
     for (const [name, cfg] of Object.entries(config.services)) {
       services.set(name, new Service(name, cfg, deps, previous?.services.get(name)));
     }

@@ -16,4 +16,12 @@ export interface ResilienceEvent {
 export interface Mitigation { boundedLoad: { balanceFactor: number } | null; weightFactors: { backend: string; factor: number }[] }
 
 /** Injected time, randomness and the sink for resilience events of a whole snapshot. */
-export interface RuntimeDeps { clock: Clock; random: Random; events?: (e: ResilienceEvent) => void; workers?: number }
+export interface RuntimeDeps {
+  clock: Clock; random: Random; events?: (e: ResilienceEvent) => void; workers?: number;
+  /** This node's zone (`start --zone`), for zone-aware balancing; undefined: none. */
+  zone?: string;
+  /** Switchyard nodes per zone (config `zones.nodes`); undefined: as many in every zone. */
+  nodesPerZone?: Readonly<Record<string, number>>;
+  /** The fleet's live nodes per zone (member list), shared by every snapshot of the worker; wins over `nodesPerZone`. */
+  fleetZones?: { nodes: Readonly<Record<string, number>> | undefined };
+}

@@ -9,6 +9,7 @@ import { Endpoint } from './endpoint.js';
 interface EndpointPlan {
   weight: number;
   zone: string | undefined;
+  priority: number;
   draining: boolean;
   topKeys: TopKeys | null;
   /** The breaker to install; `keep`: the endpoint's current one (same settings). */
@@ -19,7 +20,9 @@ interface EndpointPlan {
 export function configuredEndpoints(cfg: ServiceConfig): Endpoint[] {
   return cfg.backends.map((b) => {
     const { host, port } = parseHostPort(b.address)!;
-    return new Endpoint(host, port, b.weight, b.zone);
+    const ep = new Endpoint(host, port, b.weight, b.zone);
+    ep.priority = b.priority;
+    return ep;
   });
 }
 
@@ -27,7 +30,7 @@ export function configuredEndpoints(cfg: ServiceConfig): Endpoint[] {
  * The endpoints of one service snapshot and their carry-over: one per configured backend, the
  * previous snapshot's own object where the address remains (in-flight counts, latency, health,
  * breaker and ejection survive a reload), `fresh` otherwise. Staged first: the constructor decides
- * what each endpoint will get — weight, zone, drain, top keys, breaker — and can throw (breaker
+ * what each endpoint will get — weight, zone, priority, drain, top keys, breaker — and can throw (breaker
  * settings) having written nothing; `activate` then writes it, at the commit of a reload.
  */
 export class EndpointSet {
@@ -44,6 +47,7 @@ export class EndpointSet {
     this.plan = this.endpoints.map((ep, i): EndpointPlan => ({
       weight: cfg.backends[i].weight,
       zone: cfg.backends[i].zone,
+      priority: cfg.backends[i].priority,
       draining: cfg.backends[i].draining,
       topKeys: hs.enabled && hashed
         ? (ep.topKeys !== null && ep.topKeys.sampleEvery === hs.sampleEvery ? ep.topKeys : new TopKeys({ sampleEvery: hs.sampleEvery }))
@@ -67,6 +71,7 @@ export class EndpointSet {
       const p = plan[i];
       ep.weight = p.weight;
       ep.zone = p.zone;
+      ep.priority = p.priority;
       ep.draining = overrides.drains?.[ep.key] ?? p.draining;
       ep.topKeys = p.topKeys;
       if (p.breaker !== 'keep') ep.breaker = p.breaker;

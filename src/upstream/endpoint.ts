@@ -23,6 +23,8 @@ export class Endpoint {
   readonly port: number;
   weight: number;
   zone: string | undefined;
+  /** Priority level (0 first; higher levels take load as lower ones lose health, see zones/locality.ts). */
+  priority = 0;
   /** Requests sent and not yet finished. */
   inFlight = 0;
   /** Total requests begun, for stats and tests. */

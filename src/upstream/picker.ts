@@ -6,6 +6,8 @@ import type { Balancer, BalancerOptions, PickContext } from './balancers/types.j
 import type { Mitigation, RuntimeDeps } from './deps.js';
 import type { Endpoint } from './endpoint.js';
 import { OutlierDetector, type OutlierOptions } from './health/outlier.js';
+import { planLocality } from './zones/locality.js';
+import { LocalityBalancer } from './zones/locality-balancer.js';
 
 /** Algorithms that place a request by its hash key (slow start does not move their keys). */
 export const HASHED = new Set(['ring-hash', 'maglev', 'bounded-load']);
@@ -130,23 +132,29 @@ export class Picker {
     this.refresh();
   }
 
+  /**
+   * The balancer: the locality plan (priority levels, zones, panic; see zones/locality.ts) over
+   * the endpoints' current availability, with the configured algorithm inside each subset.
+   */
   private build(): Balancer {
-    let usable = this.endpoints.filter((e) => e.available);
-    // Panic mode (Envoy): with too few usable backends, health is ignored and load spreads over
-    // every backend that is not draining — better some errors than all traffic on one survivor.
+    const l = this.cfg.locality;
     const panic = this.cfg.degradation.panicThreshold;
-    if (panic > 0 && this.endpoints.length > 0 && (usable.length * 100) / this.endpoints.length < panic) {
-      usable = this.endpoints.filter((e) => !e.draining);
-      if (!this.panicking) this.deps.events?.({ kind: 'health', service: this.service, backend: '*', to: 'panic', reason: `${usable.length} backends, under ${panic}% usable` });
-      this.panicking = true;
-    } else {
-      this.panicking = false;
+    const plan = planLocality(this.endpoints.map((e) => ({ zone: e.zone ?? '', priority: e.priority, weight: e.weight, usable: e.available, draining: e.draining })), {
+      localZone: this.deps.zone, nodesPerZone: this.deps.fleetZones?.nodes ?? this.deps.nodesPerZone, zoneAware: l.zoneAware, minClusterSize: l.minClusterSize,
+      overprovisioningFactor: l.overprovisioningFactor, panicThreshold: panic,
+    });
+    // Panic mode (Envoy, per priority level): with too few usable backends, health is ignored and
+    // load spreads over every backend that is not draining — better some errors than all traffic on one survivor.
+    const panicking = plan.priorities.filter((p) => p.panic);
+    if (panicking.length > 0 && !this.panicking) {
+      const n = panicking.reduce((s, p) => s + p.subsets.reduce((t, x) => t + x.members.length, 0), 0);
+      this.deps.events?.({ kind: 'health', service: this.service, backend: '*', to: 'panic', reason: `${n} backends, under ${panic}% usable` });
     }
+    this.panicking = panicking.length > 0;
     const bl = this.mitigation?.boundedLoad;
-    if (bl != null && HASHED.has(this.cfg.balancer.algorithm)) {
-      return createBalancer('bounded-load', usable, { ...balancerOptions(this.cfg, this.deps), balanceFactor: bl.balanceFactor, virtualNodes: 100 });
-    }
-    return createBalancer(this.cfg.balancer.algorithm, usable, balancerOptions(this.cfg, this.deps));
+    const algorithm = bl != null && HASHED.has(this.cfg.balancer.algorithm) ? 'bounded-load' : this.cfg.balancer.algorithm;
+    const opts = bl != null && algorithm === 'bounded-load' ? { ...balancerOptions(this.cfg, this.deps), balanceFactor: bl.balanceFactor, virtualNodes: 100 } : balancerOptions(this.cfg, this.deps);
+    return new LocalityBalancer(algorithm, plan, this.endpoints, (subset) => createBalancer(algorithm, subset, opts), this.deps.random);
   }
 
   /** Rebuilds the balancer after endpoints changed availability (health, drain). Not hot path. */

@@ -39,7 +39,7 @@ before(async () => {
     app: {
       balancer: { algorithm: 'round-robin' },
       healthCheck: { path: '/health', interval: '200ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 2 },
-      backends: backends.map((b) => ({ address: b.address })),
+      backends: backends.map((b, i) => ({ address: b.address, zone: i < 2 ? 'a' : 'b' })),
     },
   }, [{ name: 'everything', match: { path: { prefix: '/' } }, service: 'app' }], { workers: 2, admin: { address: `127.0.0.1:${adminPort}`, auditLog: { path: join(dir, 'audit.log') } } });
   sy = await startSwitchyard(config);
@@ -107,6 +107,11 @@ test('the dashboard shows live backend states; Drain clicked in the page stops t
   const [b0, b1, b2] = backends;
   for (const b of backends) assert.equal(await stateOf(page, b.address), 'healthy');
   await traffic(30); // some history for the charts
+  // Share served per zone (round-robin over a, a, b): a stacked bar and one label per zone.
+  const zoneLabels = await until('the share served per zone', () => page.locator('section[data-service="app"] .zone-label').allTextContents(),
+    (t) => t.length === 2 && /^a \d/.test(t[0]) && /^b \d/.test(t[1]));
+  const aShare = Number(/^a ([\d.]+)%$/.exec(zoneLabels[0])?.[1]);
+  assert.ok(aShare > 55 && aShare < 78, `zone a served ${zoneLabels[0]} (2 of 3 backends)`);
 
   b0.set({ kind: 'status', status: 500 }, 'health');
   await until('b0 to show unhealthy', () => stateOf(page, b0.address), (s) => s === 'unhealthy');
