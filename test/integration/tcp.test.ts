@@ -50,7 +50,7 @@ const hashingHandler = (s: Socket) => {
 };
 
 /** Streams SOURCE_BYTES (a known pattern) as fast as the connection takes them; counts what the kernel accepted. */
-const SOURCE_BYTES = 256 * 1024 * 1024;
+const SOURCE_BYTES = 128 * 1024 * 1024;
 const sourceChunk = Buffer.alloc(1 << 16, 'abcdefghijklmnopqrstuvwxyz');
 let sourceAccepted = 0;
 const sourceHandler = (s: Socket) => {
@@ -150,15 +150,16 @@ function exchange(port: number, send: (s: Socket) => void): Promise<{ text: stri
   });
 }
 
-test('1 GiB through an L4 listener: byte count and checksum equal; the answer arrives after the client half-closes', { timeout: 120_000 }, async () => {
-  const GiB = 1024 ** 3;
+// 64 MiB proves the relay (count, order, half-close); bench/big-transfer.mjs moves 1 GiB on a quiet machine.
+test('64 MiB through an L4 listener: byte count and checksum equal; the answer arrives after the client half-closes', { timeout: 60_000 }, async () => {
+  const TOTAL = 64 * 2 ** 20;
   const chunk = Buffer.alloc(1 << 20);
   for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13) & 0xff;
   const sent = createHash('sha1');
   const { text } = await exchange(ports.plain, (s) => {
     let i = 0;
     const pump = () => {
-      while (i < GiB / chunk.length) {
+      while (i < TOTAL / chunk.length) {
         chunk[0] = i & 0xff;
         sent.update(chunk);
         i++;
@@ -168,7 +169,7 @@ test('1 GiB through an L4 listener: byte count and checksum equal; the answer ar
     };
     pump();
   });
-  assert.equal(text, `${GiB} ${sent.digest('hex')}`);
+  assert.equal(text, `${TOTAL} ${sent.digest('hex')}`);
 });
 
 test('backpressure: a client that stops reading stops the backend (the proxy does not buffer the stream); then every byte arrives in order', { timeout: 120_000 }, async () => {
