@@ -127,6 +127,8 @@ export function createMetrics(src: MetricsSource): Registry {
     () => listeners().flatMap(([listener, l]) => Object.entries(l.proxyErrors).map(([code, v]) => ({ labels: { listener, code }, value: v }))));
   add('switchyard_connections_accepted_total', 'Client connections accepted per listener', 'counter',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.accepted })));
+  add('switchyard_listener_engine_workers', 'Workers serving each listener, by the engine that serves it (engine="node" on a listener configured fast: it fell back, see the log)', 'gauge',
+    () => listeners().flatMap(([listener, l]) => Object.entries(l.engines ?? {}).map(([engine, v]) => ({ labels: { listener, engine }, value: v }))));
   add('switchyard_active_connections', 'Client connections open per listener', 'gauge',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.active })));
   add('switchyard_received_bytes_total', 'Bytes read from clients per listener (counted when a connection closes)', 'counter',

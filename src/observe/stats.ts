@@ -104,6 +104,8 @@ export class ListenerCounters {
   readonly proxyErrors: Record<string, number> = {};
   /** Requests matched per route name. */
   readonly routes = new Map<string, number>();
+  /** Gauge: 1 under the engine that serves this listener in this worker (fast, or node — configured or fallen back to). */
+  engines: Record<string, number> = {};
 }
 
 const services = new Map<string, ServiceCounters>();
@@ -143,7 +145,7 @@ export function countersSnapshot() {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks,
     }])),
-    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes) }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), engines: { ...c.engines } }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
   };
@@ -166,10 +168,11 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes } }; continue; }
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, engines: { ...l.engines } }; continue; }
     cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
     for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(l.engines ?? {})) cur.engines[k] = (cur.engines[k] ?? 0) + v;
   }
   for (const [k, v] of Object.entries(c.transitions)) into.transitions[k] = (into.transitions[k] ?? 0) + v;
   into.tls.full += c.tls.full;

@@ -87,7 +87,7 @@ let hole: Awaited<ReturnType<typeof blackhole>>;
 let proxyAware: TcpBackend;
 let banner: TcpBackend;
 let sy: Switchyard;
-let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number; hole: number; banner: number };
+let ports: { plain: number; retry: number; v1: number; v2: number; front: number; idle: number; source: number; hole: number; banner: number; admin: number };
 
 before(async () => {
   hashing = await tcpBackend(hashingHandler);
@@ -100,12 +100,13 @@ before(async () => {
     s.on('data', (d: Buffer) => s.end(`221 bye ${d.toString().trim()}\r\n`));
     s.on('error', () => undefined);
   });
-  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort(), hole: await freePort(), banner: await freePort() };
+  ports = { plain: await freePort(), retry: await freePort(), v1: await freePort(), v2: await freePort(), front: await freePort(), idle: await freePort(), source: await freePort(), hole: await freePort(), banner: await freePort(), admin: await freePort() };
   const dead = await freePort();
   const listener = (name: string, port: number, service: string, extra: Record<string, unknown> = {}) =>
     ({ name, address: `127.0.0.1:${port}`, protocol: 'tcp', service, ...extra });
   sy = await startSwitchyard({
     workers: 1,
+    admin: { address: `127.0.0.1:${ports.admin}` },
     listeners: [
       listener('plain', ports.plain, 'hashing'),
       listener('retry', ports.retry, 'flaky'),
@@ -136,6 +137,22 @@ after(async () => {
   hole.stop();
   await proxyAware.close();
   await banner.close();
+});
+
+test('the configured engine is the one serving: the fast L4 engine does not fall back silently', async () => {
+  const engine = process.env.SWITCHYARD_TEST_ENGINE ?? 'fast';
+  // Worker counters reach the primary about once a second.
+  let text = '';
+  for (let i = 0; i < 50 && !text.includes('switchyard_listener_engine_workers{listener="plain"'); i++) {
+    const r = await fetch(`http://127.0.0.1:${ports.admin}/metrics`);
+    text = await r.text();
+    if (!text.includes('switchyard_listener_engine_workers{listener="plain"')) await new Promise((res) => setTimeout(res, 200));
+  }
+  for (const name of ['plain', 'v2', 'front', 'banner']) {
+    assert.match(text, new RegExp(`switchyard_listener_engine_workers\\{listener="${name}",engine="${engine}"\\} 1\\n`), `listener ${name} on ${engine}`);
+  }
+  assert.doesNotMatch(text, new RegExp(`switchyard_listener_engine_workers\\{[^}]*engine="${engine === 'fast' ? 'node' : 'fast'}"`));
+  assert.doesNotMatch(sy.output(), /serving with engine/, 'no fallback logged');
 });
 
 /** Connects, sends `chunks` (then half-closes), returns everything received until the server ends. */
