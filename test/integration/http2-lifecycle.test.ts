@@ -1,10 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { selfSignedCert } from '../support/self-signed.js';
 import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
 
 /*
@@ -13,19 +10,17 @@ import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backe
  * timeout cuts the streams still open. Every wait is bounded; no assertion is on elapsed time.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'swy-h2life-'));
-const key = join(dir, 'site.key');
-const cert = join(dir, 'site.crt');
 
 let backend: Backend;
+let cert: string;
+let key: string;
 /** Requests to /hang that the backend saw end before it answered (the proxy gave them up). */
 let abandoned = 0;
 /** Requests of /slow at the backend now, and the most at once. */
 const slow = { now: 0, max: 0 };
 
 before(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=site.test', '-addext', 'subjectAltName=DNS:site.test'], { stdio: 'ignore' });
+  ({ cert, key } = selfSignedCert());
   [backend] = await startBackends(1, (req, res) => {
     req.resume();
     const url = new URL(req.url!, 'http://x');

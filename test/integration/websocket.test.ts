@@ -1,13 +1,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { connect } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { selfSignedCert } from '../support/self-signed.js';
 import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
 
 /*
@@ -16,9 +13,6 @@ import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backe
  * keeps working during the drain and is cut at drainTimeout).
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'swy-ws-'));
-const key = join(dir, 'site.key');
-const cert = join(dir, 'site.crt');
 /** The flood: FLOOD_MESSAGES messages of FLOOD_SIZE bytes, each starting with its index. */
 const FLOOD_SIZE = 256 * 1024;
 const FLOOD_MESSAGES = 256;
@@ -26,13 +20,14 @@ const FLOOD_MESSAGES = 256;
 let floodAccepted = 0;
 
 let backend: Backend;
+let cert: string;
+let key: string;
 let wss: WebSocketServer;
 let sy: Switchyard;
 let tlsPort: number;
 
 before(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=site.test', '-addext', 'subjectAltName=DNS:site.test'], { stdio: 'ignore' });
+  ({ cert, key } = selfSignedCert());
   [backend] = await startBackends(1);
   wss = new WebSocketServer({ noServer: true });
   backend.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
