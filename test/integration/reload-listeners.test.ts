@@ -28,6 +28,13 @@ after(async () => {
   await Promise.all(backends.map((b) => b.close()));
 });
 
+/** Two workers, one service, the given HTTP listeners (name, port and settings). */
+function listenersConfig(port: number, listeners: { name: string; port: number; maxHeaderSize?: number }[]): Record<string, unknown> {
+  return baseConfig(port, { app: { backends: [{ address: backends[0].address }] } }, undefined, {
+    workers: 2, listeners: listeners.map(({ name, port: p, ...rest }) => ({ name, address: `127.0.0.1:${p}`, ...rest })),
+  });
+}
+
 /** Whether a TCP connect to `port` is refused. */
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -58,9 +65,7 @@ function load(url: () => string) {
 
 test('reloads add a listener, move one to another port and remove one, under load: the kept listener never fails', { timeout: 90_000 }, async () => {
   const [kept, added, moved] = [await freePort(), await freePort(), await freePort()];
-  const app = { app: { backends: [{ address: backends[0].address }] } };
-  const cfg = (listeners: { name: string; port: number }[]) =>
-    baseConfig(kept, app, undefined, { workers: 2, listeners: listeners.map((l) => ({ name: l.name, address: `127.0.0.1:${l.port}` })) });
+  const cfg = (listeners: { name: string; port: number }[]) => listenersConfig(kept, listeners);
   const sy = await startSwitchyard(cfg([{ name: 'kept', port: kept }]));
   const steady = load(() => `http://127.0.0.1:${kept}/steady`);
   const apply = async (c: Record<string, unknown>) => {
@@ -96,6 +101,29 @@ test('reloads add a listener, move one to another port and remove one, under loa
     assert.ok(stats.ok > 0);
   } finally {
     await steady.stop();
+    await sy.stop();
+  }
+});
+
+// Found by this test: the node engine's listener keeps the maxHeaderSize it was opened with (node:http
+// takes it at createServer) and logs nothing. A todo there until fixed; the fast engine applies it.
+const keepsHeaderSize = process.env.SWITCHYARD_TEST_ENGINE === 'node' ? 'node engine: maxHeaderSize is not re-applied on reload' : undefined;
+
+test('a reload that changes a kept listener\'s maxHeaderSize applies it to new connections', { timeout: 60_000, todo: keepsHeaderSize }, async () => {
+  const port = await freePort();
+  const sy = await startSwitchyard(listenersConfig(port, [{ name: 'kept', port }]));
+  try {
+    const big = { 'x-big': 'y'.repeat(4096) };
+    const before = await request(`http://127.0.0.1:${port}/big`, { headers: big, reset: true });
+    await before.body.dump();
+    assert.equal(before.statusCode, 200);
+    const mark = sy.output().length;
+    sy.writeConfig(listenersConfig(port, [{ name: 'kept', port, maxHeaderSize: 2048 }]));
+    await sy.waitForLog(/"msg":"config applied"/, 15_000, mark);
+    const after = await request(`http://127.0.0.1:${port}/big`, { headers: big, reset: true });
+    await after.body.dump();
+    assert.equal(after.statusCode, 431);
+  } finally {
     await sy.stop();
   }
 });
