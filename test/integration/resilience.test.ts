@@ -180,14 +180,16 @@ test('a 503 is retried once for GET on another backend, never for POST', { timeo
 test('the retry budget keeps upstream load near 1.2× when every backend fails', { timeout: 30_000 }, async () => {
   // Without the budget each failing GET is tried twice (2×); with it, retries stay ≤ 20% of active requests.
   const ratio = async (budgetPercent: number) => {
-    const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { budgetPercent, budgetMinPerSecond: 10 } });
+    // No per-second floor: retries ≤ budgetPercent% of the requests however few a loaded machine
+    // gets through (a floor of 10/s allows 100 retries per 10 s window, a lot next to ~100 requests).
+    const sy = await start({ outlierDetection: { enabled: false }, circuitBreaker: { enabled: false }, retries: { budgetPercent, budgetMinPerSecond: 0 } });
     try {
       for (const b of backends) b.set({ kind: 'status', status: 503 });
       const before = backends.reduce((n, b) => n + b.requests, 0);
       const s = await load(sy, 40, 1500);
       const upstream = backends.reduce((n, b) => n + b.requests, 0) - before;
       const client = s.ok + s.failed;
-      assert.ok(client > 200, `only ${client} requests`);
+      assert.ok(client >= 50, `only ${client} requests`);
       return upstream / client;
     } finally {
       await sy.stop();
