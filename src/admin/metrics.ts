@@ -131,6 +131,8 @@ export function createMetrics(src: MetricsSource): Registry {
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.accepted })));
   add('switchyard_connections_refused_total', 'Client connections closed at accept by the abuse defences per listener, by reason (denied: access list; blocked: temporary block; client-connections / client-rate: per-client limits)', 'counter',
     () => listeners().flatMap(([listener, l]) => Object.entries(l.refused ?? {}).map(([reason, v]) => ({ labels: { listener, reason }, value: v }))));
+  add('switchyard_listener_engine_workers', 'Workers serving each listener, by the engine that serves it (engine="node" on a listener configured fast: it fell back, see the log)', 'gauge',
+    () => listeners().flatMap(([listener, l]) => Object.entries(l.engines ?? {}).map(([engine, v]) => ({ labels: { listener, engine }, value: v }))));
   add('switchyard_active_connections', 'Client connections open per listener', 'gauge',
     () => listeners().map(([listener, l]) => ({ labels: { listener }, value: l.active })));
   add('switchyard_received_bytes_total', 'Bytes read from clients per listener (counted when a connection closes)', 'counter',

@@ -5,7 +5,7 @@ import { trafficView } from './traffic-view.js';
 
 function counters(n: number): CountersSnapshot {
   const c = emptyCounters();
-  c.listeners.web = { accepted: 10 * n, active: n, bytesIn: 1000 * n, bytesOut: 4000 * n, proxyErrors: n === 0 ? {} : { SWY_NO_ROUTE: 3 * n }, routes: { api: 20 * n } };
+  c.listeners.web = { accepted: 10 * n, active: n, bytesIn: 1000 * n, bytesOut: 4000 * n, proxyErrors: n === 0 ? {} : { SWY_NO_ROUTE: 3 * n }, routes: { api: 20 * n }, engines: { fast: 1 } };
   const t = emptyTraffic();
   t.requests = 20 * n; t.byClass[2] = 18 * n; t.byClass[5] = 2 * n;
   c.services.app = { traffic: t, retries: n, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 5 * n, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: { 200: 18 * n, 503: 2 * n } };

@@ -82,7 +82,8 @@ program.command('start')
   .option('-w, --workers <n>', 'worker processes (overrides the config)', positiveInt)
   .option('--pid-file <file>', 'write the primary\'s PID here (for `switchyard reload`)')
   .option('--start-timeout <s>', 'seconds the workers have to apply the first config; then start fails', positiveInt, 30)
-  .action((o: { config?: string; store?: string; cache: string; role: Role; zone?: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number }) => run(async () => {
+  .option('--no-watch', 'with -c: reload only on SIGHUP or the admin API, not when the file is saved')
+  .action((o: { config?: string; store?: string; cache: string; role: Role; zone?: string; nodeId?: string; leaseTtl: number; listen: string[]; admin?: string; workers?: number; pidFile?: string; startTimeout: number; watch: boolean }) => run(async () => {
     const listen = parseListenOverrides(o.listen);
     if ((o.config === undefined) === (o.store === undefined)) throw new SwitchyardError('SWY_CLI_USAGE', 'give either -c FILE or --store URL');
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
@@ -96,7 +97,7 @@ program.command('start')
     const log = createLogger(config.logLevel, { role: 'primary' });
     let anycast: AnycastHandle | undefined;
     const primary: Primary = new Primary({
-      loader: withListenOverrides(new FileConfigSource(o.config!), listen), log, workers: o.workers, zone: o.zone, startTimeoutMs: o.startTimeout * 1000, onSignalReload,
+      loader: withListenOverrides(new FileConfigSource(o.config!, { watch: o.watch }), listen), log, workers: o.workers, zone: o.zone, startTimeoutMs: o.startTimeout * 1000, onSignalReload,
       beforeReady: async () => {
         anycast = startAnycast(primary, log);
         await startAdmin(primary, log, { version: pkg.version, address: o.admin, anycast: () => anycast?.state(), ...(o.zone !== undefined ? { statusExtra: () => ({ zone: o.zone }) } : {}) });

@@ -84,3 +84,16 @@ test('a save between load() and watch() is reported (the primary watches only on
     stop();
   }
 });
+
+test('watch: false (start --no-watch) reports no save, neither by event nor by poll', async () => {
+  const path = tmpFile();
+  let changes = 0;
+  const stop = new FileConfigSource(path, { debounceMs: 10, pollMs: 50, watch: false }).watch(() => changes++);
+  try {
+    writeFileSync(path, 'a: 23\n');
+    await sleep(300);
+    assert.equal(changes, 0);
+  } finally {
+    stop();
+  }
+});

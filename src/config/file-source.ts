@@ -21,16 +21,21 @@ export class FileConfigSource implements ConfigLoader {
   private readonly debounceMs: number;
   private readonly pollMs: number;
   private readonly fsEvents: boolean;
+  private readonly watching: boolean;
   /** The file's identity just before the last load: a save between that load and watch() is still seen. */
   private loadedIdentity: string | undefined;
 
-  /** `fsEvents: false` leaves only the poll (tests use it to prove the poll alone finds changes). */
-  constructor(path: string, opts: { debounceMs?: number; pollMs?: number; fsEvents?: boolean } = {}) {
+  /**
+   * `fsEvents: false` leaves only the poll (tests use it to prove the poll alone finds changes);
+   * `watch: false` reports no change at all (`start --no-watch`: reloads on SIGHUP or the admin API only).
+   */
+  constructor(path: string, opts: { debounceMs?: number; pollMs?: number; fsEvents?: boolean; watch?: boolean } = {}) {
     this.path = resolve(path);
     this.name = path;
     this.debounceMs = opts.debounceMs ?? 200;
     this.pollMs = opts.pollMs ?? 2000;
     this.fsEvents = opts.fsEvents ?? true;
+    this.watching = opts.watch ?? true;
   }
 
   load(): Promise<Config> {
@@ -39,6 +44,7 @@ export class FileConfigSource implements ConfigLoader {
   }
 
   watch(onChange: () => void, onWarn: (msg: string) => void = () => undefined): () => void {
+    if (!this.watching) return () => undefined;
     let timer: NodeJS.Timeout | undefined;
     // Compared with the file as it was loaded, not as it is now: the primary starts watching only
     // after its workers came up, and a save in between would otherwise never be reported.

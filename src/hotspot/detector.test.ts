@@ -61,7 +61,6 @@ const raised = (cs: HotspotChange[]) => cs.filter((c) => c.kind === 'raised');
 const cleared = (cs: HotspotChange[]) => cs.filter((c) => c.kind === 'cleared');
 
 test('detector: an even workload over 6 simulated hours never fires (equal and unequal weights, 500 req/window)', () => {
-  const t0 = performance.now();
   const d = new HotspotDetector();
   const random = seededRandom(1);
   const pools = { equal: [1, 1, 1, 1], mixed: [1, 2, 3, 4, 1, 1, 1, 1, 1, 1] };
@@ -75,8 +74,6 @@ test('detector: an even workload over 6 simulated hours never fires (equal and u
   }
   assert.equal(windows, 2160);
   assert.deepEqual(d.signals(), []);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 5000, `6 h of windows took ${ms.toFixed(0)} ms`);
 });
 
 test('detector: one hash key sending 40% of traffic to one of 4 backends fires after `for` (1 min) and not before, naming the key', () => {
@@ -190,10 +187,11 @@ test('detector: mitigate bounded-load switches on at the signal, stays on while 
     assert.notEqual(d.mitigation('api').boundedLoad, null, `still on after ${i + 1} calm windows: "hot" is 40% of traffic`);
   }
   const cool = now;
-  for (;;) {
+  // Bounded: a mitigation that never releases fails here instead of hanging the suite.
+  for (let i = 0; i < 1000 && d.mitigation('api').boundedLoad !== null; i++) {
     d.observe('api', { now: now += WINDOW, hashed: true, backends: spilled(0) });
-    if (d.mitigation('api').boundedLoad === null) break;
   }
+  assert.equal(d.mitigation('api').boundedLoad, null, 'released at all');
   assert.equal(now - cool, 300_000, 'released holdMs (5 min) after the key stopped being hot');
 });
 

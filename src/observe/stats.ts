@@ -123,6 +123,8 @@ export class ListenerCounters {
   readonly refused: Record<string, number> = {};
   /** DNS listeners: queries by outcome (answer, nxdomain, formerr, truncated, dropped-rate…). */
   readonly dns: Record<string, number> = {};
+  /** Gauge: 1 under the engine that serves this listener in this worker (fast, or node — configured or fallen back to). */
+  engines: Record<string, number> = {};
 }
 
 /** Per rate limit (by id, e.g. `route:api:per-ip`): decisions, kept across reloads like service counters. */
@@ -190,7 +192,7 @@ export function countersSnapshot() {
       traffic: c.traffic.snapshot(), retries: c.retries, retryBudgetExhausted: c.retryBudgetExhausted, hedges: c.hedges, hedgesWon: c.hedgesWon, bulkheadRejected: c.bulkheadRejected,
       degradedStale: c.degradedStale, degradedErrorPage: c.degradedErrorPage, panicPicks: c.panicPicks, codes: codesOf(c.byCode),
     }])),
-    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), ...dnsOf(c), ...refusedOf(c) }])),
+    listeners: Object.fromEntries([...listeners].map(([n, c]) => [n, { accepted: c.accepted, active: c.active, bytesIn: c.bytesIn, bytesOut: c.bytesOut, proxyErrors: { ...c.proxyErrors }, routes: Object.fromEntries(c.routes), engines: { ...c.engines }, ...dnsOf(c), ...refusedOf(c) }])),
     transitions: Object.fromEntries(transitions),
     tls: { ...tlsHandshakes },
     rateLimits: Object.fromEntries([...rateLimits].map(([id, c]) => [id, { ...c }])),
@@ -215,10 +217,11 @@ export function addCounters(into: CountersSnapshot, c: CountersSnapshot): void {
   }
   for (const [name, l] of Object.entries(c.listeners)) {
     const cur = into.listeners[name];
-    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, ...dnsOf(l), ...refusedOf(l) }; continue; }
+    if (cur === undefined) { into.listeners[name] = { ...l, proxyErrors: { ...l.proxyErrors }, routes: { ...l.routes }, engines: { ...l.engines }, ...dnsOf(l), ...refusedOf(l) }; continue; }
     cur.accepted += l.accepted; cur.active += l.active; cur.bytesIn += l.bytesIn; cur.bytesOut += l.bytesOut;
     for (const [k, v] of Object.entries(l.proxyErrors)) cur.proxyErrors[k] = (cur.proxyErrors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(l.routes)) cur.routes[k] = (cur.routes[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(l.engines ?? {})) cur.engines[k] = (cur.engines[k] ?? 0) + v;
     if (l.dns !== undefined) {
       const d = (cur.dns ??= {});
       for (const [k, v] of Object.entries(l.dns)) d[k] = (d[k] ?? 0) + v;

@@ -14,7 +14,7 @@ function traffic(n: number): TrafficSnapshot {
 function counters(requests: number, active = 0): CountersSnapshot {
   const c = emptyCounters();
   c.services.app = { traffic: traffic(requests), retries: requests, retryBudgetExhausted: 0, hedges: 0, hedgesWon: 0, bulkheadRejected: 0, degradedStale: 0, degradedErrorPage: 0, panicPicks: 0, codes: { 200: requests } };
-  c.listeners.web = { accepted: requests, active, bytesIn: requests * 10, bytesOut: requests * 20, proxyErrors: { 404: requests }, routes: { r: requests } };
+  c.listeners.web = { accepted: requests, active, bytesIn: requests * 10, bytesOut: requests * 20, proxyErrors: { 404: requests }, routes: { r: requests }, engines: { fast: 1 } };
   c.transitions['breaker\topen\tapp\tb0'] = requests;
   c.tls.full = requests;
   return c;
@@ -32,7 +32,7 @@ function stats(requests: number, opts: { active?: number; inFlight?: number; top
 }
 
 /** What /metrics would show: the sum over live workers plus the retired totals. */
-function totals(c: Collection): { requests: number; backend: number; active: number; inFlight: number; cpu: number; accepted: number } {
+function totals(c: Collection): { requests: number; backend: number; active: number; inFlight: number; cpu: number; accepted: number; fastWorkers: number } {
   const sum = emptyCounters();
   addCounters(sum, c.retired.counters);
   let backend = c.retired.backends.get(backendId('app', 'b0'))?.requests ?? 0;
@@ -43,24 +43,24 @@ function totals(c: Collection): { requests: number; backend: number; active: num
     cpu += w.cpuMicros;
     for (const b of w.services[0]?.backends ?? []) { backend += b.traffic.requests; inFlight += b.inFlight; }
   }
-  return { requests: sum.services.app?.traffic.requests ?? 0, backend, active: sum.listeners.web?.active ?? 0, inFlight, cpu, accepted: sum.listeners.web?.accepted ?? 0 };
+  return { requests: sum.services.app?.traffic.requests ?? 0, backend, active: sum.listeners.web?.active ?? 0, inFlight, cpu, accepted: sum.listeners.web?.accepted ?? 0, fastWorkers: sum.listeners.web?.engines.fast ?? 0 };
 }
 
 test('counter ledger: an exited worker\'s counters stay in the sum, its gauges do not', () => {
   const l = new CounterLedger();
   l.report(1, stats(100, { active: 3, inFlight: 2 }));
   l.report(2, stats(50, { active: 1, inFlight: 1 }));
-  assert.deepEqual(totals(l.snapshot()), { requests: 150, backend: 150, active: 4, inFlight: 3, cpu: 150, accepted: 150 });
+  assert.deepEqual(totals(l.snapshot()), { requests: 150, backend: 150, active: 4, inFlight: 3, cpu: 150, accepted: 150, fastWorkers: 2 });
   l.retire(1);
   const after = l.snapshot();
-  assert.deepEqual(totals(after), { requests: 150, backend: 150, active: 1, inFlight: 1, cpu: 150, accepted: 150 });
+  assert.deepEqual(totals(after), { requests: 150, backend: 150, active: 1, inFlight: 1, cpu: 150, accepted: 150, fastWorkers: 1 });
   assert.deepEqual([...after.workers.keys()], [2]);
   // Every kind of counter is kept: retries, bytes, proxy answers, routes, transitions, TLS, the latency histogram.
   const r = after.retired.counters;
   assert.equal(r.services.app.retries, 100);
   assert.equal(r.services.app.traffic.latency[0], 100);
   assert.equal(r.services.app.traffic.latencySumMs, 100);
-  assert.deepEqual(r.listeners.web, { accepted: 100, active: 0, bytesIn: 1000, bytesOut: 2000, proxyErrors: { 404: 100 }, routes: { r: 100 } });
+  assert.deepEqual(r.listeners.web, { accepted: 100, active: 0, bytesIn: 1000, bytesOut: 2000, proxyErrors: { 404: 100 }, routes: { r: 100 }, engines: {} });
   assert.equal(r.transitions['breaker\topen\tapp\tb0'], 100);
   assert.equal(r.tls.full, 100);
 });

@@ -63,7 +63,7 @@ export class CounterLedger {
     const e = this.live.get(worker);
     if (e === undefined) return;
     this.live.delete(worker);
-    const listeners = Object.fromEntries(Object.entries(e.counters.listeners).map(([n, l]) => [n, { ...l, active: 0 }]));
+    const listeners = Object.fromEntries(Object.entries(e.counters.listeners).map(([n, l]) => [n, { ...l, active: 0, engines: {} }]));
     addCounters(this.retired.counters, { ...e.counters, listeners });
     for (const [id, t] of e.backends) this.retireBackend(id, t);
     this.retired.cpuMicros += e.stats.cpuMicros;

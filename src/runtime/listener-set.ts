@@ -3,6 +3,7 @@ import type { Config, ListenerConfig } from '../config/schema.js';
 import type { Listener, ListenerKind } from '../listener/listener.js';
 import type { ListenerRegistry } from '../listener/registry.js';
 import { holdConnections, type HeldConnections } from '../net/listen.js';
+import { listenerCounters } from '../observe/stats.js';
 import type { SnapshotHolder } from '../snapshot/snapshot.js';
 import { loadCertificates } from '../tls/certificates.js';
 import type { FleetResumption } from '../tls/resumption.js';
@@ -22,6 +23,7 @@ export interface PreparedListeners {
 
 /** Listeners are keyed by name and address: a moved listener is a new one. */
 const keyOf = (l: ListenerConfig) => `${l.name}@${l.address}`;
+const nameOf = (key: string) => key.slice(0, key.lastIndexOf('@'));
 
 /**
  * The listeners of one worker, changed all or nothing: `prepare` opens (binds) every listener a
@@ -84,8 +86,10 @@ export class ListenerSet {
       open.gate.configure(l, p.config.access);
     }
     for (const [key, o] of this.open) {
-      if (!wanted.has(key)) { this.open.delete(key); void o.listener.close(p.config.shutdown.drainTimeout); }
+      if (!wanted.has(key)) { this.open.delete(key); listenerCounters(nameOf(key)).engines = {}; void o.listener.close(p.config.shutdown.drainTimeout); }
     }
+    // After the removals: a listener moved to a new address keeps its name and gets its engine again.
+    for (const [key, o] of this.open) listenerCounters(nameOf(key)).engines = { [o.kind.engine]: 1 };
     for (const h of p.held) h.release();
   }
 

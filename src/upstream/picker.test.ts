@@ -8,6 +8,7 @@ import type { ResilienceEvent } from './deps.js';
 import type { Endpoint } from './endpoint.js';
 import { configuredEndpoints } from './endpoint-set.js';
 import { Picker } from './picker.js';
+import { CircuitBreaker } from '../resilience/breaker.js';
 
 /** A picker over `n` fresh endpoints of a round-robin service with `extra` settings, activated. */
 function setup(n: number, extra: object = {}) {
@@ -20,10 +21,12 @@ function setup(n: number, extra: object = {}) {
   const deps = { clock, random: seededRandom(7), events: (e: ResilienceEvent) => events.push(e) };
   const eps = configuredEndpoints(cfg);
   const counters = serviceCounters(`picker-test-${Math.random()}`);
-  const picker = new Picker('app', cfg, deps, eps, false, counters);
+  /** Ports of the endpoints reported as leaving rotation (their pools fail over queued requests). */
+  const left: number[] = [];
+  const picker = new Picker('app', cfg, deps, eps, false, counters, (ep) => left.push(ep.port));
   picker.activate(undefined, null);
   const picks = (k: number, tried?: Set<Endpoint>) => Array.from({ length: k }, () => picker.pick({ attempt: 0, tried })?.port);
-  return { picker, eps, clock, events, counters, picks };
+  return { picker, eps, clock, events, counters, picks, left };
 }
 
 test('picker: picks only available endpoints; a health change rebuilds the balancer', () => {
@@ -72,4 +75,22 @@ test('picker: a backend back from unhealthy ramps up under slow start (kept with
   assert.ok(early < 0.2, `early share ${early}`);
   assert.ok(late > 0.4, `late share ${late}`);
   assert.equal(eps[0].rampStart, 0, 'the ramp ends');
+});
+
+test('picker: an open breaker takes its endpoint out of rotation; a half-open one whose trials are all taken only stops being picked', () => {
+  const { picker, eps, clock, picks, left } = setup(2, { slowStart: 0, outlierDetection: { enabled: false } });
+  // Endpoints made outside a service have no breaker: give the first one its own.
+  eps[0].breaker = new CircuitBreaker({ requestVolumeThreshold: 2, errorThresholdPercentage: 50, sleepWindowMs: 1000, halfOpenRequests: 2, windowMs: 10_000 }, clock);
+  picker.recordOutcome(eps[0], false);
+  picker.recordOutcome(eps[0], false);
+  assert.deepEqual(left, [9001], 'open: requests queued for it go elsewhere');
+  clock.advance(1100);
+  picker.tick();
+  const trials = picks(8).filter((p) => p === 9001).length;
+  assert.equal(trials, 2, 'exactly halfOpenRequests trials');
+  // The requests queued for it are those trials: failing them over would leave the breaker half-open for good.
+  assert.deepEqual(left, [9001]);
+  picker.recordOutcome(eps[0], true);
+  picker.recordOutcome(eps[0], true);
+  assert.equal(eps[0].breaker?.state, 'closed');
 });

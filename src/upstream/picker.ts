@@ -81,7 +81,9 @@ export class Picker {
     const was = ep.available;
     if (!ep.updateAvailability()) return false;
     if (ep.available && !was && this.cfg.slowStart > 0) ep.rampStart = this.deps.clock.now();
-    if (!ep.available) this.leftRotation(ep);
+    // A half-open breaker whose trial slots are taken leaves picking, not rotation: the requests
+    // queued for a connection to it are those trials, and failing them over would leave it half-open.
+    if (!ep.available && ep.breaker?.state !== 'half-open') this.leftRotation(ep);
     return true;
   }
 

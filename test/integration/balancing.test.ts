@@ -10,6 +10,8 @@ import { startBackends, startSwitchyard, freePort, baseConfig, type Backend, typ
  */
 
 let backends: Backend[];
+/** Requests of the bounded-load service in flight at each backend now, and the most seen at once. */
+const bounded = { now: new Map<string, number>(), max: 0 };
 let sy: Switchyard;
 const agent = new Agent({ connections: 64 });
 
@@ -18,7 +20,16 @@ const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'random', 'least-conn
 before(async () => {
   backends = await startBackends(3, (req, res, b) => {
     req.resume();
-    setTimeout(() => res.end(b.name), b.name === 'b0' ? 50 : 5);
+    const tracked = req.url!.startsWith('/bounded-load');
+    if (tracked) {
+      const n = (bounded.now.get(b.name) ?? 0) + 1;
+      bounded.now.set(b.name, n);
+      bounded.max = Math.max(bounded.max, n);
+    }
+    setTimeout(() => {
+      if (tracked) bounded.now.set(b.name, bounded.now.get(b.name)! - 1);
+      res.end(b.name);
+    }, b.name === 'b0' ? 50 : 5);
   });
   const port = await freePort();
   const services: Record<string, unknown> = {};
@@ -76,9 +87,13 @@ test('random follows weights 1:2:3 roughly', async () => {
 });
 
 test('bounded-load moves a hot key off a loaded backend', async () => {
-  // All requests carry one key; with 12 in flight no backend may exceed ceil(1.25 * 12 / 3) = 5.
+  // All requests carry one key; with 12 in flight no backend may exceed ceil(1.25 * 12 / 3) = 5
+  // (one worker; a backend counts a request from its arrival to its answer, inside the proxy's count).
+  bounded.max = 0;
   const c = await spread('/bounded-load', 240, 12, () => 'hot-key');
   assert.ok(Object.values(c).filter((n) => n > 0).length >= 2, JSON.stringify(c));
+  assert.ok(bounded.max <= 5, `a backend had ${bounded.max} requests in flight at once (cap 5)`);
+  assert.ok(bounded.max >= 3, `the load reached the backends (${bounded.max} at most in flight at one)`);
 });
 
 for (const a of ['least-connections', 'p2c', 'ewma']) {

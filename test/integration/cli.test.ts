@@ -1,3 +1,4 @@
+// engine-independent: this file sets its own engines or starts no data plane, so the suite runs it once (package.json "test").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

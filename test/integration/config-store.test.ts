@@ -1,3 +1,4 @@
+// engine-independent: this file sets its own engines or starts no data plane, so the suite runs it once (package.json "test").
 /*
  * EtcdConfigStore against real etcd: one member for most tests (each test under its own key
  * prefix), a fresh member for restore, and a 3-member cluster for the leader kill. Timings are

@@ -1,3 +1,4 @@
+// engine-independent: this file sets its own engines or starts no data plane, so the suite runs it once (package.json "test").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -97,7 +97,10 @@ export function baseConfig(port: number, services: Record<string, unknown>, rout
   };
 }
 
-/** The whole integration suite runs once per data-plane engine (see package.json "test"). */
+/**
+ * The integration suite runs once per data-plane engine (see package.json "test"); a file whose
+ * first line starts with `// engine-independent:` runs only once.
+ */
 export function withTestEngine(config: Record<string, unknown>): Record<string, unknown> {
   const engine = process.env.SWITCHYARD_TEST_ENGINE;
   if (engine === undefined || !Array.isArray(config.listeners)) return config;

@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Agent, request } from 'undici';
-import { startBackends, startSwitchyard, freePort, baseConfig, rawRequest, sleep, type Backend, type Switchyard } from './harness.js';
+import { startBackends, startSwitchyard, freePort, baseConfig, rawRequest, type Backend, type Switchyard } from './harness.js';
 
 /*
  * HTTP/1.1 semantics a proxy must get right on the wire: pipelining order, HTTP/1.0 clients,
@@ -14,11 +14,13 @@ let backends: Backend[];
 let rawBackend: NetServer;
 let rawPort: number;
 let sy: Switchyard;
+let racer: NetServer;
+const racerStats = { connections: 0, resets: 0 };
 let concurrent = 0;
 let maxConcurrent = 0;
 
 before(async () => {
-  backends = await startBackends(2, (req, res) => {
+  backends = await startBackends(1, (req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/chunked') { res.write('part1-'); setTimeout(() => res.end('part2'), 20); return; }
     if (url.pathname === '/nocontent') { res.writeHead(204); res.end(); return; }
@@ -40,8 +42,24 @@ before(async () => {
     res.setHeader('content-length', String(Buffer.byteLength(url.pathname)));
     res.end(url.pathname);
   });
-  // Backends[1] closes idle keep-alive connections after 50 ms: stale-connection races.
-  backends[1].server.keepAliveTimeout = 50;
+  // A backend whose keep-alive close always meets the proxy's next request: it answers the first
+  // request of a connection (keep-alive) and resets the connection when a second one arrives.
+  racer = createNetServer((s) => {
+    racerStats.connections++;
+    let got = '';
+    let answered = false;
+    s.on('error', () => undefined);
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      if (!got.includes('\r\n\r\n')) return;
+      if (answered) { racerStats.resets++; s.resetAndDestroy(); return; }
+      answered = true;
+      const path = got.split(' ')[1];
+      got = '';
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+    });
+  });
+  await new Promise<void>((r) => racer.listen(0, '127.0.0.1', r));
   // A raw backend for framings node:http would not produce.
   rawBackend = createNetServer((s) => {
     s.once('data', (d) => {
@@ -55,7 +73,8 @@ before(async () => {
   const port = await freePort();
   sy = await startSwitchyard(baseConfig(port, {
     app: { backends: [{ address: backends[0].address }], maxConnectionsPerBackend: 2 },
-    stale: { backends: [{ address: backends[1].address }] },
+    // No retries: only the reused-connection replay can save a request that met the reset.
+    stale: { backends: [{ address: `127.0.0.1:${(racer.address() as AddressInfo).port}` }], retries: { enabled: false } },
     raw: { backends: [{ address: `127.0.0.1:${rawPort}` }] },
   }, [
     { match: { path: { prefix: '/stale' } }, service: 'stale' },
@@ -67,6 +86,7 @@ before(async () => {
 after(async () => {
   await sy?.stop();
   rawBackend.close();
+  racer.close();
   await Promise.all(backends.map((b) => b.close()));
 });
 
@@ -110,15 +130,23 @@ test('a 1 MiB request body with Content-Length reaches the backend whole', async
   assert.equal(await r.body.text(), `got ${1 << 20} bytes`);
 });
 
-test('keep-alive connections the backend closed while idle are replaced without failing requests', async () => {
-  const agent = new Agent();
+// The node engine (undici pools) has no such replay yet: with retries off the request gets a 502.
+// Reported as a todo there, not hidden; it becomes a plain test once both engines share one exchange driver.
+const noReplay = process.env.SWITCHYARD_TEST_ENGINE === 'node' ? 'node engine: no replay on a reused connection yet' : undefined;
+
+test('a reused keep-alive connection the backend resets as the request arrives: the request is replayed on a fresh one', { todo: noReplay }, async () => {
+  const agent = new Agent({ connections: 1 });
+  const before = { ...racerStats };
   try {
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 4; i++) {
       const r = await request(`${sy.url}/stale/${i}`, { dispatcher: agent });
-      assert.equal(r.statusCode, 200, `request ${i}: ${await r.body.text()}`);
-      await r.body.dump();
-      await sleep(80); // longer than the backend's 50 ms keep-alive
+      const text = await r.body.text();
+      assert.equal(r.statusCode, 200, `request ${i}: ${text}`);
+      assert.equal(text, `/stale/${i}`);
     }
+    // Every request after the first met the race on the connection the one before it left idle.
+    assert.equal(racerStats.resets - before.resets, 3, JSON.stringify(racerStats));
+    assert.equal(racerStats.connections - before.connections, 4, JSON.stringify(racerStats));
   } finally { await agent.close(); }
 });
 

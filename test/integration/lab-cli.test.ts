@@ -1,3 +1,4 @@
+// engine-independent: this file sets its own engines or starts no data plane, so the suite runs it once (package.json "test").
 /*
  * `switchyard lab anycast up --nodes 2` then `down`, as a user runs them: two CLI processes sharing
  * only the runtime directory. The lab must come up (both nodes announced, the VIP answering from

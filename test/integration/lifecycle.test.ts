@@ -28,7 +28,7 @@ after(async () => {
 });
 
 /** Sends requests back to back on `conns` keep-alive connections until `stop()`; counts outcomes. */
-function steadyLoad(conns: number) {
+function steadyLoad(conns: number, url = sy.url) {
   const agent = new Agent({ connections: conns });
   const stats = { ok: 0, failed: 0, errors: [] as string[], byBackend: new Map<string, number>() };
   let running = true;
@@ -37,7 +37,7 @@ function steadyLoad(conns: number) {
     for (let i = 0; running && i < 100_000 && Date.now() < deadline; i++) {
       try {
         // Bounded: a connection handed to a worker that dies before accepting it is never answered.
-        const r = await request(`${sy.url}/x`, { dispatcher: agent, headersTimeout: 3000, bodyTimeout: 3000 });
+        const r = await request(`${url}/x`, { dispatcher: agent, headersTimeout: 3000, bodyTimeout: 3000 });
         const text = await r.body.text();
         if (r.statusCode === 200) {
           stats.ok++;
@@ -68,18 +68,29 @@ test('hot reload by file change under steady load: zero failed requests, new bac
 });
 
 test('SIGHUP reload under load, removing a backend: zero failed requests, removed one stops getting traffic', { timeout: 60_000 }, async () => {
-  const load = steadyLoad(8);
-  await sleep(300);
-  sy.writeConfig(config([backends[0].address, backends[2].address]));
-  const mark = sy.output().length;
-  sy.proc.kill('SIGHUP');
-  await sy.waitForLog(/"msg":"config applied"/, 10_000, mark);
-  await sleep(200);
-  const removedCount = backends[1].seen.length;
-  await sleep(500);
-  const stats = await load.stop();
-  assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join('\n'));
-  assert.equal(backends[1].seen.length, removedCount, 'no request reaches the removed backend');
+  // A node that does not watch its file (--no-watch): only the signal can make it read the new config.
+  const sigPort = await freePort();
+  const sigConfig = (addrs: string[]) => baseConfig(sigPort, { app: { balancer: { algorithm: 'round-robin' }, backends: addrs.map((address) => ({ address })) } }, undefined, { workers: 2 });
+  const node = await startSwitchyard(sigConfig([backends[0].address, backends[1].address, backends[2].address]), { extraArgs: ['--no-watch'] });
+  try {
+    const load = steadyLoad(8, node.url);
+    await sleep(300);
+    const mark = node.output().length;
+    node.writeConfig(sigConfig([backends[0].address, backends[2].address]));
+    // Longer than the watcher's debounce and its 2 s poll: a watching node would have applied it by now.
+    await sleep(2500);
+    assert.doesNotMatch(node.output().slice(mark), /"msg":"config applied"/, 'no reload before the signal');
+    node.proc.kill('SIGHUP');
+    await node.waitForLog(/"msg":"SIGHUP: reloading"[^]*"msg":"config applied"/, 10_000, mark);
+    await sleep(200);
+    const removedCount = backends[1].seen.length;
+    await sleep(500);
+    const stats = await load.stop();
+    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join('\n'));
+    assert.equal(backends[1].seen.length, removedCount, 'no request reaches the removed backend');
+  } finally {
+    await node.stop();
+  }
 });
 
 test('an invalid config is rejected with path: reason and the last good config keeps serving', { timeout: 30_000 }, async () => {
@@ -91,12 +102,12 @@ test('an invalid config is rejected with path: reason and the last good config k
   const line = await sy.waitForLog(/"msg":"config rejected[^\n]*/, 10_000, mark);
   assert.match(line, /services\.app\.balancer\.tableSize: tableSize must be a prime/);
   assert.match(line, /listeners\[0\]\.bogus: unknown key/);
-  // Still the previous config: backends 0 and 2 in rotation.
+  // Still the previous config: all three backends in rotation.
   const load = steadyLoad(2);
   await sleep(300);
   const stats = await load.stop();
   assert.equal(stats.failed, 0);
-  assert.deepEqual([...stats.byBackend.keys()].sort(), ['b0', 'b2']);
+  assert.deepEqual([...stats.byBackend.keys()].sort(), ['b0', 'b1', 'b2']);
   // A broken YAML file is rejected the same way.
   const mark2 = sy.output().length;
   const { writeFileSync } = await import('node:fs');
@@ -105,7 +116,7 @@ test('an invalid config is rejected with path: reason and the last good config k
   const r = await request(`${sy.url}/still-up`);
   assert.equal(r.statusCode, 200);
   await r.body.dump();
-  sy.writeConfig(config([backends[0].address, backends[2].address])); // restore for the next test
+  sy.writeConfig(config(backends.map((b) => b.address))); // restore for the next test
   await sleep(500);
 });
 

@@ -1,3 +1,4 @@
+// engine-independent: this file sets its own engines or starts no data plane, so the suite runs it once (package.json "test").
 /*
  * The route agent on a real router: network namespaces, real BIRD (eBGP + BFD) on the router and on
  * each node, `switchyard route-agent` as a real process in the router's namespace. The kernel's own

@@ -25,14 +25,17 @@ async function node(services: Record<string, unknown>, extra: Record<string, unk
   return { sy, admin: `http://127.0.0.1:${adminPort}` };
 }
 
-/** Sends `n` requests with the given user ids (header x-user), 8 at a time. */
-async function send(url: string, users: string[]) {
+/** Sends `n` requests with the given user ids (header x-user), 8 at a time; returns how many were answered 200. */
+async function send(url: string, users: string[]): Promise<number> {
+  let ok = 0;
   for (let i = 0; i < users.length; i += 8) {
     await Promise.all(users.slice(i, i + 8).map(async (u) => {
       const r = await request(`${url}/x`, { headers: { 'x-user': u }, dispatcher: agent });
       await r.body.dump();
+      if (r.statusCode === 200) ok++;
     }));
   }
+  return ok;
 }
 
 async function signals(admin: string) {
@@ -56,12 +59,13 @@ test('a skewed hash workload raises a hash-key-concentration hot spot naming the
   const deadline = Date.now() + 20_000;
   let found: Awaited<ReturnType<typeof signals>>['hotspots'] = [];
   let round = 0;
+  let evenOk = 0;
   while (Date.now() < deadline && found.length === 0) {
     // 60% of the skewed service's requests carry one user (its backend then takes > 2× its 25% share whatever the ring gives it); the rest are spread over many.
     const users = Array.from({ length: 100 }, (_, i) => (i % 5 < 3 ? 'whale' : `user-${round}-${i}`));
     await Promise.all([
       // The even service gets as many requests, every one with its own user.
-      send(sy.url, users.map((_, i) => `even-${round}-${i}`)).catch(() => undefined),
+      send(sy.url, users.map((_, i) => `even-${round}-${i}`)).then((n) => { evenOk += n; }),
       (async () => {
         for (let i = 0; i < users.length; i += 8) {
           await Promise.all(users.slice(i, i + 8).map(async (u) => {
@@ -77,6 +81,8 @@ test('a skewed hash workload raises a hash-key-concentration hot spot naming the
   assert.equal(found.length, 1, 'one hot backend in the skewed service');
   assert.equal(found[0].cause, 'hash-key-concentration');
   assert.ok(found[0].detail.keys?.some((k) => k.key === 'whale'), JSON.stringify(found[0].detail));
+  // "No hot spot" means something only if the even service carried as much traffic, in the same rounds, all of it answered.
+  assert.equal(evenOk, round * 100, `the even service answered ${evenOk} of ${round * 100}`);
   assert.deepEqual((await signals(admin)).hotspots.filter((h) => h.service === 'even'), [], 'no hot spot where keys are spread');
   const metrics = await (await request(`${admin}/metrics`, { dispatcher: agent })).body.text();
   assert.match(metrics, /switchyard_hotspot_active\{service="skewed",backend="[^"]+",cause="hash-key-concentration"\} 1/);

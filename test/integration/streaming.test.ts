@@ -7,19 +7,24 @@ import { Readable } from 'node:stream';
 import { startBackends, startSwitchyard, freePort, baseConfig, type Backend, type Switchyard } from './harness.js';
 
 /*
- * 1 GiB each way through the proxy: bytes and checksum equal, and the proxy's memory stays flat
- * (backpressure works), measured as the worker's peak RSS while the transfer runs.
+ * Streams each way through the proxy with a reader that stops: the writer is stopped too (the proxy
+ * buffers no more than its sockets hold), then every byte arrives with an equal checksum, and the
+ * worker's peak RSS stays bounded. 128 MiB proves it; bench/big-transfer.mjs moves 1 GiB each way.
  */
 
-const GiB = 1024 ** 3;
+const TOTAL = 128 * 2 ** 20;
 const CHUNK = 64 * 1024;
 let backends: Backend[];
 let sy: Switchyard;
 const uploads = new Map<string, { bytes: number; sha1: string }>();
 const downloads = new Map<string, string>();
+/** Bytes the backend's download stream has produced so far. */
+let downloadProduced = 0;
+/** Resolved by the upload test when the backend may start reading. */
+let releaseUpload: () => void = () => undefined;
 
-/** A deterministic byte stream of `total` bytes whose sha1 is reported through `onDone`. */
-function pattern(total: number, onDone: (sha1: string) => void): Readable {
+/** A deterministic byte stream of `total` bytes whose sha1 is reported through `onDone`; `onChunk` counts what it produced. */
+function pattern(total: number, onDone: (sha1: string) => void, onChunk: (n: number) => void = () => undefined): Readable {
   const block = Buffer.alloc(CHUNK);
   for (let i = 0; i < CHUNK; i++) block[i] = (i * 31 + 7) & 0xff;
   const hash = createHash('sha1');
@@ -32,6 +37,7 @@ function pattern(total: number, onDone: (sha1: string) => void): Readable {
       block[0] = (block[0] + 1) & 0xff; // vary content so reordering would show
       hash.update(chunk);
       sent += n;
+      onChunk(n);
       this.push(Buffer.from(chunk));
     },
   });
@@ -60,12 +66,15 @@ before(async () => {
     if (req.method === 'POST') {
       const hash = createHash('sha1');
       let bytes = 0;
-      req.on('data', (d: Buffer) => { bytes += d.length; hash.update(d); });
-      req.on('end', () => { uploads.set(req.url!, { bytes, sha1: hash.digest('hex') }); res.end(String(bytes)); });
+      // Reads nothing until the test releases it: the client's upload must stall meanwhile.
+      new Promise<void>((r) => { releaseUpload = r; }).then(() => {
+        req.on('data', (d: Buffer) => { bytes += d.length; hash.update(d); });
+        req.on('end', () => { uploads.set(req.url!, { bytes, sha1: hash.digest('hex') }); res.end(String(bytes)); });
+      });
       return;
     }
-    res.writeHead(200, { 'content-length': String(GiB) });
-    pattern(GiB, (sha1) => downloads.set(req.url!, sha1)).pipe(res);
+    res.writeHead(200, { 'content-length': String(TOTAL) });
+    pattern(TOTAL, (sha1) => downloads.set(req.url!, sha1), (n) => { downloadProduced += n; }).pipe(res);
   });
   const port = await freePort();
   sy = await startSwitchyard(baseConfig(port, { app: { backends: [{ address: backends[0].address }] } }));
@@ -76,29 +85,52 @@ after(async () => {
   await Promise.all(backends.map((b) => b.close()));
 });
 
-test('1 GiB download streams through with equal checksum and bounded proxy memory', { timeout: 120_000 }, async () => {
-  const [result, peak] = await peakRss(new Promise<{ bytes: number; sha1: string }>((resolve, reject) => {
+/** Waits until `progress()` stops growing (checked every 250 ms, at most 10 s); returns where it stopped. */
+async function stalled(progress: () => number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 40 && progress() !== last; i++) {
+    last = progress();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return progress();
+}
+
+/** The most a stalled pipeline may hold: the sockets' kernel buffers and the proxy's stream buffers, far below TOTAL. */
+const HELD_MAX = TOTAL / 2;
+
+test('a download to a client that stops reading stops the backend; then it streams through with equal checksum and bounded proxy memory', { timeout: 60_000 }, async () => {
+  downloadProduced = 0;
+  const [result, peak] = await peakRss(new Promise<{ bytes: number; sha1: string; held: number }>((resolve, reject) => {
     httpRequest(`${sy.url}/download`, (res) => {
+      res.pause();
       const hash = createHash('sha1');
       let bytes = 0;
-      res.on('data', (d: Buffer) => { bytes += d.length; hash.update(d); });
-      res.on('end', () => resolve({ bytes, sha1: hash.digest('hex') }));
+      void stalled(() => downloadProduced).then((held) => {
+        res.on('data', (d: Buffer) => { bytes += d.length; hash.update(d); });
+        res.on('end', () => resolve({ bytes, sha1: hash.digest('hex'), held }));
+        res.resume();
+      });
       res.on('error', reject);
     }).on('error', reject).end();
   }));
-  assert.equal(result.bytes, GiB);
+  assert.ok(result.held < HELD_MAX, `the backend produced ${result.held} bytes while the client read nothing`);
+  assert.equal(result.bytes, TOTAL);
   assert.equal(result.sha1, downloads.get('/download'));
   assert.ok(peak > 0 && peak < 200 * 1024 * 1024, `worker peak RSS ${Math.round(peak / 1048576)} MiB`);
 });
 
-test('1 GiB chunked upload streams through with equal checksum and bounded proxy memory', { timeout: 120_000 }, async () => {
+test('a chunked upload to a backend that does not read stops the client; then it streams through with equal checksum and bounded proxy memory', { timeout: 60_000 }, async () => {
   let sentSha1 = '';
+  let produced = 0;
+  let held = 0;
   const [status, peak] = await peakRss(new Promise<number>((resolve, reject) => {
     const req = httpRequest(`${sy.url}/upload`, { method: 'POST' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
     req.on('error', reject);
-    pattern(GiB, (sha1) => { sentSha1 = sha1; }).pipe(req);
+    pattern(TOTAL, (sha1) => { sentSha1 = sha1; }, (n) => { produced += n; }).pipe(req);
+    void stalled(() => produced).then((n) => { held = n; releaseUpload(); });
   }));
+  assert.ok(held < HELD_MAX, `the client wrote ${held} bytes while the backend read nothing`);
   assert.equal(status, 200);
-  assert.deepEqual(uploads.get('/upload'), { bytes: GiB, sha1: sentSha1 });
+  assert.deepEqual(uploads.get('/upload'), { bytes: TOTAL, sha1: sentSha1 });
   assert.ok(peak > 0 && peak < 200 * 1024 * 1024, `worker peak RSS ${Math.round(peak / 1048576)} MiB`);
 });
