@@ -1,3 +1,4 @@
+// engine-independent: config-store backups and the RTO drill run in the primary, so the suite runs it once (package.json "test").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

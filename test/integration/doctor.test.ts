@@ -1,3 +1,4 @@
+// engine-independent: host settings and the listen backlog, no request path, so the suite runs it once (package.json "test").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// engine-independent: checker election and published health run in the primary, so the suite runs it once (package.json "test").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

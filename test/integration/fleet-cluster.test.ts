@@ -1,3 +1,4 @@
+// engine-independent: etcd cluster failures are the primary's concern; the request path is the same on both engines, so the suite runs it once (package.json "test").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// engine-independent: the fleet check and live zone counts are the primary's; the picker is shared by both engines, so the suite runs it once (package.json "test").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

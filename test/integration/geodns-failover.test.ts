@@ -1,3 +1,4 @@
+// engine-independent: region health is judged in the primary; dns.test covers the dns listener on both engines, so the suite runs it once (package.json "test").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// engine-independent: the Redis leases are shared by both engines; ratelimit.test covers the 429 path on both, so the suite runs it once (package.json "test").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';

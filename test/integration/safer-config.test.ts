@@ -1,3 +1,4 @@
+// engine-independent: validate, secrets, exit codes and reload outcomes are the CLI's and the primary's, so the suite runs it once (package.json "test").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,3 +1,4 @@
+// engine-independent: the config store's reachability metric is the primary's, so the suite runs it once (package.json "test").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
