@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipPrefix, keyFunction } from './limit-key.js';
+import { keyFunction } from './limit-key.js';
 
 const src = (headers: string[], clientIp = '203.0.113.9') => ({ clientIp, headers, route: 'api' });
 
 test('client-ip keys, with IPv4 /24 and IPv6 /64 networks', () => {
   assert.equal(keyFunction({ by: 'client-ip', ipv4Prefix: 32, ipv6Prefix: 128 })(src([])), '203.0.113.9');
-  assert.equal(ipPrefix('203.0.113.9', 24, 128), '203.0.113.0/24');
-  assert.equal(ipPrefix('::ffff:203.0.113.9', 24, 128), '203.0.113.0/24');
-  assert.equal(ipPrefix('2001:db8:1:2:3:4:5:6', 32, 64), '2001:db8:1:2:0:0:0:0/64');
-  assert.equal(ipPrefix('2001:db8::1', 32, 48), '2001:db8:0:0:0:0:0:0/48');
-  assert.equal(ipPrefix('2001:db8:1:2::9', 32, 64), ipPrefix('2001:db8:1:2:ffff::1', 32, 64));
-  assert.equal(ipPrefix('10.1.2.3', 0, 128), '0.0.0.0/0');
+  const net = (ip: string, v4: number, v6: number) => keyFunction({ by: 'client-ip', ipv4Prefix: v4, ipv6Prefix: v6 })(src([], ip));
+  assert.equal(net('::ffff:203.0.113.9', 32, 128), '203.0.113.9', 'IPv4-mapped counts as IPv4');
+  assert.equal(net('203.0.113.9', 24, 128), '203.0.113.0/24');
+  assert.equal(net('::ffff:203.0.113.9', 24, 128), '203.0.113.0/24');
+  assert.equal(net('2001:db8:1:2:3:4:5:6', 32, 64), '2001:db8:1:2::/64');
+  assert.equal(net('2001:db8::1', 32, 48), '2001:db8::/48');
+  assert.equal(net('2001:db8:1:2::9', 32, 64), net('2001:db8:1:2:ffff::1', 32, 64));
+  assert.equal(net('10.1.2.3', 0, 128), '0.0.0.0/0');
 });
 
 test('header, identity and cookie keys; missing ones fall back to the client address', () => {

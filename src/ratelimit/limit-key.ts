@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { prefixOf } from '../util/cidr.js';
 
 /*
  * What a rate limit counts by: the key of one request. A header, cookie or identity a request
@@ -29,7 +30,10 @@ export function keyFunction(spec: KeySpec): KeyFn {
   switch (spec.by) {
     case 'client-ip': {
       const { ipv4Prefix, ipv6Prefix } = spec;
-      return (s) => ipPrefix(s.clientIp, ipv4Prefix, ipv6Prefix);
+      // The whole address needs no parse (IPv4-mapped IPv6, what a dual-stack socket reports, as IPv4);
+      // a network is util/cidr.ts's prefixOf, the one the abuse defences key their prefixes by.
+      if (ipv4Prefix >= 32 && ipv6Prefix >= 128) return (s) => (s.clientIp.startsWith('::ffff:') && s.clientIp.includes('.') ? s.clientIp.slice(7) : s.clientIp);
+      return (s) => prefixOf(s.clientIp, ipv4Prefix, ipv6Prefix) ?? s.clientIp;
     }
     case 'header': case 'identity': {
       const name = (spec.by === 'header' ? spec.name : spec.header).toLowerCase();
@@ -70,43 +74,4 @@ export function cookieValue(flat: readonly string[], name: string): string | und
     }
   }
   return undefined;
-}
-
-/**
- * The address, or its network for the given prefix lengths (`203.0.113.0/24`, `2001:db8:1:2::/64`).
- * IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`, what a dual-stack socket reports) count as IPv4.
- */
-export function ipPrefix(ip: string, v4: number, v6: number): string {
-  if (ip.startsWith('::ffff:') && ip.indexOf('.') !== -1) ip = ip.slice(7);
-  if (ip.indexOf(':') === -1) {
-    if (v4 >= 32) return ip;
-    const p = ip.split('.').map(Number);
-    if (p.length !== 4 || p.some((n) => !(n >= 0 && n <= 255))) return ip;
-    const n = (((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0) & (v4 === 0 ? 0 : (~0 << (32 - v4)) >>> 0);
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${v4}`;
-  }
-  if (v6 >= 128) return ip;
-  const groups = expandV6(ip);
-  if (groups === undefined) return ip;
-  const out: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    const bits = Math.max(0, Math.min(16, v6 - i * 16));
-    out.push(bits === 0 ? 0 : groups[i] & ((0xffff << (16 - bits)) & 0xffff));
-  }
-  return `${out.map((g) => g.toString(16)).join(':')}/${v6}`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (zone id dropped), or undefined when it is not one. */
-function expandV6(ip: string): number[] | undefined {
-  const pct = ip.indexOf('%');
-  if (pct !== -1) ip = ip.slice(0, pct);
-  const halves = ip.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  const head = parse(halves[0]);
-  const tail = halves.length === 2 ? parse(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) return undefined;
-  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  return all.some((g) => !(g >= 0 && g <= 0xffff)) ? undefined : all;
 }

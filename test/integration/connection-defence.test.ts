@@ -32,20 +32,29 @@ const opened: Socket[] = [];
 /** What happened to one connection: answered (and held open when `hold`), or closed unanswered. */
 type Outcome = 'served' | 'closed';
 
+/**
+ * The one-time verdict on probe socket `s`: the first outcome wins; a served socket is kept open
+ * when `hold` (closed at the end), else destroyed; no verdict within 2 s counts as closed.
+ */
+function settleOnce(s: Socket, hold: boolean, resolve: (o: Outcome) => void): (o: Outcome) => void {
+  let settled = false;
+  const done = (o: Outcome) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(t);
+    if (o === 'served' && hold) opened.push(s); else s.destroy();
+    resolve(o);
+  };
+  const t = setTimeout(() => done('closed'), 2000);
+  return done;
+}
+
 /** Connects from `from`, sends `payload`, and waits (≤ 2 s) for `expect` in the answer or the close. */
 function probe(port: number, from: string, payload: string, expect: RegExp, hold = false): Promise<Outcome> {
   return new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1', localAddress: from });
     let got = '';
-    let settled = false;
-    const done = (o: Outcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(t);
-      if (o === 'served' && hold) opened.push(s); else s.destroy();
-      resolve(o);
-    };
-    const t = setTimeout(() => done('closed'), 2000);
+    const done = settleOnce(s, hold, resolve);
     s.on('data', (d) => { got += d.toString('latin1'); if (expect.test(got)) done('served'); });
     s.on('error', () => done('closed'));
     s.on('close', () => done('closed'));
@@ -59,15 +68,7 @@ function tlsProbe(port: number, from: string, hold = false): Promise<Outcome> {
   return new Promise((resolve) => {
     // tls.connect hands localAddress to the TCP connect (its options type does not list it).
     const s = tlsConnect({ port, host: '127.0.0.1', localAddress: from, servername: 'defence.test', rejectUnauthorized: false } as ConnectionOptions);
-    let settled = false;
-    const done = (o: Outcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(t);
-      if (o === 'served' && hold) opened.push(s); else s.destroy();
-      resolve(o);
-    };
-    const t = setTimeout(() => done('closed'), 2000);
+    const done = settleOnce(s, hold, resolve);
     s.on('secureConnect', () => done('served'));
     s.on('error', () => done('closed'));
     s.on('close', () => done('closed'));
