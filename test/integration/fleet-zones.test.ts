@@ -57,12 +57,19 @@ async function localShare(node: Switchyard, n = 2000): Promise<number> {
 /** Resolves once `node` applied the fleet's nodes per zone `zones` (after `from` characters of its output). */
 const applied = (node: Switchyard, zones: string, from = 0) => node.waitForLog(new RegExp(`"zones":${zones.replace(/[{}]/g, '\\$&')},"msg":"zone-aware balancing: fleet nodes per zone"`), 20_000, from);
 
+/*
+ * The check's CPU warnings follow each node's published CPU, which on a loaded test machine can
+ * cross the 70% headroom by itself; this test is about node counts, so the CPU limit is lifted
+ * (the CPU arithmetic is unit-tested in src/fleet/zone-check.test.ts).
+ */
+const COUNTS_ONLY = ['--max-cpu', '100000'];
+
 /** Polls `fleet --check` until the member list holds `count` nodes; returns the last answer. */
 async function checkWith(count: number): Promise<{ code: number; out: string }> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const r = cli(['fleet', '--store', etcd.url(PREFIX), '--json']);
-    if (r.code === 0 && (JSON.parse(r.out) as unknown[]).length === count) return cli(['fleet', '--store', etcd.url(PREFIX), '--check']);
+    if (r.code === 0 && (JSON.parse(r.out) as unknown[]).length === count) return cli(['fleet', '--store', etcd.url(PREFIX), '--check', ...COUNTS_ONLY]);
     if (Date.now() > deadline) throw new Error(`the member list did not reach ${count} nodes: ${r.out}`);
     await sleep(200);
   }
@@ -106,7 +113,7 @@ test('fleet --check: a zone with one LB node is below N+1; a second node fixes i
   await applied(nodes.get(0)!, '{"a":2,"b":2}', from);
   const withTwoB = await localShare(nodes.get(0)!);
   assert.ok(Math.abs(withTwoB - 2 / 3) <= 0.05, `zone a served ${withTwoB} with nodes a: 2, b: 2 (expected 0.667)`);
-  assert.match(cli(['fleet', '--store', etcd.url(PREFIX)]).out, /4 node\(s\)\n\nZONE .*\n(a|b) +2 [\s\S]*N\+1 per zone: ok/);
+  assert.match(cli(['fleet', '--store', etcd.url(PREFIX), ...COUNTS_ONLY]).out, /4 node\(s\)\n\nZONE .*\n(a|b) +2 [\s\S]*N\+1 per zone: ok/);
 
   await nodes.get(0)!.stop();
   nodes.delete(0);
