@@ -77,6 +77,12 @@ export function scanRequestHeaders(raw: readonly string[], keepUpgrade = false):
 
 /** True when Connection names headers beyond the usual keep-alive/close/upgrade tokens. */
 function hasNominatedHeaders(connection: string): boolean {
+  // The usual single token first: no split, no allocation (every keep-alive response carries it).
+  const n = connection.length;
+  if (n === 10 || n === 5 || n === 7) {
+    const l = connection.toLowerCase();
+    if (l === 'keep-alive' || l === 'close' || l === 'upgrade') return false;
+  }
   for (const t of connection.split(',')) {
     const tok = t.trim().toLowerCase();
     if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') return true;

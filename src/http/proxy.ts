@@ -31,7 +31,7 @@ export interface RoutedRequest {
   idempotent: boolean;
   /** The route allows hedging (when its service hedges). */
   hedging: boolean;
-  /** Key of this request in the stale-response cache. */
+  /** Key of this request in the stale-response cache ('' when its service keeps no stale copies). */
   staleKey: string;
   /** Name of the route that matched (access log). */
   route: string;
@@ -93,7 +93,7 @@ function routeOnce(
 
   const hostHeader = h.host ?? '';
   const host = hostOnly(hostHeader);
-  const route = view.router.match(host, matchPath, req.method!, req.headers);
+  const route = view.router.match(host, matchPath, req.method!, req);
   if (route === undefined) return { code: 'SWY_NO_ROUTE', detail: `no route for ${host}${path}`, requestId };
   counters.routes.set(route.name, (counters.routes.get(route.name) ?? 0) + 1);
   prefixTap.add(route.name, req.socket.remoteAddress);
@@ -120,8 +120,10 @@ function routeOnce(
     'via', VIA,
   );
   if (h.requestId === undefined) headers.push('x-request-id', requestId);
-  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, clientIp, rateLimits: holder.current.routeLimits.get(route)!, target: q === -1 ? path : `${path}?${query}`, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent, hedging: route.hedging,
-    staleKey: staleKey(service, hostHeader, q === -1 ? path : `${path}?${query}`) };
+  const target = q === -1 ? path : `${path}?${query}`;
+  // The stale-cache key is read only by services that keep stale copies: others skip building it.
+  return { requestId, service, endpoint, route: route.name, upgrades: route.upgrades, clientIp, rateLimits: holder.current.routeLimits.get(route)!, target, headers, hashKey: pickCtx.hashKey, idempotent: route.idempotent, hedging: route.hedging,
+    staleKey: service.config.degradation.staleCache ? staleKey(service, hostHeader, target) : '' };
 }
 
 /** Lower-cased host without port (`Example.com:8080` → `example.com`, `[::1]:80` → `[::1]`). */

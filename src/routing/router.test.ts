@@ -18,7 +18,7 @@ function compile(routes: unknown[]): CompiledRoute[] {
 /** One route for service `a` with `match`; returns a predicate over (host, path, method, headers). */
 function only(match: object) {
   const r = compile([{ service: 'a', match }])[0];
-  return (host = 'x.test', path = '/', method = 'GET', headers: IncomingHttpHeaders = {}) => r.matches(host, path, method, headers);
+  return (host = 'x.test', path = '/', method = 'GET', headers: IncomingHttpHeaders = {}) => r.matches(host, path, method, { headers });
 }
 
 test('compileRoute: name defaults to route-<index>, service and listeners carried over', () => {
@@ -176,10 +176,10 @@ test('Router: first match wins in config order', () => {
     { service: 'd' },
   ]);
   const r = new Router(all, 'web');
-  assert.equal(r.match('h', '/api/special', 'GET', {})?.service, 'a');
-  assert.equal(r.match('h', '/api/late', 'GET', {})?.service, 'b');
-  assert.equal(r.match('h', '/other', 'GET', {})?.service, 'd');
-  assert.equal(r.match('h', '/api/special', 'GET', {}), all[0]);
+  assert.equal(r.match('h', '/api/special', 'GET', { headers: {} })?.service, 'a');
+  assert.equal(r.match('h', '/api/late', 'GET', { headers: {} })?.service, 'b');
+  assert.equal(r.match('h', '/other', 'GET', { headers: {} })?.service, 'd');
+  assert.equal(r.match('h', '/api/special', 'GET', { headers: {} }), all[0]);
 });
 
 test('Router: routes restricted to listeners', () => {
@@ -190,22 +190,30 @@ test('Router: routes restricted to listeners', () => {
   ]);
   const web = new Router(all, 'web');
   const admin = new Router(all, 'admin');
-  assert.equal(web.match('h', '/x', 'GET', {}), undefined);
-  assert.equal(admin.match('h', '/x', 'GET', {})?.service, 'a');
-  assert.equal(web.match('h', '/both', 'GET', {})?.service, 'b');
-  assert.equal(web.match('h', '/any', 'GET', {})?.service, 'c');
-  assert.equal(admin.match('h', '/any', 'GET', {})?.service, 'a');
-  assert.equal(new Router(all, 'unknown').match('h', '/any', 'GET', {})?.service, 'c');
+  assert.equal(web.match('h', '/x', 'GET', { headers: {} }), undefined);
+  assert.equal(admin.match('h', '/x', 'GET', { headers: {} })?.service, 'a');
+  assert.equal(web.match('h', '/both', 'GET', { headers: {} })?.service, 'b');
+  assert.equal(web.match('h', '/any', 'GET', { headers: {} })?.service, 'c');
+  assert.equal(admin.match('h', '/any', 'GET', { headers: {} })?.service, 'a');
+  assert.equal(new Router(all, 'unknown').match('h', '/any', 'GET', { headers: {} })?.service, 'c');
 });
 
 test('Router: no match gives undefined; empty router never matches', () => {
   const r = new Router(compile([{ service: 'a', match: { host: 'a.test' } }]), 'web');
-  assert.equal(r.match('b.test', '/', 'GET', {}), undefined);
-  assert.equal(new Router([], 'web').match('a.test', '/', 'GET', {}), undefined);
+  assert.equal(r.match('b.test', '/', 'GET', { headers: {} }), undefined);
+  assert.equal(new Router([], 'web').match('a.test', '/', 'GET', { headers: {} }), undefined);
 });
 
 test('compileRoute: hedging follows the service unless the route says false', () => {
   const svc = { backends: [], hedging: { enabled: true } };
   const c = validateConfig({ listeners: [{ name: 'web', address: '0.0.0.0:8080' }], services: { a: svc }, routes: [{ service: 'a' }, { service: 'a', hedging: false }, { service: 'a', hedging: true }] });
   assert.deepEqual(c.routes.map((r, i) => compileRoute(r, i).hedging), [true, false, true]);
+});
+
+test('routes without header tests never read the request headers (building them costs a pass over the head)', () => {
+  const r = new Router(compile([{ match: { path: { prefix: '/' } }, service: 'a' }]), 'web');
+  const req = { get headers(): IncomingHttpHeaders { throw new Error('headers read'); } };
+  assert.equal(r.match('h', '/x', 'GET', req)?.service, 'a');
+  const withHeader = new Router(compile([{ match: { path: { prefix: '/' }, headers: [{ name: 'x-a', exact: '1' }] }, service: 'b' }]), 'web');
+  assert.throws(() => withHeader.match('h', '/x', 'GET', req), /headers read/);
 });

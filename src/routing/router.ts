@@ -13,6 +13,9 @@ import { routingPath } from './normalize-path.js';
 type PathTest = (path: string) => boolean;
 type HeaderTest = (headers: IncomingHttpHeaders) => boolean;
 
+/** Where a route's header tests read the request's headers (a lazy getter on the fast path). */
+export interface HeaderSource { readonly headers: IncomingHttpHeaders }
+
 /** A route compiled for matching; `service` is the service name. */
 export interface CompiledRoute {
   readonly name: string;
@@ -24,7 +27,8 @@ export interface CompiledRoute {
   readonly redirectToHttps: boolean | number;
   /** Protocols an `Upgrade` request may switch to on this route (lower-case). */
   readonly upgrades: ReadonlySet<string>;
-  matches(host: string, path: string, method: string, headers: IncomingHttpHeaders): boolean;
+  /** `req.headers` is read only when the route tests headers (building it costs a pass over the head). */
+  matches(host: string, path: string, method: string, req: HeaderSource): boolean;
 }
 
 function compileHost(hosts: string | string[] | undefined): ((host: string) => boolean) | null {
@@ -88,9 +92,9 @@ export function compileRoute(r: RouteConfig, index: number): CompiledRoute {
     hedging: r.hedging !== false,
     redirectToHttps: r.redirectToHttps,
     upgrades: new Set(r.upgrades),
-    matches(h, p, m, hs) {
+    matches(h, p, m, req) {
       return (host === null || host(h)) && (path === null || path(p)) &&
-        (methods === null || methods.has(m)) && (headers === null || headers(hs));
+        (methods === null || methods.has(m)) && (headers === null || headers(req.headers));
     },
   };
 }
@@ -103,10 +107,10 @@ export class Router {
   }
 
   /** First matching route, or undefined (→ 404). `host` is lower-case without port. */
-  match(host: string, path: string, method: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
+  match(host: string, path: string, method: string, req: HeaderSource): CompiledRoute | undefined {
     for (let i = 0; i < this.routes.length; i++) {
       const r = this.routes[i];
-      if (r.matches(host, path, method, headers)) return r;
+      if (r.matches(host, path, method, req)) return r;
     }
     return undefined;
   }

@@ -16,6 +16,7 @@ import type { RoutedRequest } from '../proxy.js';
 import type { Bulkhead, Ticket } from '../../resilience/bulkhead.js';
 import type { UpgradeRequest } from '../upgrade.js';
 import { allowedOffer, upgradeOffer } from '../upgrade-offer.js';
+import { joinWriteBatch } from '../../net/write-batch.js';
 
 /** What a client connection needs from its listener. */
 export interface ConnectionContext {
@@ -61,7 +62,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   private waitingSlot = false;
   private ticket: Ticket | null = null;
   private ticketOwner: Bulkhead | null = null;
-  private corks = 0;
+  /** In this turn's write batch (net/write-batch.ts). */
+  batched = false;
   /** Responses completed on this connection with keep-alive. */
   private served = 0;
   deadline = 0;
@@ -310,11 +312,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   // ---- ResponseSink ----
 
   write(data: string | Buffer): boolean {
+    joinWriteBatch(this);
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
-  cork(): void { if (this.corks++ === 0) this.socket.cork(); }
-  uncork(): void { if (--this.corks === 0) this.socket.uncork(); }
   onceDrain(fn: () => void): void { this.socket.once('drain', fn); }
   pauseReading(): void { this.socket.pause(); }
   resumeReading(): void { if (this.queue.length === 0) this.socket.resume(); }
@@ -330,7 +331,6 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     if (this.reading === ex) { this.reading = null; close = true; }
     if (close || this.ctx.draining) {
       this.closing = true;
-      if (this.corks > 0) { this.corks = 0; this.socket.uncork(); }
       this.socket.end();
       this.detach();
       return;

@@ -20,8 +20,6 @@ export interface ResponseSink {
   readonly accessLogSample: number;
   /** Writes raw response bytes; false when the client socket is full. */
   write(data: string | Buffer): boolean;
-  cork(): void;
-  uncork(): void;
   /** Calls `fn` once when the client socket drains. */
   onceDrain(fn: () => void): void;
   /** The exchange is over; `close` ends the client connection after what was written. */
@@ -42,7 +40,7 @@ const STATUS_NO_BODY = (s: number) => s === 204 || s === 304 || (s >= 100 && s <
  * ExchangeDriver (which decides tries, retries, hedges, degrade and answers): the request head
  * is written to a pooled backend connection as a single string, request body chunks follow as
  * the client parser yields them, and the response head and body are written straight to the
- * client socket, corked so a small response leaves in one write. Backpressure both ways pauses
+ * client socket; the writes of one event-loop turn leave together (net/write-batch.ts). Backpressure both ways pauses
  * the other socket.
  */
 export class H1Exchange extends ExchangeDriver<H1Hedge> implements UpstreamUser, Hedged {
@@ -128,21 +126,16 @@ export class H1Exchange extends ExchangeDriver<H1Hedge> implements UpstreamUser,
     const pending = this.pending;
     this.pending = null;
     if (pending === null) { conn.write(this.requestHead); return; }
-    conn.socket.cork();
-    conn.write(this.requestHead);
+    conn.write(this.requestHead); // head and buffered body leave together (net/write-batch.ts)
     for (const c of pending) {
       if (c === null) { if (this.bodyKind === 'chunked') conn.write('0\r\n\r\n'); } else this.writeRequestBody(c);
     }
-    conn.socket.uncork();
     this.sink.resumeReading();
   }
 
   onUpstreamDrain(): void {
     if (!this.requestDone) this.sink.resumeReading();
   }
-
-  batchStart(): void { this.sink.cork(); }
-  batchEnd(): void { this.sink.uncork(); }
 
   onResponseHead(status: number, statusText: string, rawHeaders: string[]): number {
     this.responseHead(status, statusText, rawHeaders);

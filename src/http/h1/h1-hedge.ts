@@ -71,8 +71,6 @@ export class H1Hedge implements UpstreamUser {
 
   onResponseData(chunk: Buffer): void { if (this.adopted) this.ex.onResponseData(chunk); }
   onResponseEnd(): void { if (this.adopted) this.ex.onResponseEnd(); }
-  batchStart(): void { if (this.adopted) this.ex.batchStart(); }
-  batchEnd(): void { if (this.adopted) this.ex.batchEnd(); }
   onUpstreamDrain(): void { if (this.adopted) this.ex.onUpstreamDrain(); }
 }
 
@@ -96,7 +94,5 @@ export class LoserVerdict implements UpstreamUser {
   onResponseData(): void {}
   onResponseEnd(): void {}
   onUpstreamError(): void { this.service.recordSlow(this.endpoint); }
-  batchStart(): void {}
-  batchEnd(): void {}
   onUpstreamDrain(): void {}
 }

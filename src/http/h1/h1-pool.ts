@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { createParser, type NativeParser, type ParserCallbacks } from './native-parser.js';
 import { now, track, untrack, type Timed } from '../../util/deadlines.js';
 import type { PoolKind } from '../../upstream/pool.js';
+import { joinWriteBatch } from '../../net/write-batch.js';
 
 /*
  * Keep-alive HTTP/1.1 connections to one backend for the fast path: the upstream half of
@@ -41,9 +42,6 @@ export interface UpstreamUser {
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
   onUpstreamError(err: UpstreamError): void;
-  /** Around each upstream read: lets the user cork the client socket so head and body go out in one write. */
-  batchStart(): void;
-  batchEnd(): void;
   /** The upstream socket drained after a write returned false (request-body backpressure). */
   onUpstreamDrain(): void;
 }
@@ -61,6 +59,8 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   deadline = 0;
   sweepSlot = -1;
   private closed = false;
+  /** In this turn's write batch (net/write-batch.ts). */
+  batched = false;
 
   constructor(private readonly pool: H1Pool, host: string, port: number) {
     this.parser = createParser('response', 0, this);
@@ -92,6 +92,7 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   }
 
   write(data: string | Buffer): boolean {
+    joinWriteBatch(this);
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
@@ -108,9 +109,7 @@ export class UpstreamConnection implements ParserCallbacks, Timed {
   private onData(d: Buffer): void {
     const user = this.user;
     if (user === null) { this.destroy(); return; } // bytes nobody asked for: the connection is unusable
-    user.batchStart();
     const r = this.parser.execute(d);
-    user.batchEnd();
     if (r instanceof Error) this.fail('SWY_UPSTREAM_PROTOCOL', `invalid response from backend: ${r.code}`);
   }
 
