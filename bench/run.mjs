@@ -12,12 +12,12 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
-import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES } from './lib/peers.mjs';
+import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES, has, nginxBackendsConf } from './lib/peers.mjs';
 import { installCleanupHandlers, pinned, start, stop } from './lib/procs.mjs';
 import { waitForHttp, portFree } from './lib/ready.mjs';
 import { runWrk } from './lib/wrk.mjs';
 import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
-import { summarize, ratios } from './lib/stats.mjs';
+import { summarize, ratios, SATURATED } from './lib/stats.mjs';
 import { machineInfo, renderMarkdown, writeResults } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -80,6 +80,7 @@ async function measure(peer) {
       proxyCpuSeconds: cpu?.seconds ?? NaN,
       proxyProcesses: cpu?.processes ?? 0,
       proxyCores: cpu ? cpu.seconds / w.seconds : NaN,
+      pinned: peer.cores === PROXY_CORE,
       reqPerCpuSec: cpu && cpu.seconds > 0 ? w.requests / cpu.seconds : NaN,
       vanishedPids: cpu?.vanished ?? [],
       backendsCores: u.backendsSeconds / w.seconds,
@@ -110,9 +111,10 @@ const fmt = (s) =>
     ? `ERROR ${s.error}`
     : `${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
       `cpu ${Number.isFinite(s.proxyCores) ? s.proxyCores.toFixed(2) : ' n/a'} (${s.proxyProcesses} procs)  ` +
-      `req/cpu-s ${Number.isFinite(s.reqPerCpuSec) ? Math.round(s.reqPerCpuSec) : 'n/a'}  ` +
+      `req/cpu-s ${Number.isFinite(s.reqPerCpuSec) ? Math.round(s.reqPerCpuSec) : 'n/a'} (${Number.isFinite(s.reqPerCpuSec) ? (1e6 / s.reqPerCpuSec).toFixed(1) : 'n/a'} µs)  ` +
       `core0 ${Math.round(s.coreBusy[0] * 100)}%  ` +
       `other ${s.otherCores.toFixed(2)}${s.otherCores > QUIET_CORES ? ' (noisy)' : ''}` +
+      (s.pinned && s.proxyCores < SATURATED ? `  UNSATURATED${s.coreBusy[0] >= 0.95 ? ' (generator-bound)' : ''}` : '') +
       (s.non2xx + s.socketErrors ? `  errors ${s.non2xx + s.socketErrors}` : '');
 
 let backends = null; // the backends process, shared by every measurement
@@ -120,10 +122,14 @@ let failed = false;
 try {
   // 2. Backends, pinned with wrk on the generator core.
   for (const p of BACKEND_PORTS) if (!(await portFree(p))) throw new Error(`backend port ${p} already in use`);
-  backends = start({
-    ...pinned(GEN_CORE, process.execPath, [path.join(benchDir, 'backends.mjs'), ...BACKEND_PORTS.map(String)]),
-    logFile: path.join(tmp, 'backends.log'),
-  });
+  if (opts.backends === 'nginx' && !has('nginx')) {
+    console.error('bench: nginx not installed: node backends instead (heavier: the generator core may saturate first)');
+    opts.backends = 'node';
+  }
+  const backendCmd = opts.backends === 'nginx'
+    ? (({ dir, file }) => ['nginx', ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', file, '-g', 'daemon off;']])(nginxBackendsConf(ctx, BACKEND_PORTS))
+    : [process.execPath, [path.join(benchDir, 'backends.mjs'), ...BACKEND_PORTS.map(String)]];
+  backends = start({ ...pinned(GEN_CORE, ...backendCmd), logFile: path.join(tmp, 'backends.log') });
   for (const p of BACKEND_PORTS) await waitForHttp(p, { child: backends, timeoutMs: 10_000 });
 
   // 3. Peers: selection and availability.
@@ -178,6 +184,7 @@ try {
       runs: opts.runs,
       connections: opts.connections,
       threads: opts.threads,
+      backends: opts.backends,
       genCore: GEN_CORE,
       proxyCore: PROXY_CORE,
       allCores: ALL_CORES,

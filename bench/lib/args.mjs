@@ -7,7 +7,8 @@ const SPEC = {
   warmup: { env: 'BENCH_WARMUP', def: '2s', help: 'wrk warm-up before each window (not measured)' },
   runs: { env: 'BENCH_RUNS', def: '5', help: 'interleaved rounds (>= 3); medians are reported' },
   connections: { env: 'BENCH_CONNECTIONS', def: '64', help: 'wrk keep-alive connections' },
-  threads: { env: 'BENCH_THREADS', def: '2', help: 'wrk threads (both on the generator core)' },
+  threads: { env: 'BENCH_THREADS', def: '1', help: 'wrk threads (all on the generator core)' },
+  backends: { env: 'BENCH_BACKENDS', def: 'nginx', help: 'nginx (one C worker, light: the generator core stays unsaturated) or node (bench/backends.mjs)' },
   'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: '5s', help: 'before each measurement, wait up to this long for other load < 0.2 cores (0s: off)' },
   only: { env: 'BENCH_ONLY', def: '', help: 'comma-separated peer names to run (default: all)' },
   'no-install': { env: 'BENCH_NO_INSTALL', def: false, flag: true, help: 'skip bench/install.sh' },
@@ -56,6 +57,7 @@ export function parseArgs(argv, peerNames) {
   if (!(opts.connections >= 1) || !(opts.threads >= 1) || opts.threads > opts.connections) throw new Error('bad --connections/--threads');
   parseDurationMs(opts.duration); // validate "10s" style
   parseDurationMs(opts.warmup);
+  if (opts.backends !== 'nginx' && opts.backends !== 'node') throw new Error('--backends must be nginx or node');
   opts.quietWaitMs = parseDurationMs(opts['quiet-wait']);
   opts.only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
   const unknown = opts.only.filter((n) => !peerNames.includes(n));

@@ -85,6 +85,38 @@ ${servers}
   return { dir, file };
 }
 
+// The benchmark's backends as one nginx worker: a fixed keep-alive 200 on each port, the same
+// bytes as bench/backends.mjs. C costs a fraction of Node's CPU per response, so the generator
+// core (wrk + backends) stays below saturation while the proxy under test saturates its own.
+export function nginxBackendsConf(ctx, ports) {
+  const dir = path.join(ctx.tmp, 'backends-nginx');
+  fs.mkdirSync(dir, { recursive: true });
+  const servers = ports.map((p, i) => `  server {
+    listen 127.0.0.1:${p} reuseport;
+    location / { add_header X-Backend ${i} always; return 200 "hello world\\n"; }
+  }`).join('\n');
+  const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type text/plain;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+${servers}
+}
+`;
+  const file = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(file, conf);
+  return { dir, file };
+}
+
 function nginxPeer(name, port, workers, cores) {
   return {
     name,
@@ -163,13 +195,14 @@ export const PEERS = [
   haproxyPeer('haproxy-2t', 18082, 2, ALL_CORES),
   nginxPeer('nginx', 18083, 1, PROXY_CORE),
   nginxPeer('nginx-2w', 18084, 2, ALL_CORES),
-  nodePeer('bare-undici', 'bare-undici.mjs', 18085, 'node:http + undici Pool per backend, no features (Node floor)'),
+  nodePeer('floor', 'floor.mjs', 18090, 'raw net.Socket both sides, head forwarded untouched, no features: the ceiling of a Node proxy'),
+  nodePeer('bare-undici', 'bare-undici.mjs', 18085, 'node:http + undici Pool per backend, no features'),
   nodePeer('naive-http', 'naive-http.mjs', 18086, 'node:http + http.request, global agent'),
   nodePeer('http-proxy', 'http-proxy.mjs', 18087, 'http-proxy (npm), keep-alive agent'),
   nodePeer('fastify-proxy', 'fastify-proxy.mjs', 18088, '@fastify/http-proxy (undici)'),
   switchyardPeer('switchyard-1', 18080, 1, PROXY_CORE),
   switchyardPeer('switchyard-auto', 18089, 'auto', ALL_CORES),
-  ...(process.env.BENCH_ALT_ROOT ? [switchyardPeer('switchyard-1-alt', 18088, 1, PROXY_CORE, process.env.BENCH_ALT_ROOT)] : []),
+  ...(process.env.BENCH_ALT_ROOT ? [switchyardPeer('switchyard-1-alt', 18091, 1, PROXY_CORE, process.env.BENCH_ALT_ROOT)] : []),
 ];
 
 export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { SATURATED } from './stats.mjs';
 
 function firstLine(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
@@ -46,25 +47,33 @@ export function renderMarkdown(result) {
     `- Load: \`${meta.wrk}\` (keep-alive), warm-up ${meta.warmup} per start, ${meta.runs} interleaved runs (peer order rotated each run); every figure is the median over runs.`,
   );
   out.push(
-    `- Pinning: wrk and the 3 backends (raw \`net\`, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use every core (\`taskset -c ${meta.allCores}\`), sharing core ${meta.genCore} with wrk and the backends.`,
+    `- Pinning: wrk and the 3 backends (${meta.backends === 'nginx' ? 'one nginx worker' : 'raw \`net\` Node'}, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use every core (\`taskset -c ${meta.allCores}\`), sharing core ${meta.genCore} with wrk and the backends.`,
   );
   out.push('- proxy CPU = utime+stime of all the proxy\'s processes (master, workers, threads) during the window, in cores; req per CPU-s = requests ÷ those CPU seconds.');
   out.push(`- spread = (max − min) ÷ median of req/s over runs; core ${meta.genCore} busy near 100% means the generator side (wrk + backends) was the limit, not the proxy; other CPU = task CPU (in cores) used by processes outside the bench during the window (noise); errors = non-2xx + socket errors summed over runs.`);
   out.push('');
   out.push(
     table(
-      ['peer', 'proxy pinning', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'proxy CPU', 'req per CPU-s', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
+      ['peer', 'proxy pinning', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'proxy CPU', 'saturated', 'req per CPU-s', 'µs CPU per req', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
       rows.map((r) =>
         r.okRuns
-          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r.p50), ms(r.p99), num(r.proxyCores, 2), num(r.reqPerCpuSec), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
-          : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', ''],
+          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r.p50), ms(r.p99), num(r.proxyCores, 2), r.saturated === null ? '—' : r.saturated ? 'yes' : '**no**', num(r.reqPerCpuSec), num(r.usPerReq, 1), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
+          : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', '', '', ''],
       ),
     ),
   );
   const noisy = rows.filter((r) => r.otherCores > 0.2).map((r) => r.name);
   if (noisy.length) out.push('', `⚠ Other processes used a median > 0.2 cores during the windows of: ${noisy.join(', ')}. Those figures are disturbed; rerun on a quiet machine.`);
-  const genBound = rows.filter((r) => r.pinning.startsWith('core') && r.core0Busy > 0.95 && r.proxyCores < 0.9).map((r) => r.name);
-  if (genBound.length) out.push('', `Generator-bound (core ${meta.genCore} ≥ 95% busy while the proxy used < 0.9 core): ${genBound.join(', ')}. Their req/s is a lower bound; compare them by req per CPU-s.`);
+  const unsaturated = rows.filter((r) => r.okRuns && r.saturated === false);
+  const genBound = unsaturated.filter((r) => r.core0Busy >= 0.95).map((r) => r.name);
+  if (unsaturated.length) {
+    out.push('', `⚠ Not saturated (proxy < ${SATURATED * 100}% of its core): ${unsaturated.map((r) => r.name).join(', ')}` +
+      (genBound.length ? `; of those, generator-bound (core ${meta.genCore} ≥ 95% busy first): ${genBound.join(', ')}` : '') +
+      '. A proxy that idles looks less efficient per CPU-second than it is: their per-CPU-s ratios are marked (unsaturated) and do not count; use lighter backends or more connections.');
+  }
+  const floor = rows.find((r) => r.name === 'floor' && r.okRuns && r.saturated);
+  const sy1 = rows.find((r) => r.name === 'switchyard-1' && r.okRuns && r.saturated);
+  if (floor && sy1) out.push('', `Budget: switchyard-1 spends ${num(sy1.usPerReq, 1)} µs of CPU per request, of which ${num(floor.usPerReq, 1)} µs is Node's socket floor (peer \`floor\`) and ${num(sy1.usPerReq - floor.usPerReq, 1)} µs Switchyard's own code.`);
   const syNames = Object.keys(ratios).filter((k) => ratios[k]);
   if (syNames.length) {
     const peers = [...new Set(syNames.flatMap((k) => Object.keys(ratios[k])))];
@@ -74,7 +83,7 @@ export function renderMarkdown(result) {
     out.push(
       table(
         header,
-        peers.map((p) => [p, ...syNames.flatMap((s) => [ratio(ratios[s][p]?.rps), p === 'direct' ? 'n/a' : ratio(ratios[s][p]?.reqPerCpuSec), ratio(ratios[s][p]?.p99)])]),
+        peers.map((p) => [p, ...syNames.flatMap((s) => [ratio(ratios[s][p]?.rps), p === 'direct' ? 'n/a' : ratio(ratios[s][p]?.reqPerCpuSec) + (ratios[s][p] && !ratios[s][p].fair ? ' (unsaturated)' : ''), ratio(ratios[s][p]?.p99)])]),
       ),
     );
   }

@@ -14,6 +14,9 @@ export function spread(values) {
   return v.length > 1 && med ? (Math.max(...v) - Math.min(...v)) / med : 0;
 }
 
+// A per-core figure counts only when the proxy was the limit: it used (nearly) all of its core.
+export const SATURATED = 0.95;
+
 export function summarize(peer, samples) {
   const ok = samples.filter((s) => !s.error);
   const pick = (k) => ok.map((s) => s[k]);
@@ -33,6 +36,9 @@ export function summarize(peer, samples) {
     p99: median(pick('p99')),
     proxyCores: median(pick('proxyCores')),
     reqPerCpuSec: median(pick('reqPerCpuSec')),
+    usPerReq: 1e6 / median(pick('reqPerCpuSec')),
+    // Only rows pinned to one core can saturate it; unpinned rows are compared by throughput.
+    saturated: peer.pinning?.startsWith('core') ? median(pick('proxyCores')) >= SATURATED : null,
     core0Busy: median(ok.map((s) => s.coreBusy?.[0])),
     core1Busy: median(ok.map((s) => s.coreBusy?.[1])),
     otherCores: median(pick('otherCores')),
@@ -47,6 +53,10 @@ export function ratios(rows, syName) {
   return Object.fromEntries(
     rows
       .filter((r) => !r.name.startsWith('switchyard') && r.okRuns)
-      .map((r) => [r.name, { rps: sy.rps / r.rps, reqPerCpuSec: sy.reqPerCpuSec / r.reqPerCpuSec, p99: sy.p99 / r.p99 }]),
+      .map((r) => [r.name, {
+        rps: sy.rps / r.rps, reqPerCpuSec: sy.reqPerCpuSec / r.reqPerCpuSec, p99: sy.p99 / r.p99,
+        // A per-CPU-second ratio is honest only when both sides were the limit of their run.
+        fair: sy.saturated !== false && r.saturated !== false,
+      }]),
   );
 }
