@@ -21,7 +21,8 @@ export const ProxyErrors = {
 
 export type ProxyErrorCode = keyof typeof ProxyErrors;
 
-function body(code: ProxyErrorCode, detail: string, requestId: string): string {
+/** The text of a proxy error answer: status, cause, code and request id. */
+export function errorBody(code: ProxyErrorCode, detail: string, requestId: string): string {
   const e = ProxyErrors[code];
   return `${e.status} ${e.text}: ${detail} (${code}, request id ${requestId})\n`;
 }
@@ -34,7 +35,7 @@ function body(code: ProxyErrorCode, detail: string, requestId: string): string {
 export function sendError(res: ServerResponse, code: ProxyErrorCode, detail: string, requestId: string, close = false, extra: readonly string[] = NO_HEADERS): void {
   if (res.headersSent || res.destroyed) { res.destroy(); return; }
   if ('stream' in res) close = false;
-  const text = body(code, detail, requestId);
+  const text = errorBody(code, detail, requestId);
   res.writeHead(ProxyErrors[code].status, [
     'content-type', 'text/plain; charset=utf-8',
     'content-length', String(Buffer.byteLength(text)),
@@ -60,7 +61,7 @@ export const NO_HEADERS: readonly string[] = Object.freeze([]);
 export function sendRawError(socket: Socket, code: ProxyErrorCode, detail: string, requestId: string, extra: readonly string[] = NO_HEADERS): void {
   if (socket.destroyed) return;
   const e = ProxyErrors[code];
-  const text = body(code, detail, requestId);
+  const text = errorBody(code, detail, requestId);
   socket.end(`HTTP/1.1 ${e.status} ${e.text}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
     `content-length: ${Buffer.byteLength(text)}\r\nx-request-id: ${requestId}\r\n${rawHeaderLines(extra)}connection: close\r\n\r\n${text}`);
 }

@@ -76,7 +76,7 @@ export class HttpListener implements Listener {
     // worker instead of being closed.
     this.server.on('connection', (socket: Socket) => { this.admit(socket); });
     if (cfg.protocol === 'https' && cfg.tls !== undefined) {
-      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log) : null;
+      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log, 'node') : null;
       this.h2 = h2;
       // TLS is terminated in front of node:http, which then sees plain HTTP/1.1 on the socket.
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {

@@ -15,6 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'swy-h2-'));
 const key = join(dir, 'site.key');
 const cert = join(dir, 'site.crt');
 
+/** A response larger than HTTP/2's initial flow-control windows: it streams only as the client reads. */
+const BIG = randomBytes(3 << 20);
 let backends: Backend[];
 /** Reads a whole request body, then resets the connection (a backend that dies mid-request). */
 let resetter: Backend;
@@ -30,6 +32,9 @@ before(async () => {
     req.on('data', (d: Buffer) => { hash.update(d); bytes += d.length; });
     req.on('end', () => {
       if (req.url === '/fail') { res.writeHead(503); res.end(); return; }
+      // Two Content-Type fields: valid HTTP/1.1 framing, not representable in HTTP/2.
+      if (req.url === '/dup') { res.setHeader('content-type', ['text/plain', 'text/html']); res.end('x'); return; }
+      if (req.url === '/big') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(BIG); return; }
       const body = JSON.stringify({
         backend: b.name, version: req.httpVersion, url: req.url, host: req.headers.host, proto: req.headers['x-forwarded-proto'],
         cookie: req.headers.cookie, te: req.headers['transfer-encoding'] ?? null, bytes, sha: hash.digest('hex'),
@@ -162,6 +167,31 @@ test('proxy errors are per stream: 404, 502 and a 503 answer, and the connection
     assert.equal(bad.status, 502);
     assert.match(bad.body, /SWY_UPSTREAM_CONNECT/);
     assert.equal((await request(s, { ':path': '/fail' })).status, 503);
+    assert.equal((await request(s, { ':path': '/ok' })).status, 200);
+  } finally {
+    s.close();
+  }
+});
+
+test('HEAD gets the head and no body; a large response streams whole; a head HTTP/2 cannot carry is a 502 on its stream only', async () => {
+  const s = await session(sy.port);
+  try {
+    const head = await request(s, { ':path': '/ok', ':method': 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    assert.equal(head.headers['content-type'], 'application/json', 'the GET\'s head');
+    const stream = s.request({ ':authority': 'site.test', ':path': '/big' });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (d: Buffer) => { hash.update(d); bytes += d.length; });
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    assert.equal(bytes, BIG.length);
+    assert.equal(hash.digest('hex'), createHash('sha256').update(BIG).digest('hex'));
+    const dup = await request(s, { ':path': '/dup' });
+    assert.equal(dup.status, 502);
     assert.equal((await request(s, { ':path': '/ok' })).status, 200);
   } finally {
     s.close();

@@ -42,7 +42,7 @@ export class FastHttpListener implements ConnectionContext, Listener {
     this.config = cfg;
     this.proto = cfg.protocol === 'https' ? 'https' : 'http';
     if (cfg.protocol === 'https' && cfg.tls !== undefined) {
-      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log) : null;
+      const h2 = cfg.http2.enabled ? new H2Frontend(cfg, holder, clock, log, 'fast') : null;
       this.h2 = h2;
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.accept(socket),

@@ -61,7 +61,7 @@ export class H1Exchange extends ExchangeDriver<H1Hedge> implements UpstreamUser,
   private pendingHead: string | null = null;
 
   constructor(
-    private readonly sink: ResponseSink,
+    protected readonly sink: ResponseSink,
     readonly req: H1Request,
     routed: RoutedRequest,
     clock: Clock,
@@ -163,6 +163,13 @@ export class H1Exchange extends ExchangeDriver<H1Hedge> implements UpstreamUser,
     this.failed(err.code);
   }
 
+  /** Closes this try's connection mid-response (its rest is unusable) without telling anyone. */
+  protected dropUpstream(): void {
+    const up = this.upstream;
+    this.upstream = null;
+    up?.destroy();
+  }
+
   private pauseUpstream(): void {
     const up = this.upstream;
     if (up === null) return;
@@ -210,7 +217,7 @@ export class H1Exchange extends ExchangeDriver<H1Hedge> implements UpstreamUser,
     this.upstream?.destroy();
   }
 
-  protected writeHead(status: number, statusText: string, headers: string[]): null {
+  protected writeHead(status: number, statusText: string, headers: string[]): string | null {
     this.responseStarted = true;
     let hasLength = false;
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;

@@ -5,12 +5,15 @@ import type { ListenerConfig } from '../../config/schema.js';
 import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { createH2Handler } from '../node-engine.js';
+import { createH2StreamHandler } from './h2-streams.js';
 
 /**
  * HTTP/2 for an https listener, on either engine: connections whose ALPN settled on `h2` are
  * handed here by the TLS front. node:http2 does the framing, flow control and HPACK; each
  * stream goes through the same routing, balancing and resilience as HTTP/1.1 and reaches
- * backends over HTTP/1.1 (undici pools). The server never listens itself.
+ * backends over HTTP/1.1: on the fast engine through node:http2's core stream API and H1Pool
+ * (h2-streams.ts), on the node engine through the compatibility API and undici pools. The
+ * server never listens itself.
  *
  * Sessions idle (no open stream) for `timeouts.keepAlive` get a GOAWAY; a timer on the whole
  * session would also cut streams waiting on a slow backend, which the upstream timeouts govern.
@@ -21,14 +24,16 @@ export class H2Frontend {
   private config: ListenerConfig;
   private draining = false;
 
-  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, log: Logger) {
+  constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, log: Logger, engine: 'fast' | 'node') {
     this.config = cfg;
     this.server = createH2Server({
       settings: { maxConcurrentStreams: cfg.http2.maxConcurrentStreams, maxHeaderListSize: cfg.maxHeaderSize },
       maxSessionInvalidFrames: 100,
       maxSessionRejectedStreams: 100,
     });
-    this.server.on('request', createH2Handler(holder, cfg.name, clock, log, () => this.draining));
+    // No 'request' listener on the fast engine: node:http2 then builds no compatibility objects.
+    if (engine === 'fast') this.server.on('stream', createH2StreamHandler(holder, cfg.name, clock, log, () => this.draining));
+    else this.server.on('request', createH2Handler(holder, cfg.name, clock, log, () => this.draining));
     this.server.on('session', (session: ServerHttp2Session) => this.track(session));
     this.server.on('sessionError', () => undefined); // the session is destroyed; its socket with it
   }
