@@ -5,7 +5,7 @@
 set -euo pipefail
 
 missing=()
-for bin in wrk haproxy nginx taskset openssl pdns_server dnsdist dnsperf dig; do
+for bin in wrk h2load haproxy nginx taskset openssl pdns_server dnsdist dnsperf dig; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
 # bench/l4.mjs: Debian's nginx builds the stream (L4) module as a dynamic module,
@@ -26,8 +26,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 # util-linux provides taskset (normally already present); libnginx-mod-stream
-# the nginx stream module; openssl the s_time TLS handshake client.
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk haproxy nginx libnginx-mod-stream openssl util-linux \
+# the nginx stream module; openssl the s_time TLS handshake client and the
+# benches' certificates; nghttp2-client h2load (run.mjs's HTTP/2 rows).
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk nghttp2-client haproxy nginx libnginx-mod-stream openssl util-linux \
   pdns-server pdns-backend-bind dnsdist dnsperf bind9-dnsutils
 # Debian's postinst may try to start the services; with no init system it just
 # fails harmlessly. Make sure no stray daemon stays bound to the default ports.

@@ -36,6 +36,7 @@ import { startStime } from './lib/stime.mjs';
 import { median, spread, SATURATED } from './lib/stats.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
 import { renderL4Markdown } from './lib/l4-report.mjs';
+import { makeCert } from './lib/cert.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -124,26 +125,11 @@ if (os.availableParallelism() < 2) {
   console.error('l4: needs at least 2 cores (generator core + proxy core)');
   process.exit(1);
 }
-const machine = { ...machineInfo(), openssl: spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim() };
+const machine = machineInfo(); // with the openssl version (s_time)
 spawnSync('taskset', ['-pc', GEN_CORE, String(process.pid)], { stdio: 'ignore' }); // keep the orchestrator off the proxy core
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-l4-'));
 const ctx = { tmp, repoRoot, benchDir, tls: makeCert(tmp) };
-
-// Throwaway self-signed P-256 certificate. HAProxy wants cert + key in one PEM.
-function makeCert(dir) {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-  const pem = path.join(dir, 'haproxy.pem');
-  fs.writeFileSync(pem, fs.readFileSync(cert, 'utf8') + fs.readFileSync(key, 'utf8'));
-  return { cert, key, pem };
-}
 
 // ------------------------------------------------------------- measurements
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Benchmark orchestrator: installs the tools, starts the backends, then for
-// each of R interleaved runs starts every peer in turn, warms it up, measures
-// it with wrk while sampling its CPU from /proc, and stops it. Prints medians
-// as Markdown and writes bench/results/latest.{json,md}.
+// each of R interleaved runs and each protocol (lib/scenarios.mjs: HTTP/1.1
+// cleartext, HTTPS HTTP/1.1, HTTP/2 over TLS) starts every peer in turn, warms
+// it up, measures it with wrk or h2load while sampling its CPU from /proc, and
+// stops it. Prints medians as Markdown, one table per protocol, and writes
+// bench/results/latest.{json,md}.
 //
-//   npm run bench                         # build, then all peers, 5 × 10 s
+//   npm run bench                         # build, then all peers and protocols, 5 × 10 s
 //   node bench/run.mjs --duration 3s --runs 3 --only switchyard-1,nginx
+//   node bench/run.mjs --protocols https,h2 --only nginx,haproxy,switchyard-1
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,16 +18,17 @@ import { parseArgs } from './lib/args.mjs';
 import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES, has, nginxBackendsConf } from './lib/peers.mjs';
 import { installCleanupHandlers, pinned, start, stop } from './lib/procs.mjs';
 import { waitForHttp, portFree } from './lib/ready.mjs';
-import { runWrk } from './lib/wrk.mjs';
 import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
-import { summarize, ratios, SATURATED } from './lib/stats.mjs';
+import { summarize, ratios, perCpuTarget, multiCoreTarget, SATURATED } from './lib/stats.mjs';
 import { machineInfo, renderMarkdown, writeResults } from './lib/report.mjs';
+import { SCENARIOS, SCENARIO_IDS } from './lib/scenarios.mjs';
+import { makeCert } from './lib/cert.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
 const BACKEND_PORTS = [19001, 19002, 19003];
 
-const opts = parseArgs(process.argv.slice(2), PEERS.map((p) => p.name));
+const opts = parseArgs(process.argv.slice(2), PEERS.map((p) => p.name), SCENARIO_IDS);
 installCleanupHandlers();
 
 const sh = (cmd, args, timeout = 10_000) => spawnSync(cmd, args, { stdio: 'inherit', timeout });
@@ -49,28 +53,25 @@ const machine = machineInfo(); // before pinning: nproc honours this process's a
 spawnSync('taskset', ['-pc', GEN_CORE, String(process.pid)], { stdio: 'ignore' });
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
-const ctx = { tmp, repoRoot, benchDir, backends: BACKEND_PORTS.map((p) => `127.0.0.1:${p}`) };
+const ctx = { tmp, repoRoot, benchDir, backends: BACKEND_PORTS.map((p) => `127.0.0.1:${p}`), tls: null };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pinLabel = (cores) => (cores === null ? 'no proxy' : cores === ALL_CORES ? `unpinned (${cores})` : `core ${cores}`);
 
-// One measurement of one peer: start, wait until it proxies, warm up,
-// measure, stop. Always stops what it started.
-async function measure(peer) {
+// One measurement of one peer in one scenario: start (behind TLS if the
+// scenario says so), wait until it proxies, warm up, measure, stop. Always
+// stops what it started.
+async function measure(peer, scenario) {
   let child = null;
   try {
     const loadBefore = opts.quietWaitMs > 0 ? await waitForQuiet(opts.quietWaitMs) : NaN;
     if (!peer.direct) {
       if (!(await portFree(peer.port))) throw new Error(`port ${peer.port} already in use`);
-      child = peer.start(ctx);
-      await waitForHttp(peer.port, { child });
+      child = peer.start(ctx, scenario.tls ? ctx.tls : null);
+      await waitForHttp(peer.port, { child, tls: scenario.tls });
     }
-    const wrkOpts = { port: peer.port, connections: opts.connections, threads: opts.threads, cores: GEN_CORE };
-    await runWrk({ ...wrkOpts, duration: opts.warmup });
-
-    const pids = { proxyPid: child?.pid, backendsPid: backends.pid };
-    const before = snapshot(pids);
-    const w = await runWrk({ ...wrkOpts, duration: opts.duration });
-    const after = snapshot(pids);
+    // `extraPids`: a load generator still running at the snapshot (h2load), counted on the generator side.
+    const snap = (extraPids = []) => snapshot({ proxyPid: child?.pid, backendsPid: backends.pid, extraPids });
+    const { result: w, before, after } = await scenario.window({ port: peer.port, tls: scenario.tls, opts, snap });
     if (child && after.proxy.size === 0) throw new Error('proxy died during the window');
 
     const u = usage(before, after);
@@ -83,8 +84,7 @@ async function measure(peer) {
       pinned: peer.cores === PROXY_CORE,
       reqPerCpuSec: cpu && cpu.seconds > 0 ? w.requests / cpu.seconds : NaN,
       vanishedPids: cpu?.vanished ?? [],
-      backendsCores: u.backendsSeconds / w.seconds,
-      wrkCores: u.selfAndWrkSeconds / w.seconds,
+      generatorCores: (u.backendsSeconds + u.selfAndWrkSeconds) / w.seconds, // backends + wrk/h2load + this orchestrator
       coreBusy: u.coreBusy,
       otherCores: u.otherCores,
       loadBefore,
@@ -106,10 +106,10 @@ function logTail(name) {
   }
 }
 
-const fmt = (s) =>
+const fmt = (s, [lat1, lat2]) =>
   s.error
     ? `ERROR ${s.error}`
-    : `${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
+    : `${Math.round(s.rps).toString().padStart(7)} req/s  ${lat1.label} ${s[lat1.key].toFixed(2)}  ${lat2.label} ${s[lat2.key].toFixed(2)}  ` +
       `cpu ${Number.isFinite(s.proxyCores) ? s.proxyCores.toFixed(2) : ' n/a'} (${s.proxyProcesses} procs)  ` +
       `req/cpu-s ${Number.isFinite(s.reqPerCpuSec) ? Math.round(s.reqPerCpuSec) : 'n/a'} (${Number.isFinite(s.reqPerCpuSec) ? (1e6 / s.reqPerCpuSec).toFixed(1) : 'n/a'} µs)  ` +
       `core0 ${Math.round(s.coreBusy[0] * 100)}%  ` +
@@ -132,67 +132,83 @@ try {
   backends = start({ ...pinned(GEN_CORE, ...backendCmd), logFile: path.join(tmp, 'backends.log') });
   for (const p of BACKEND_PORTS) await waitForHttp(p, { child: backends, timeoutMs: 10_000 });
 
-  // 3. Peers: selection and availability.
+  // 3. Scenarios and peers: selection and availability.
+  const scenarios = SCENARIOS.filter((sc) => opts.protocols.includes(sc.id));
+  if (scenarios.some((sc) => sc.tls)) ctx.tls = makeCert(tmp); // one certificate for every TLS peer
   const selected = PEERS.filter((p) => !opts.only.length || opts.only.includes(p.name)).map((p) => ({ ...p, pinning: pinLabel(p.cores) }));
   const skipped = new Map();
   for (const p of selected) {
     const why = p.check(ctx);
     if (why) skipped.set(p.name, why);
   }
-  const active = selected.filter((p) => !skipped.has(p.name));
   for (const [name, why] of skipped) console.error(`bench: skipping ${name}: ${why}`);
-
-  const wrkCmd = `taskset -c ${GEN_CORE} wrk -t${opts.threads} -c${opts.connections} -d${opts.duration} --latency --timeout 2s`;
-  console.error(`bench: ${active.length} peers × ${opts.runs} runs × (${opts.warmup} warm-up + ${opts.duration}); ${wrkCmd}; tmp ${tmp}`);
+  const plan = scenarios.map((sc) => {
+    const peers = selected.filter((p) => sc.accepts(p));
+    const missing = sc.requires && !has(sc.requires) ? `${sc.requires} not installed (bench/install.sh)` : null;
+    if (missing) console.error(`bench: skipping ${sc.id}: ${missing}`);
+    return { sc, peers, active: missing ? [] : peers.filter((p) => !skipped.has(p.name)), missing, samples: new Map(peers.map((p) => [p.name, []])) };
+  });
+  for (const { sc, active } of plan) console.error(`bench: ${sc.id}: ${active.length} peers × ${opts.runs} runs × (${opts.warmup} warm-up + ${opts.duration}); ${sc.command(opts)}`);
+  console.error(`bench: tmp ${tmp}`);
 
   // 4. Interleaved runs; the order rotates each run so that no peer always
   //    comes first (or right after the same neighbour) on a noisy machine.
-  const samples = new Map(active.map((p) => [p.name, []]));
   for (let run = 0; run < opts.runs; run++) {
-    const order = active.map((_, i) => active[(i + run) % active.length]);
-    for (const peer of order) {
-      let s;
-      try {
-        s = await measure(peer);
-      } catch (err) {
-        s = { error: `${String(err.message ?? err).split('\n')[0]}${logTail(peer.name)}` };
-        failed = true;
+    for (const { sc, active, samples } of plan) {
+      const order = active.map((_, i) => active[(i + run) % active.length]);
+      for (const peer of order) {
+        let s;
+        try {
+          s = await measure(peer, sc);
+        } catch (err) {
+          s = { error: `${String(err.message ?? err).split('\n')[0]}${logTail(peer.name)}` };
+          failed = true;
+        }
+        samples.get(peer.name).push(s);
+        console.error(`[run ${run + 1}/${opts.runs}] ${sc.id.padEnd(5)} ${peer.name.padEnd(16)} ${pinLabel(peer.cores).padEnd(16)} ${fmt(s, sc.latency)}`);
+        await sleep(300); // let sockets/timers of the previous peer settle
       }
-      samples.get(peer.name).push(s);
-      console.error(`[run ${run + 1}/${opts.runs}] ${peer.name.padEnd(16)} ${pinLabel(peer.cores).padEnd(16)} ${fmt(s)}`);
-      await sleep(300); // let sockets/timers of the previous peer settle
     }
   }
 
-  // 5. Report.
-  const rows = selected.map((p) => (skipped.has(p.name) ? { ...summarize(p, []), skipped: skipped.get(p.name) } : summarize(p, samples.get(p.name))));
-  const ratioTable = { 'switchyard-1': ratios(rows, 'switchyard-1'), 'switchyard-auto': ratios(rows, 'switchyard-auto') };
-  const auto = rows.find((r) => r.name === 'switchyard-auto');
-  const nginx2 = rows.find((r) => r.name === 'nginx-2w');
-  const target =
-    auto?.okRuns && nginx2?.okRuns
-      ? { rpsRatio: auto.rps / nginx2.rps, p99Ratio: auto.p99 / nginx2.p99, rpsOk: auto.rps >= 0.6 * nginx2.rps, p99Ok: auto.p99 <= 2 * nginx2.p99 }
-      : null;
+  // 5. Report: one table per scenario.
+  const scenarioResults = plan.map(({ sc, peers, missing, samples }) => {
+    const rows = peers.map((p) => (skipped.has(p.name) ? { ...summarize(p, []), skipped: skipped.get(p.name) } : summarize(p, samples.get(p.name))));
+    const target = sc.perCpuTarget;
+    return {
+      id: sc.id,
+      title: sc.title,
+      tls: sc.tls,
+      load: sc.command(opts),
+      latency: sc.latency,
+      latencyRatio: sc.latencyRatio,
+      skipped: missing,
+      rows,
+      ratios: Object.fromEntries(sc.switchyards.map((name) => [name, ratios(rows, name, sc.latencyRatio.key)])),
+      target: multiCoreTarget(rows),
+      perCpuTargets: target ? sc.switchyards.map((name) => perCpuTarget(rows, name, target.peer, target.min)).filter(Boolean) : [],
+      samples: Object.fromEntries(samples),
+    };
+  });
   const result = {
     meta: {
       date: new Date().toISOString(),
       command: (process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${process.argv.slice(2).join(' ')}` : `node bench/run.mjs ${process.argv.slice(2).join(' ')}`).replace(/( --)? $/, ''),
       machine,
-      wrk: `${wrkCmd} http://127.0.0.1:PORT/`,
+      protocols: opts.protocols,
       duration: opts.duration,
       warmup: opts.warmup,
       runs: opts.runs,
       connections: opts.connections,
       threads: opts.threads,
+      h2Clients: opts.h2Clients,
+      h2Streams: opts.h2Streams,
       backends: opts.backends,
       genCore: GEN_CORE,
       proxyCore: PROXY_CORE,
       allCores: ALL_CORES,
     },
-    rows,
-    ratios: ratioTable,
-    target,
-    samples: Object.fromEntries(samples),
+    scenarios: scenarioResults,
   };
   const md = renderMarkdown(result);
   console.log('\n' + md);

@@ -6,6 +6,9 @@
 //                     because run.mjs pins itself to core 0 and children
 //                     would otherwise inherit that affinity.
 // wrk and the backends always share core 0 (see run.mjs).
+// Peers with `tls: true` can also serve the TLS scenarios: `start(ctx, tls)`
+// with `tls` = the run's certificate (bench/lib/cert.mjs) puts their listener
+// behind TLS with ALPN h2,http/1.1 (backends stay plain HTTP/1.1).
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -45,7 +48,10 @@ function nodePeer(name, file, port, note) {
 
 // An nginx config proxying 127.0.0.1:port to ctx.backends, written to its own
 // dir under ctx.tmp. `opts` (bench/hang.mjs): `server` suffix per backend,
-// upstream `keepalive`, extra `location` directives, the dir's `name`.
+// upstream `keepalive`, extra `location` directives, the dir's `name`;
+// `tls` ({ cert, key }): `listen … ssl http2` with that certificate, TLS 1.2
+// and 1.3 (nginx 1.22's default lacks 1.3, which HAProxy and Node negotiate:
+// the rows would compare different protocols and ciphers).
 export function nginxConf(ctx, port, workers, opts = {}) {
   const dir = path.join(ctx.tmp, opts.name ?? `nginx-${workers}w`);
   fs.mkdirSync(dir, { recursive: true });
@@ -71,7 +77,10 @@ ${servers}
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${opts.tls ? ` ssl http2;
+    ssl_certificate ${opts.tls.cert};
+    ssl_certificate_key ${opts.tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3` : ''};
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -122,10 +131,11 @@ function nginxPeer(name, port, workers, cores) {
     name,
     port,
     cores,
+    tls: true,
     note: `nginx, worker_processes ${workers}, upstream keepalive 64`,
     check: () => (has('nginx') ? null : 'nginx not installed'),
-    start(ctx) {
-      const { dir, file } = nginxConf(ctx, port, workers);
+    start(ctx, tls = null) {
+      const { dir, file } = nginxConf(ctx, port, workers, { tls });
       // -e: early error log before the config is read (default path may not exist)
       return launch(ctx, name, cores, 'nginx', ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', file, '-g', 'daemon off;']);
     },
@@ -137,9 +147,10 @@ function haproxyPeer(name, port, threads, cores) {
     name,
     port,
     cores,
+    tls: true,
     note: `HAProxy, nbthread ${threads}, http-reuse always`,
     check: () => (has('haproxy') ? null : 'haproxy not installed'),
-    start(ctx) {
+    start(ctx, tls = null) {
       const servers = ctx.backends.map((b, i) => `  server s${i + 1} ${b}`).join('\n');
       const cfg = `global
   nbthread ${threads}
@@ -152,7 +163,7 @@ defaults
   option http-keep-alive
   http-reuse always
 frontend fe
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${tls ? ` ssl crt ${tls.pem} alpn h2,http/1.1` : ''}
   default_backend be
 backend be
   balance roundrobin
@@ -173,11 +184,12 @@ function switchyardPeer(name, port, workers, cores, root) {
     port,
     cores,
     switchyard: true,
+    tls: true,
     note: `Switchyard, workers: ${workers}, p2c`,
     check: (ctx) => (fs.existsSync(path.join(root ?? ctx.repoRoot, 'dist/src/cli/main.js')) ? null : 'dist/src/cli/main.js missing (core not built)'),
-    start(ctx) {
+    start(ctx, tls = null) {
       const yaml = switchyardYaml({
-        port, workers, logLevel: 'warn', algorithm: 'p2c', backends: ctx.backends,
+        port, workers, logLevel: 'warn', algorithm: 'p2c', backends: ctx.backends, tls,
         top: root === undefined && process.env.BENCH_SWITCHYARD_EXTRA ? [process.env.BENCH_SWITCHYARD_EXTRA] : [],
       });
       const file = path.join(ctx.tmp, `${name}.yaml`);

@@ -23,6 +23,8 @@ export function machineInfo() {
     wrk: firstLine('wrk', ['-v']).replace(/\s*\[.*$/, ''),
     nginx: firstLine('nginx', ['-v']).replace(/^nginx version:\s*/, ''),
     haproxy: firstLine('haproxy', ['-v']).replace(/\s*-\s*https?:.*$/, ''),
+    h2load: firstLine('h2load', ['--version']),
+    openssl: firstLine('openssl', ['version']),
   };
 }
 
@@ -37,31 +39,43 @@ export function table(header, rows) {
 }
 
 export function renderMarkdown(result) {
-  const { meta, rows, ratios, target } = result;
+  const { meta, scenarios } = result;
   const m = meta.machine;
   const out = [];
   out.push(`### Benchmark (${meta.date})`, '');
   out.push(`- Command: \`${meta.command}\``);
-  out.push(`- Machine: ${m.nproc} × ${m.model}, ${m.kernel}; Node ${m.node}; ${m.wrk}; nginx ${m.nginx}; ${m.haproxy}`);
+  out.push(`- Machine: ${m.nproc} × ${m.model}, ${m.kernel}; Node ${m.node}; ${m.wrk}; ${m.h2load}; ${m.openssl}; nginx ${m.nginx}; ${m.haproxy}`);
+  out.push(`- Each peer is started for each measurement, warmed up for ${meta.warmup}, measured for ${meta.duration}; ${meta.runs} interleaved runs (peer order rotated each run); every figure is the median over runs.`);
   out.push(
-    `- Load: \`${meta.wrk}\` (keep-alive), warm-up ${meta.warmup} per start, ${meta.runs} interleaved runs (peer order rotated each run); every figure is the median over runs.`,
-  );
-  out.push(
-    `- Pinning: wrk and the 3 backends (${meta.backends === 'nginx' ? 'one nginx worker' : 'raw \`net\` Node'}, fixed 200) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use every core (\`taskset -c ${meta.allCores}\`), sharing core ${meta.genCore} with wrk and the backends.`,
+    `- Pinning: the load generator and the 3 backends (${meta.backends === 'nginx' ? 'one nginx worker' : 'raw \`net\` Node'}, fixed 200, plain HTTP/1.1) share core ${meta.genCore}; "core ${meta.proxyCore}" rows run the proxy alone on core ${meta.proxyCore} (per-core figures); "unpinned" rows let the proxy use every core (\`taskset -c ${meta.allCores}\`), sharing core ${meta.genCore} with the generator and the backends.`,
   );
   out.push('- proxy CPU = utime+stime of all the proxy\'s processes (master, workers, threads) during the window, in cores; req per CPU-s = requests ÷ those CPU seconds.');
-  out.push(`- spread = (max − min) ÷ median of req/s over runs; core ${meta.genCore} busy near 100% means the generator side (wrk + backends) was the limit, not the proxy; other CPU = task CPU (in cores) used by processes outside the bench during the window (noise); errors = non-2xx + socket errors summed over runs.`);
+  out.push(`- spread = (max − min) ÷ median of req/s over runs; core ${meta.genCore} busy near 100% means the generator side (load generator + backends) was the limit, not the proxy; other CPU = task CPU (in cores) used by processes outside the bench during the window (noise); errors = non-2xx + socket errors summed over runs.`);
+  if (scenarios.some((sc) => sc.tls)) out.push('- TLS scenarios: the proxy\'s listener is TLS with one throwaway self-signed P-256 certificate for every peer, ALPN `h2,http/1.1`; the backends behind it stay plain HTTP/1.1.');
+  for (const sc of scenarios) out.push('', ...renderScenario(meta, sc));
+  return out.join('\n') + '\n';
+}
+
+// One protocol's table, warnings, Switchyard ÷ peer ratios and targets.
+function renderScenario(meta, sc) {
+  const { rows, ratios, target, perCpuTargets } = sc;
+  const [lat1, lat2] = sc.latency;
+  const out = [`#### ${sc.title}`, '', `- Load: \`${sc.load}\``];
+  if (sc.skipped) return [...out, '', `Not run: ${sc.skipped}.`];
+  if (!rows.length) return [...out, '', 'No peer of this scenario was selected (`--only`).'];
   out.push('');
   out.push(
     table(
-      ['peer', 'proxy pinning', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'proxy CPU', 'saturated', 'req per CPU-s', 'µs CPU per req', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
+      ['peer', 'proxy pinning', 'req/s', 'spread', lat1.label, lat2.label, 'proxy CPU', 'saturated', 'req per CPU-s', 'µs CPU per req', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
       rows.map((r) =>
         r.okRuns
-          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r.p50), ms(r.p99), num(r.proxyCores, 2), r.saturated === null ? '—' : r.saturated ? 'yes' : '**no**', num(r.reqPerCpuSec), num(r.usPerReq, 1), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
+          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r[lat1.key]), ms(r[lat2.key]), num(r.proxyCores, 2), r.saturated === null ? '—' : r.saturated ? 'yes' : '**no**', num(r.reqPerCpuSec), num(r.usPerReq, 1), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
           : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', '', '', ''],
       ),
     ),
   );
+  const negotiated = rows.filter((r) => r.tls).map((r) => `${r.name} ${r.tls}`);
+  if (negotiated.length) out.push('', `Negotiated (h2load): ${negotiated.join('; ')}.`);
   const noisy = rows.filter((r) => r.otherCores > 0.2).map((r) => r.name);
   if (noisy.length) out.push('', `⚠ Other processes used a median > 0.2 cores during the windows of: ${noisy.join(', ')}. Those figures are disturbed; rerun on a quiet machine.`);
   const unsaturated = rows.filter((r) => r.okRuns && r.saturated === false);
@@ -77,15 +91,20 @@ export function renderMarkdown(result) {
   const syNames = Object.keys(ratios).filter((k) => ratios[k]);
   if (syNames.length) {
     const peers = [...new Set(syNames.flatMap((k) => Object.keys(ratios[k])))];
-    out.push('', 'Switchyard ÷ peer (medians; > 1× means Switchyard is ahead; for p99 < 1× is better):', '');
+    const latName = sc.latencyRatio.label;
+    out.push('', `Switchyard ÷ peer (medians; > 1× means Switchyard is ahead; for ${latName} < 1× is better):`, '');
     const header = ['peer'];
-    for (const s of syNames) header.push(`${s} req/s`, `${s} req/CPU-s`, `${s} p99`);
+    for (const s of syNames) header.push(`${s} req/s`, `${s} req/CPU-s`, `${s} ${latName}`);
     out.push(
       table(
         header,
-        peers.map((p) => [p, ...syNames.flatMap((s) => [ratio(ratios[s][p]?.rps), p === 'direct' ? 'n/a' : ratio(ratios[s][p]?.reqPerCpuSec) + (ratios[s][p] && !ratios[s][p].fair ? ' (unsaturated)' : ''), ratio(ratios[s][p]?.p99)])]),
+        peers.map((p) => [p, ...syNames.flatMap((s) => [ratio(ratios[s][p]?.rps), p === 'direct' ? 'n/a' : ratio(ratios[s][p]?.reqPerCpuSec) + (ratios[s][p] && !ratios[s][p].fair ? ' (unsaturated)' : ''), ratio(ratios[s][p]?.latency)])]),
       ),
     );
+  }
+  for (const t of perCpuTargets ?? []) {
+    const verdict = t.counted ? (t.pass ? 'PASS' : 'FAIL') : 'not counted (a side did not saturate its core)';
+    out.push('', `Target (${sc.title}, ${t.switchyard} vs ${t.peer}, req per CPU-s, same run): ${pct(t.ratio)} (need ≥ ${pct(t.min)}) ${verdict}.`);
   }
   if (target) {
     out.push('', `Target (switchyard-auto vs nginx-2w, same run): throughput ${pct(target.rpsRatio)} (need ≥ 60%) ${target.rpsOk ? 'PASS' : 'FAIL'}; p99 ${ratio(target.p99Ratio)} (need ≤ 2×) ${target.p99Ok ? 'PASS' : 'FAIL'}.`);
@@ -95,7 +114,7 @@ export function renderMarkdown(result) {
     out.push('', 'Failures:');
     for (const r of failed) out.push(`- ${r.name}: ${r.failures.length}/${r.runs} runs failed; first: ${r.failures[0]}`);
   }
-  return out.join('\n') + '\n';
+  return out;
 }
 
 // `prefix` names another scenario's files (bench/l4.mjs: "l4-" gives

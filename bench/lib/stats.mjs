@@ -32,8 +32,11 @@ export function summarize(peer, samples) {
     rps: med,
     // (max - min) / median: how much the runs disagreed.
     spread: rps.length > 1 ? (Math.max(...rps) - Math.min(...rps)) / med : 0,
-    p50: median(pick('p50')),
+    p50: median(pick('p50')), // wrk
     p99: median(pick('p99')),
+    latencyMean: median(pick('latencyMean')), // h2load (no percentiles)
+    latencySd: median(pick('latencySd')),
+    tls: ok.find((s) => s.tls)?.tls ?? null, // what h2load negotiated
     proxyCores: median(pick('proxyCores')),
     reqPerCpuSec: median(pick('reqPerCpuSec')),
     usPerReq: 1e6 / median(pick('reqPerCpuSec')),
@@ -46,17 +49,38 @@ export function summarize(peer, samples) {
   };
 }
 
-// Switchyard median / peer median for throughput and for efficiency.
-export function ratios(rows, syName) {
+// Switchyard median / peer median for throughput, efficiency and latency
+// (`latencyKey`: the scenario's tail figure, p99 for wrk, the mean for h2load).
+export function ratios(rows, syName, latencyKey = 'p99') {
   const sy = rows.find((r) => r.name === syName);
   if (!sy || !sy.okRuns) return null;
   return Object.fromEntries(
     rows
       .filter((r) => !r.name.startsWith('switchyard') && r.okRuns)
       .map((r) => [r.name, {
-        rps: sy.rps / r.rps, reqPerCpuSec: sy.reqPerCpuSec / r.reqPerCpuSec, p99: sy.p99 / r.p99,
+        rps: sy.rps / r.rps, reqPerCpuSec: sy.reqPerCpuSec / r.reqPerCpuSec, latency: sy[latencyKey] / r[latencyKey],
         // A per-CPU-second ratio is honest only when both sides were the limit of their run.
         fair: sy.saturated !== false && r.saturated !== false,
       }]),
   );
+}
+
+// An issue target "Switchyard ≥ min × peer in req per CPU-s": counted (PASS or
+// FAIL) only when both rows saturated their core; null when a row is missing.
+export function perCpuTarget(rows, syName, peerName, min) {
+  const sy = rows.find((r) => r.name === syName && r.okRuns);
+  const peer = rows.find((r) => r.name === peerName && r.okRuns);
+  if (!sy || !peer) return null;
+  const ratio = sy.reqPerCpuSec / peer.reqPerCpuSec;
+  const counted = sy.saturated === true && peer.saturated === true;
+  return { switchyard: syName, peer: peerName, min, ratio, counted, pass: counted ? ratio >= min : null };
+}
+
+// The project's multi-core goal for plain HTTP/1.1: switchyard-auto against
+// nginx-2w measured in the same run (null unless both rows ran).
+export function multiCoreTarget(rows) {
+  const auto = rows.find((r) => r.name === 'switchyard-auto');
+  const nginx2 = rows.find((r) => r.name === 'nginx-2w');
+  if (!auto?.okRuns || !nginx2?.okRuns) return null;
+  return { rpsRatio: auto.rps / nginx2.rps, p99Ratio: auto.p99 / nginx2.p99, rpsOk: auto.rps >= 0.6 * nginx2.rps, p99Ok: auto.p99 <= 2 * nginx2.p99 };
 }

@@ -1,8 +1,9 @@
 // The Switchyard config of the benches: one listener on 127.0.0.1:port (its
 // `engine` if given), one service `app` over `backends` ("host:port") with
 // `algorithm` and the `service` lines, `top` lines at the top level. Short
-// drain, so stopping never waits the 30 s default.
-export function switchyardYaml({ port, engine, backends, service = [], top = [], workers = 1, logLevel = 'info', algorithm = 'round-robin' }) {
+// drain, so stopping never waits the 30 s default. `tls` ({ cert, key } PEM
+// files) makes the listener `protocol: https` (ALPN offers h2 by default).
+export function switchyardYaml({ port, engine, backends, service = [], top = [], workers = 1, logLevel = 'info', algorithm = 'round-robin', tls = null }) {
   return `workers: ${workers}
 logLevel: ${logLevel}
 accessLog: false
@@ -12,6 +13,7 @@ listeners:
   - name: web
     address: 127.0.0.1:${port}
 ${engine === undefined ? '' : `    engine: ${engine}`}
+${tls ? `    protocol: https\n    tls: { certificates: [{ cert: ${tls.cert}, key: ${tls.key} }] }` : ''}
 routes:
   - name: all
     match: { path: { prefix: / } }

@@ -39,8 +39,10 @@ export function parseWrk(out) {
 // duration by 15 s. Resolves with parsed stats plus the exact command.
 // `headers`: extra request headers, e.g. ['Connection: close'] (then every
 // request is a new connection: wrk reconnects after each response).
-export function runWrk({ port, duration, connections, threads, cores, path = '/', headers = [] }) {
-  const url = `http://127.0.0.1:${port}${path}`;
+// `tls`: https:// (wrk offers no ALPN, so the server speaks HTTP/1.1; the
+// certificate is not checked).
+export function runWrk({ port, duration, connections, threads, cores, path = '/', headers = [], tls = false }) {
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`;
   const wrkArgs = ['-t', String(threads), '-c', String(connections), '-d', duration, '--latency', '--timeout', '2s', ...headers.flatMap((h) => ['-H', h]), url];
   const { cmd, args } = pinned(cores, 'wrk', wrkArgs);
   return new Promise((resolve, reject) => {
