@@ -52,6 +52,12 @@ export class H2StreamSink implements ResponseSink {
 export class H2Exchange extends H1Exchange {
   /** The response headers, held until the first body chunk or the end (an error can still replace them). */
   private head: OutgoingHttpHeaders | null = null;
+  /**
+   * The first body chunk, held with the headers: a response that is one chunk (the usual small
+   * one) leaves as HEADERS + one DATA frame carrying END_STREAM through one `end(chunk)`, instead
+   * of a write and an end (a second, empty DATA frame and a second pass through the stream).
+   */
+  private held: Buffer | null = null;
   private responded = false;
 
   constructor(sink: H2StreamSink, req: H1Request, routed: RoutedRequest, clock: Clock, bodyKind: 'none' | 'length' | 'chunked') {
@@ -64,6 +70,7 @@ export class H2Exchange extends H1Exchange {
 
   protected override startTry(ep: Endpoint, timeoutMs: number): void {
     this.head = null; // a retry: the last try's held headers are void
+    this.held = null;
     super.startTry(ep, timeoutMs);
   }
 
@@ -90,27 +97,38 @@ export class H2Exchange extends H1Exchange {
   }
 
   protected override writeBody(chunk: Buffer): boolean {
-    if (this.head !== null && !this.flushHead(false)) return true;
+    if (this.head !== null) {
+      if (this.held === null) { this.held = chunk; this.responded = true; return true; }
+      if (!this.flushHead(false)) return true;
+    }
     const s = this.stream;
-    return s.destroyed ? true : s.write(chunk);
+    if (s.destroyed) return true;
+    const first = this.held;
+    if (first !== null) { this.held = null; s.write(first); }
+    return s.write(chunk);
   }
 
   protected override endResponse(): void {
+    const first = this.held;
+    this.held = null;
     if (this.head !== null) {
-      const noBody = this.req.method === 'HEAD' || (this.head[':status'] as number) === 204 || (this.head[':status'] as number) === 304;
+      const noBody = first === null && (this.req.method === 'HEAD' || (this.head[':status'] as number) === 204 || (this.head[':status'] as number) === 304);
       if (noBody) { this.flushHead(true); return; }
       if (!this.flushHead(false)) return;
     }
-    if (!this.stream.destroyed) this.stream.end();
+    if (this.stream.destroyed) return;
+    if (first !== null) this.stream.end(first); else this.stream.end();
   }
 
   protected override answerError(code: ProxyErrorCode, detail: string): void {
     this.head = null;
+    this.held = null;
     answerStream(this.stream, code, detail, this.routed.requestId, this.req.method === 'HEAD');
   }
 
   protected override answerDegraded(a: DegradedAnswer): void {
     this.head = null;
+    this.held = null;
     degradedStream(this.stream, a, this.routed.requestId, this.req.method === 'HEAD');
   }
 
