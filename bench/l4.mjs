@@ -33,7 +33,7 @@ import { waitForTcp, waitForHttp, portFree } from './lib/ready.mjs';
 import { runWrk, parseDurationMs } from './lib/wrk.mjs';
 import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
 import { startStime } from './lib/stime.mjs';
-import { median, spread, SATURATED } from './lib/stats.mjs';
+import { median, spread, isSaturated } from './lib/stats.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
 import { renderL4Markdown } from './lib/l4-report.mjs';
 import { makeCert } from './lib/cert.mjs';
@@ -332,7 +332,7 @@ function fmt(sc, s) {
     `${s.value.toFixed(d).padStart(8)} ${sc.unit}  cpu ${Number.isFinite(s.proxyCores) ? s.proxyCores.toFixed(2) : ' n/a'}  ` +
     `${sc.perCpu} ${Number.isFinite(s.perCpuSec) ? s.perCpuSec.toFixed(d) : 'n/a'}  core0 ${Math.round(s.coreBusy[0] * 100)}% core1 ${Math.round(s.coreBusy[1] * 100)}%  ` +
     `other ${s.otherCores.toFixed(2)}${s.otherCores > QUIET_CORES ? ' (noisy)' : ''}` +
-    (Number.isFinite(s.proxyCores) && s.proxyCores < SATURATED ? `  UNSATURATED${s.coreBusy[0] >= 0.95 ? ' (generator-bound)' : ''}` : '') +
+    (Number.isFinite(s.proxyCores) && !isSaturated(s.proxyCores, s.coreBusy[1]) ? `  UNSATURATED${s.coreBusy[0] >= 0.95 ? ' (generator-bound)' : ''}` : '') +
     (s.reusedShare !== undefined ? `  reused ${Math.round(s.reusedShare * 100)}%` : '') +
     (s.errors ? `  errors ${s.errors}${s.errorDetail?.length ? ` (${s.errorDetail.join('; ')})` : ''}` : '')
   );

@@ -19,7 +19,7 @@ import { PEERS, PROXY_CORE, GEN_CORE, ALL_CORES, has, nginxBackendsConf } from '
 import { installCleanupHandlers, pinned, start, stop } from './lib/procs.mjs';
 import { waitForHttp, portFree } from './lib/ready.mjs';
 import { snapshot, usage, waitForQuiet, QUIET_CORES } from './lib/cpu.mjs';
-import { summarize, ratios, perCpuTarget, multiCoreTarget, SATURATED } from './lib/stats.mjs';
+import { summarize, ratios, perCpuTarget, multiCoreTarget, isSaturated } from './lib/stats.mjs';
 import { machineInfo, renderMarkdown, writeResults } from './lib/report.mjs';
 import { SCENARIOS, SCENARIO_IDS } from './lib/scenarios.mjs';
 import { makeCert } from './lib/cert.mjs';
@@ -114,7 +114,7 @@ const fmt = (s, [lat1, lat2]) =>
       `req/cpu-s ${Number.isFinite(s.reqPerCpuSec) ? Math.round(s.reqPerCpuSec) : 'n/a'} (${Number.isFinite(s.reqPerCpuSec) ? (1e6 / s.reqPerCpuSec).toFixed(1) : 'n/a'} µs)  ` +
       `core0 ${Math.round(s.coreBusy[0] * 100)}%  ` +
       `other ${s.otherCores.toFixed(2)}${s.otherCores > QUIET_CORES ? ' (noisy)' : ''}` +
-      (s.pinned && s.proxyCores < SATURATED ? `  UNSATURATED${s.coreBusy[0] >= 0.95 ? ' (generator-bound)' : ''}` : '') +
+      (s.pinned && !isSaturated(s.proxyCores, s.coreBusy[1]) ? `  UNSATURATED${s.coreBusy[0] >= 0.95 ? ' (generator-bound)' : ''}` : '') +
       (s.non2xx + s.socketErrors ? `  errors ${s.non2xx + s.socketErrors}` : '');
 
 let backends = null; // the backends process, shared by every measurement

@@ -2,7 +2,7 @@
 // per proxy CPU-second figures), Switchyard ÷ each peer, the project's
 // targets, then the details of every scenario.
 import { table } from './report.mjs';
-import { SATURATED } from './stats.mjs';
+import { SATURATED, CORE_FULL, isSaturated } from './stats.mjs';
 
 const num = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
@@ -24,7 +24,7 @@ const TARGETS = [
 
 const digits = (sc) => (sc.kind === 'bulk' ? 2 : 0);
 // A per-CPU-second figure is honest only when the proxy was the limit: it used (nearly) all its core.
-const saturated = (c) => c.proxyCores >= SATURATED;
+const saturated = (c) => isSaturated(c.proxyCores, c.core1Busy);
 const SY = 'switchyard';
 
 export function renderL4Markdown(result) {
@@ -148,7 +148,7 @@ export function renderL4Markdown(result) {
   if (noisy.length) out.push('', `⚠ Other processes used a median > 0.2 cores during: ${noisy.join(', ')}. Those figures are disturbed; rerun on a quiet machine.`);
   const idle = [];
   for (const sc of scenarios) for (const [name, c] of Object.entries(cells[sc.id])) if (name !== 'direct' && c.okRuns && !saturated(c)) idle.push(`${sc.id}/${name}${c.core0Busy >= 0.95 ? ' (generator-bound)' : ''}`);
-  if (idle.length) out.push('', `⚠ Not saturated (proxy < ${SATURATED * 100}% of its core): ${idle.join(', ')}. A proxy that idles looks less efficient per CPU-second than it is; targets involving them are not counted.`);
+  if (idle.length) out.push('', `⚠ Not saturated (proxy < ${SATURATED * 100}% of its core, and its core < ${CORE_FULL * 100}% busy): ${idle.join(', ')}. A proxy that idles looks less efficient per CPU-second than it is; targets involving them are not counted.`);
 
   const probes = Object.entries(tlsProbes ?? {});
   if (probes.length) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SATURATED } from './stats.mjs';
+import { SATURATED, CORE_FULL } from './stats.mjs';
 
 function firstLine(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
@@ -66,11 +66,11 @@ function renderScenario(meta, sc) {
   out.push('');
   out.push(
     table(
-      ['peer', 'proxy pinning', 'req/s', 'spread', lat1.label, lat2.label, 'proxy CPU', 'saturated', 'req per CPU-s', 'µs CPU per req', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
+      ['peer', 'proxy pinning', 'req/s', 'spread', lat1.label, lat2.label, 'proxy CPU', `core ${meta.proxyCore} busy`, 'saturated', 'req per CPU-s', 'µs CPU per req', `core ${meta.genCore} busy`, 'other CPU', 'errors'],
       rows.map((r) =>
         r.okRuns
-          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r[lat1.key]), ms(r[lat2.key]), num(r.proxyCores, 2), r.saturated === null ? '—' : r.saturated ? 'yes' : '**no**', num(r.reqPerCpuSec), num(r.usPerReq, 1), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
-          : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', '', '', ''],
+          ? [r.name, r.pinning, num(r.rps), pct(r.spread), ms(r[lat1.key]), ms(r[lat2.key]), num(r.proxyCores, 2), pct(r.core1Busy), r.saturated === null ? '—' : r.saturated ? 'yes' : '**no**', num(r.reqPerCpuSec), num(r.usPerReq, 1), pct(r.core0Busy), num(r.otherCores, 2), String(r.errors)]
+          : [r.name, r.pinning, `failed: ${r.failures[0] ?? r.skipped ?? 'no runs'}`.replace(/\|/g, '/').slice(0, 120), '', '', '', '', '', '', '', '', '', '', ''],
       ),
     ),
   );
@@ -81,7 +81,7 @@ function renderScenario(meta, sc) {
   const unsaturated = rows.filter((r) => r.okRuns && r.saturated === false);
   const genBound = unsaturated.filter((r) => r.core0Busy >= 0.95).map((r) => r.name);
   if (unsaturated.length) {
-    out.push('', `⚠ Not saturated (proxy < ${SATURATED * 100}% of its core): ${unsaturated.map((r) => r.name).join(', ')}` +
+    out.push('', `⚠ Not saturated (proxy < ${SATURATED * 100}% of its core, and its core < ${CORE_FULL * 100}% busy): ${unsaturated.map((r) => r.name).join(', ')}` +
       (genBound.length ? `; of those, generator-bound (core ${meta.genCore} ≥ 95% busy first): ${genBound.join(', ')}` : '') +
       '. A proxy that idles looks less efficient per CPU-second than it is: their per-CPU-s ratios are marked (unsaturated) and do not count; use lighter backends or more connections.');
   }

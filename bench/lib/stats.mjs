@@ -14,8 +14,12 @@ export function spread(values) {
   return v.length > 1 && med ? (Math.max(...v) - Math.min(...v)) / med : 0;
 }
 
-// A per-core figure counts only when the proxy was the limit: it used (nearly) all of its core.
+// A per-core figure counts only when the proxy was the limit: it used (nearly) all of its core,
+// or its core was fully busy — the part not charged to the proxy is then the kernel's softirq
+// work for its sockets (loopback delivery), which /proc charges to no process.
 export const SATURATED = 0.95;
+export const CORE_FULL = 0.97;
+export const isSaturated = (proxyCores, proxyCoreBusy) => proxyCores >= SATURATED || proxyCoreBusy >= CORE_FULL;
 
 export function summarize(peer, samples) {
   const ok = samples.filter((s) => !s.error);
@@ -41,7 +45,7 @@ export function summarize(peer, samples) {
     reqPerCpuSec: median(pick('reqPerCpuSec')),
     usPerReq: 1e6 / median(pick('reqPerCpuSec')),
     // Only rows pinned to one core can saturate it; unpinned rows are compared by throughput.
-    saturated: peer.pinning?.startsWith('core') ? median(pick('proxyCores')) >= SATURATED : null,
+    saturated: peer.pinning?.startsWith('core') ? isSaturated(median(pick('proxyCores')), median(ok.map((s) => s.coreBusy?.[1]))) : null,
     core0Busy: median(ok.map((s) => s.coreBusy?.[0])),
     core1Busy: median(ok.map((s) => s.coreBusy?.[1])),
     otherCores: median(pick('otherCores')),
