@@ -1,8 +1,8 @@
 // The Switchyard config of the benches: one listener on 127.0.0.1:port (its
 // `engine` if given), one service `app` over `backends` ("host:port") with
-// `algorithm` and the `service` lines, `top` lines at the top level. Short
-// drain, so stopping never waits the 30 s default.
-export function switchyardYaml({ port, engine, backends, service = [], top = [], workers = 1, logLevel = 'info', algorithm = 'round-robin' }) {
+// `algorithm` and the `service` lines, `top` lines at the top level, `listener`
+// lines in the listener. Short drain, so stopping never waits the 30 s default.
+export function switchyardYaml({ port, engine, backends, service = [], top = [], listener = [], workers = 1, logLevel = 'info', algorithm = 'round-robin' }) {
   return `workers: ${workers}
 logLevel: ${logLevel}
 accessLog: false
@@ -12,6 +12,7 @@ listeners:
   - name: web
     address: 127.0.0.1:${port}
 ${engine === undefined ? '' : `    engine: ${engine}`}
+${listener.map((l) => `    ${l}`).join('\n')}
 routes:
   - name: all
     match: { path: { prefix: / } }
