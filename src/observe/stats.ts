@@ -169,10 +169,11 @@ export function countTransition(kind: string, to: string, service: string, backe
 }
 
 /** Counts a socket's bytes once it closes, and its time as an active connection. */
-export function trackConnection(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number; once(e: 'close', f: () => void): unknown }): void {
+export function trackConnection(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number; on(e: 'close', f: () => void): unknown }): void {
   c.accepted++;
   c.active++;
-  socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
+  // `on`, not `once`: a socket emits 'close' once, and `once` costs a wrapper per connection.
+  socket.on('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
 }
 
 /** A listener's DNS counts as a snapshot field, present only on listeners that answered DNS. */

@@ -8,7 +8,8 @@ import { degradedHead, type DegradedAnswer } from '../degrade.js';
 import { admit, needsAdmission } from '../pipeline/admission.js';
 import { routeFailureAnswer } from '../pipeline/route-failure.js';
 import { NO_HEADERS, ProxyErrors, rawHeaderLines, type ProxyErrorCode } from '../error-response.js';
-import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
+import { betweenRequests, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
+import { requestParsers } from './parser-free-list.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
 import { tick, track, untrack, type Timed } from '../../util/deadlines.js';
@@ -46,8 +47,13 @@ function rawError(status: number, text: string, body: string): string {
  * the shared deadline sweep.
  */
 export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
-  /** Made on the first bytes: a TLS client that only handshakes (or probes) never costs one. */
+  /**
+   * Taken from the free list on the first bytes, given back whenever the connection is idle
+   * between requests: an idle keep-alive connection (or a TLS client that only handshakes) holds none.
+   */
   private parser: NativeParser | null = null;
+  /** Inside parser.execute (its callbacks): the parser cannot be given back now. */
+  private parsing = false;
   private phase: Phase = 'idle';
   private active: H1Exchange | null = null;
   /** The request whose body the parser is reading (the active one, or a queued pipelined one). */
@@ -75,9 +81,9 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // TCP_NODELAY is already on the accepted TCP socket (set by the listener): on TLS, setNoDelay
     // would go through TLSWrap's JS method proxy, 8% of a resumed handshake.
     socket.on('data', this.onData);
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreError);
     socket.on('close', this.onClose);
-    socket.once('end', this.onEnd);
+    socket.on('end', this.onEnd); // emitted once: `once` would add a wrapper per connection
     this.idleDeadline();
     track(this);
   }
@@ -103,14 +109,21 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   private readonly onData = (data: Buffer): void => {
-    let d = data;
     if (this.phase === 'idle') {
       this.phase = 'head';
       this.deadline = tick() + this.ctx.config.timeouts.header;
     }
-    this.parser ??= createParser('request', this.ctx.config.maxHeaderSize, this);
+    const parser = this.parser ??= requestParsers.take(this.ctx.config.maxHeaderSize, this);
+    this.parsing = true;
+    this.parse(parser, data);
+    this.parsing = false;
+    this.releaseParserIfIdle();
+  };
+
+  private parse(parser: NativeParser, data: Buffer): void {
+    let d = data;
     for (;;) {
-      const r = this.parser.execute(d);
+      const r = parser.execute(d);
       if (r instanceof Error) { this.parseError(r.code); return; }
       if (this.upgradeReq !== null) {
         const up = this.upgradeReq;
@@ -125,7 +138,20 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       if (r >= d.length || r <= 0 || this.detached) return;
       d = d.subarray(r);
     }
-  };
+  }
+
+  /**
+   * Gives the parser back when nothing is in progress and no byte of a next request has been
+   * read (node:http frees its parsers the same way). Never after a request without keep-alive:
+   * the connection is closing then, and its parser refuses any further bytes.
+   */
+  private releaseParserIfIdle(): void {
+    const p = this.parser;
+    if (p === null || this.parsing || this.phase !== 'idle' || this.active !== null || this.waitingSlot || this.queue.length > 0 ||
+      this.closing || this.detached || !betweenRequests(p)) return;
+    this.parser = null;
+    requestParsers.release(p);
+  }
 
   private readonly onClose = (): void => {
     this.detach();
@@ -145,7 +171,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     this.reading = null;
     // Not inside execute(): closing a parser from its own callback is unsafe.
     const parser = this.parser;
-    if (parser !== null) setImmediate(() => parser.close());
+    this.parser = null;
+    if (parser !== null) setImmediate(() => requestParsers.release(parser));
     this.ctx.closed(this);
   }
 
@@ -347,7 +374,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       if (this.queue.length === 0 && !this.closing) this.socket.resume();
       return;
     }
-    if (this.phase === 'waiting') { this.phase = 'idle'; this.idleDeadline(); }
+    if (this.phase === 'waiting') { this.phase = 'idle'; this.idleDeadline(); this.releaseParserIfIdle(); }
   }
 
   /** Drain: an idle connection closes now; a busy one after its response. */
@@ -360,3 +387,6 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 }
 
 interface QueuedRequest { req: H1Request; body: Buffer[]; ended: boolean; size: number }
+
+/** Socket errors end in 'close', handled there; one shared listener instead of one per connection. */
+function ignoreError(): void {}

@@ -71,7 +71,7 @@ export class FastHttpListener implements ConnectionContext, Listener {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
     trackConnection(this.counters, socket);
-    socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
+    socket.on('close', () => { this.open--; if (this.open === 0) this.drained?.(); }); // emitted once
     return true;
   }
 
