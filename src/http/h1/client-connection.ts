@@ -32,6 +32,8 @@ export interface ConnectionContext {
   /** An upgrade the route allows: the socket and the bytes after the request are handed over. */
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void;
   closed(conn: ClientConnection): void;
+  /** The socket closed (first thing in its 'close'): the listener's counts. */
+  connectionClosed(socket: Socket): void;
 }
 
 type Phase = 'idle' | 'head' | 'body' | 'waiting';
@@ -59,7 +61,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   /** The request whose body the parser is reading (the active one, or a queued pipelined one). */
   private reading: H1Exchange | QueuedRequest | null = null;
   private readonly queue: QueuedRequest[] = [];
-  private partialHeaders: string[] = [];
+  /** Header fields flushed before the head completed (rare: made when needed). */
+  private partialHeaders: string[] | null = null;
   private partialUrl = '';
   private upgradeReq: UpgradeRequest | null = null;
   private closing = false;
@@ -154,6 +157,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   }
 
   private readonly onClose = (): void => {
+    this.ctx.connectionClosed(this.socket);
     this.detach();
     if (this.ticket !== null) { this.ticketOwner?.cancel(this.ticket); this.ticket = null; }
     this.active?.abort();
@@ -200,7 +204,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   // ---- parser callbacks ----
 
   headersPartial(headers: string[], url: string): void {
-    for (const h of headers) this.partialHeaders.push(h);
+    const partial = this.partialHeaders ??= [];
+    for (const h of headers) partial.push(h);
     this.partialUrl += url;
   }
 
@@ -209,7 +214,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // After a refused request nothing more is read: a smuggled second request dies here.
     if (this.closing || this.detached) return 0;
     let raw = headers ?? [];
-    if (this.partialHeaders.length > 0) { raw = this.partialHeaders.concat(raw); this.partialHeaders = []; }
+    if (this.partialHeaders !== null) { raw = this.partialHeaders.concat(raw); this.partialHeaders = null; }
     const fullUrl = this.partialUrl + (url ?? '');
     this.partialUrl = '';
     const req = new H1Request(METHODS[method], fullUrl, minor, raw, keepAlive, this.socket);
@@ -253,7 +258,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   messageComplete(): void {
     // Trailer fields arrive through headersPartial at the end of a chunked body: they are not
     // forwarded, and must not become headers (or a URL prefix) of the next request.
-    this.partialHeaders = [];
+    this.partialHeaders = null;
     this.partialUrl = '';
     if (this.detached) return;
     const r = this.reading;
