@@ -83,23 +83,30 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   constructor(readonly socket: Socket, private readonly ctx: ConnectionContext) {
     // TCP_NODELAY is already on the accepted TCP socket (set by the listener): on TLS, setNoDelay
     // would go through TLSWrap's JS method proxy, 8% of a resumed handshake.
-    socket.on('data', this.onData);
+    // Listeners shared by every connection (Node calls them with the socket as `this`), which
+    // finds its connection through one property: no closures per connection.
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', ClientConnection.socketData);
     socket.on('error', ignoreError);
-    socket.on('close', this.onClose);
-    socket.on('end', this.onEnd); // emitted once: `once` would add a wrapper per connection
+    socket.on('close', ClientConnection.socketClose);
+    socket.on('end', ClientConnection.socketEnd); // emitted once: `once` would add a wrapper per connection
     this.idleDeadline();
     track(this);
   }
+
+  private static socketData(this: OwnedSocket, data: Buffer): void { this[kConnection].onData(data); }
+  private static socketClose(this: OwnedSocket): void { this[kConnection].onClose(); }
+  private static socketEnd(this: OwnedSocket): void { this[kConnection].onEnd(); }
 
   /**
    * The client ended its side. With nothing in progress there is nothing left to say: close now
    * instead of letting the socket end ours (on TLS that is a close_notify, an encrypted write and a
    * shutdown — a tenth of a short TLS connection's CPU). Otherwise Node ends our side as usual.
    */
-  private readonly onEnd = (): void => {
+  private onEnd(): void {
     // (writableLength 0: every byte of the last response is with the kernel, which still sends it)
     if (this.phase === 'idle' && this.active === null && this.queue.length === 0 && !this.waitingSlot && this.socket.writableLength === 0) this.socket.destroy();
-  };
+  }
 
   get draining(): boolean { return this.ctx.draining || this.closing; }
 
@@ -111,7 +118,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
   }
 
-  private readonly onData = (data: Buffer): void => {
+  private onData(data: Buffer): void {
     if (this.phase === 'idle') {
       this.phase = 'head';
       this.deadline = tick() + this.ctx.config.timeouts.header;
@@ -121,7 +128,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     this.parse(parser, data);
     this.parsing = false;
     this.releaseParserIfIdle();
-  };
+  }
 
   private parse(parser: NativeParser, data: Buffer): void {
     let d = data;
@@ -156,20 +163,20 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     requestParsers.release(p);
   }
 
-  private readonly onClose = (): void => {
+  private onClose(): void {
     this.ctx.connectionClosed(this.socket);
     this.detach();
     if (this.ticket !== null) { this.ticketOwner?.cancel(this.ticket); this.ticket = null; }
     this.active?.abort();
     for (const q of this.queue) q.body.length = 0;
     this.queue.length = 0;
-  };
+  }
 
   /** Stops parsing and timing this socket (closed, or handed to a tunnel). */
   private detach(): void {
     if (this.detached) return;
     this.detached = true;
-    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('data', ClientConnection.socketData);
     untrack(this);
     this.deadline = 0;
     this.reading = null;
@@ -392,6 +399,9 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 }
 
 interface QueuedRequest { req: H1Request; body: Buffer[]; ended: boolean; size: number }
+
+const kConnection = Symbol('ClientConnection');
+type OwnedSocket = Socket & { [kConnection]: ClientConnection };
 
 /** Socket errors end in 'close', handled there; one shared listener instead of one per connection. */
 function ignoreError(): void {}
