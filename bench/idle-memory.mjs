@@ -151,6 +151,8 @@ function markdown(result) {
     out.push(`| ${r.name} | ${r.processes} | ${mib(r.baseKiB)} | ${r.baseWorkerKiB === null ? '' : mib(r.baseWorkerKiB)} | ${mib(r.beforeKiB)} → ${mib(r.afterKiB)} | **${r.perConnKiB.toFixed(2)}** | ${r.workerPerConnKiB === null ? '' : r.workerPerConnKiB.toFixed(2)} |`);
   }
   out.push('', ...result.rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`));
+  // The primary's RSS moves on its own (it collects its start-up garbage a few seconds in).
+  out.push('', 'Switchyard holds client connections in its worker only: the worker column is its cost per connection; its total also moves with the primary\'s own garbage collection.');
   return out.join('\n') + '\n';
 }
 
