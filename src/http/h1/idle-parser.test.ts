@@ -62,9 +62,9 @@ function reader(s: Socket): (n: number) => Promise<string[]> {
   };
 }
 
-/** Lets the connection finish its turn (the parser goes back after the response is written). */
+/** Waits until `cond` holds, or several deadline sweeps (100 ms apart: parsers go back from the sweep) have run. */
 async function settle(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 40 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
 }
 
 async function open(): Promise<{ s: Socket; read: (n: number) => Promise<string[]> }> {

@@ -1,9 +1,10 @@
 import { createParser, initializeParser, type NativeParser, type ParserCallbacks } from './native-parser.js';
 
 /**
- * A bounded free list of request parsers, like node:http's (`parsers`, 1000). An idle keep-alive
- * connection gives its parser back and takes one on its next bytes: a native llhttp parser is
- * about 2 KiB (its header field and value slots), more than the rest of an idle connection.
+ * A bounded free list of request parsers, like node:http's (`parsers`, 1000, which get them back
+ * when a socket closes). Here an idle keep-alive connection also gives its parser back and takes
+ * one on its next bytes: a native llhttp parser is about 2 KiB (its header field and value slots),
+ * more than the rest of an idle connection.
  * `release` must not be called from inside that parser's `execute` (its callbacks).
  */
 export class ParserFreeList {
