@@ -142,24 +142,21 @@ function nginxPeer(name, port, workers, cores) {
   };
 }
 
-function haproxyPeer(name, port, threads, cores) {
-  return {
-    name,
-    port,
-    cores,
-    tls: true,
-    note: `HAProxy, nbthread ${threads}, http-reuse always`,
-    check: () => (has('haproxy') ? null : 'haproxy not installed'),
-    start(ctx, tls = null) {
-      const servers = ctx.backends.map((b, i) => `  server s${i + 1} ${b}`).join('\n');
-      const cfg = `global
+// An HAProxy config proxying 127.0.0.1:port to ctx.backends (roundrobin,
+// keep-alive, http-reuse always), written to ctx.tmp/<name>.cfg. `tls` ({ pem })
+// terminates TLS with ALPN h2,http/1.1. `opts` (bench/idle-memory.mjs): global
+// `maxconn`, `lenientLimits` (a lower FD limit than maxconn wants is then a
+// warning, not a refusal to start), client and keep-alive `timeout`s.
+export function haproxyConf(ctx, port, threads, opts = {}, tls = null) {
+  const servers = ctx.backends.map((b, i) => `  server s${i + 1} ${b}`).join('\n');
+  const cfg = `global
   nbthread ${threads}
-  maxconn 4096
+  maxconn ${opts.maxconn ?? 4096}${opts.lenientLimits ? '\n  no strict-limits' : ''}
 defaults
   mode http
   timeout connect 5s
-  timeout client 30s
-  timeout server 30s
+  timeout client ${opts.clientTimeout ?? '30s'}
+  timeout server 30s${opts.keepAliveTimeout ? `\n  timeout http-keep-alive ${opts.keepAliveTimeout}` : ''}
   option http-keep-alive
   http-reuse always
 frontend fe
@@ -169,8 +166,21 @@ backend be
   balance roundrobin
 ${servers}
 `;
-      const file = path.join(ctx.tmp, `${name}.cfg`);
-      fs.writeFileSync(file, cfg);
+  const file = path.join(ctx.tmp, `${opts.name ?? 'haproxy'}.cfg`);
+  fs.writeFileSync(file, cfg);
+  return file;
+}
+
+function haproxyPeer(name, port, threads, cores) {
+  return {
+    name,
+    port,
+    cores,
+    tls: true,
+    note: `HAProxy, nbthread ${threads}, http-reuse always`,
+    check: () => (has('haproxy') ? null : 'haproxy not installed'),
+    start(ctx, tls = null) {
+      const file = haproxyConf(ctx, port, threads, { name }, tls);
       return launch(ctx, name, cores, 'haproxy', ['-f', file, '-db']); // -db: foreground
     },
   };

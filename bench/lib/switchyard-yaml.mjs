@@ -1,9 +1,10 @@
 // The Switchyard config of the benches: one listener on 127.0.0.1:port (its
 // `engine` if given), one service `app` over `backends` ("host:port") with
-// `algorithm` and the `service` lines, `top` lines at the top level. Short
-// drain, so stopping never waits the 30 s default. `tls` ({ cert, key } PEM
-// files) makes the listener `protocol: https` (ALPN offers h2 by default).
-export function switchyardYaml({ port, engine, backends, service = [], top = [], workers = 1, logLevel = 'info', algorithm = 'round-robin', tls = null }) {
+// `algorithm` and the `service` lines, `top` lines at the top level, `listener`
+// lines in the listener. Short drain, so stopping never waits the 30 s default.
+// `tls` ({ cert, key } PEM files) makes the listener `protocol: https` (ALPN
+// offers h2 by default).
+export function switchyardYaml({ port, engine, backends, service = [], top = [], listener = [], workers = 1, logLevel = 'info', algorithm = 'round-robin', tls = null }) {
   return `workers: ${workers}
 logLevel: ${logLevel}
 accessLog: false
@@ -14,6 +15,7 @@ listeners:
     address: 127.0.0.1:${port}
 ${engine === undefined ? '' : `    engine: ${engine}`}
 ${tls ? `    protocol: https\n    tls: { certificates: [{ cert: ${tls.cert}, key: ${tls.key} }] }` : ''}
+${listener.map((l) => `    ${l}`).join('\n')}
 routes:
   - name: all
     match: { path: { prefix: / } }

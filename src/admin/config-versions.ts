@@ -1,7 +1,9 @@
-import { createTwoFilesPatch } from 'diff';
+import { lazyModule } from '../util/lazy-module.js';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { redactConfig } from '../config/redact.js';
+
+const diff = lazyModule<typeof import('diff')>('diff'); // only when a diff is asked for
 
 /*
  * The configs this node has applied since it started, redacted (secrets never kept here), for
@@ -37,6 +39,6 @@ export class ConfigVersions {
     const a = this.text(from);
     const b = this.text(to);
     if (a === undefined || b === undefined) return undefined;
-    return createTwoFilesPatch(`config v${from}`, `config v${to}`, a, b, undefined, undefined, { context: 3 });
+    return diff().createTwoFilesPatch(`config v${from}`, `config v${to}`, a, b, undefined, undefined, { context: 3 });
   }
 }

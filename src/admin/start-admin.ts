@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Primary } from '../runtime/primary.js';
-import { AdminServer } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
 import { AuditLog } from './audit-log.js';
-import { createMetrics } from './metrics.js';
 import { NodeView } from './node-view.js';
 import { History } from './history.js';
 import { ConfigVersions } from './config-versions.js';
@@ -82,6 +81,8 @@ export async function startAdmin(primary: Primary, log: Logger, o: AdminOptions)
     // The config's own address was checked with the schema; an override (`--admin`) is checked here.
     const problem = adminTokenProblem(address, cfg.token);
     if (problem !== undefined) throw new ConfigError('--admin', [`admin.token: ${problem}`]);
+    // Loaded only with an admin block: a node without one never loads prom-client or the API.
+    const [{ createMetrics }, { AdminServer }] = await Promise.all([import('./metrics.js'), import('./admin-server.js')]);
     const metrics = createMetrics({
       view, maxBackendSeries: () => primary.status().config.metrics.maxBackendSeries, configVersion: () => primary.status().version, reloads: () => primary.reloads,
       extra: () => [...signals.metrics(), ...readinessGauges(primary, o.anycast?.())],

@@ -1,10 +1,12 @@
-import { Etcd3 } from 'etcd3';
 import { hostname } from 'node:os';
 import { EtcdConfigStore } from '../store/config-store.js';
 import { latestConfigBackup } from '../store/backup-dir.js';
 import { parseStoreUrl } from '../store/store-url.js';
 import { listNodes } from '../fleet/membership.js';
 import { SwitchyardError } from '../util/errors.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
 
 /*
  * The disaster-recovery drill (`switchyard config drill`): the design's RTO (< 5 minutes) measured
@@ -31,7 +33,7 @@ export async function runDrill(url: string, from: string, timeoutMs: number, say
   const backup = await latestConfigBackup(from);
   if (backup === undefined) throw new SwitchyardError('SWY_DRILL_NO_BACKUP', `no config backup in ${from} (expected ${from}/config/<time>-v<version>/ or a \`config backup\` directory)`);
   const u = parseStoreUrl(url);
-  const client = new Etcd3({ hosts: u.hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
+  const client = new (etcd3().Etcd3)({ hosts: u.hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
   const store = EtcdConfigStore.fromUrl(url);
   try {
     const nodes = (await listNodes(client, u.prefix)).map((n) => n.id);

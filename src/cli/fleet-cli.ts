@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { Etcd3 } from 'etcd3';
 import { checkPushedConfig, loadConfigFile, parseConfigText, validateConfig } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
 import { stringify } from 'yaml';
@@ -13,6 +12,9 @@ import { checkZones, DEFAULT_MAX_CPU_PERCENT, type ZoneStatus } from '../fleet/z
 import { ConfigError } from '../util/errors.js';
 import { positiveInt } from './args.js';
 import { registerBackupCommands } from './backup-cli.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
 
 /* `switchyard config …` and `switchyard fleet`: the fleet's config store and member list in etcd. */
 
@@ -142,7 +144,7 @@ export function registerFleetCommands(program: Command, run: Run): void {
     .option('--max-cpu <percent>', 'zone check: the CPU a node may reach after a loss (design headroom: 70)', positiveInt, DEFAULT_MAX_CPU_PERCENT)
     .action((o: { store?: string; json?: boolean; check?: boolean; maxCpu: number }) => run(async () => {
       const u = parseStoreUrl(storeUrl(o));
-      const client = new Etcd3({ hosts: u.hosts.map((h) => `http://${h}`) });
+      const client = new (etcd3().Etcd3)({ hosts: u.hosts.map((h) => `http://${h}`) });
       try {
         const nodes = await listNodes(client, u.prefix);
         const zones = checkZones(nodes, o.maxCpu);

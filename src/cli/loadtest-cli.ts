@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/duration.js';
 import { SwitchyardError } from '../util/errors.js';
-import { runLoadtest, type LoadtestOptions } from '../loadtest/run-loadtest.js';
-import { ProgressReporter } from '../loadtest/progress.js';
-import { formatSummary, prepareOutDir, writeReportFiles } from '../loadtest/report-files.js';
+import type { LoadtestOptions } from '../loadtest/run-loadtest.js';
 import { SCENARIOS, type ScenarioName } from '../loadtest/result.js';
 import { parseBandwidth, parseBytes, parseCount, parseGrowth } from '../capacity/units.js';
 import { planCapacity, type NodeCapacity } from '../capacity/planner.js';
@@ -145,6 +143,9 @@ function registerLoadtest(program: Command, run: Run): void {
     .option('--out <dir>', 'where result.json and report.html go (default loadtest-results/<time>)')
     .action((f: LoadtestFlags) => run(async () => {
       const o = loadtestOptions(f, ['switchyard', ...process.argv.slice(2)]);
+      // Loaded here: the generator (undici, HDR histograms) and its reports are only for this command.
+      const [{ runLoadtest }, { ProgressReporter }, { formatSummary, prepareOutDir, writeReportFiles }] = await Promise.all([
+        import('../loadtest/run-loadtest.js'), import('../loadtest/progress.js'), import('../loadtest/report-files.js')]);
       prepareOutDir(o.out);
       const progress = new ProgressReporter(process.stderr);
       const abort = new AbortController();

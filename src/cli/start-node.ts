@@ -1,5 +1,4 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
-import { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../observe/log.js';
@@ -23,6 +22,9 @@ import type { DnsConfig } from '../config/dns-schema.js';
 import { systemClock } from '../util/clock.js';
 import { BackupScheduler } from '../store/backup-scheduler.js';
 import { checkZones } from '../fleet/zone-check.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
 
 export type Role = 'lb' | 'checker' | 'both';
 
@@ -56,7 +58,7 @@ export async function startFleetNode(o: FleetNodeOptions): Promise<void> {
   const log = createLogger(process.env.SWITCHYARD_LOG_LEVEL ?? 'info', { role: 'primary', node: id, zone: o.zone });
   const store = EtcdConfigStore.fromUrl(o.store);
   const source = new EtcdConfigSource(store, o.store, o.cache, log);
-  const client = new Etcd3({ hosts: url.hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
+  const client = new (etcd3().Etcd3)({ hosts: url.hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
   let addresses: string[] = [];
   let appliedVersion = 0;
   const roles = o.role === 'both' ? ['lb', 'checker'] : [o.role];

@@ -1,4 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyModule } from '../util/lazy-module.js';
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
 
 /*
  * `tlsSessionCache.redis` is checked the way the worker will use it: ioredis parses the URL
@@ -15,7 +18,7 @@ export function redisUrlProblem(url: string): string | undefined {
   if (!/^rediss?:\/\//.test(url)) return 'expected redis://[user:pass@]host:port[/db] (or rediss://)';
   let client: Redis;
   try {
-    client = new Redis(url, { lazyConnect: true });
+    client = new (ioredis().Redis)(url, { lazyConnect: true });
   } catch (e) {
     return `ioredis cannot parse it (${(e as Error).message}); percent-encode reserved characters in the password, e.g. / as %2F`;
   }

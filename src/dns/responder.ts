@@ -1,8 +1,12 @@
-import * as dns from 'dns-packet';
+import type * as dns from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { addressBytes } from '../util/cidr-table.js';
 import type { GeoZone } from './geo-zone.js';
 import { encodeAnswers, questionEnd } from './fast-answer.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+/** Loaded by the first query: a node without DNS listeners never needs it. */
+const dnsPacket = lazyModule<typeof dns>('dns-packet');
 
 /*
  * One DNS query in, one response out (or none): the wire format through dns-packet, every
@@ -37,12 +41,12 @@ export function respond(query: Buffer, zone: GeoZone, down: ReadonlySet<string>,
   const id = query.readUInt16BE(0);
   const opcodeFlags = query.readUInt16BE(2) & 0x7900; // opcode + RD
   const fail = (rcode: number, outcome: Outcome): Response => ({
-    wire: dns.encode({ id, type: 'response', flags: opcodeFlags | rcode, questions: [] }), outcome,
+    wire: dnsPacket().encode({ id, type: 'response', flags: opcodeFlags | rcode, questions: [] }), outcome,
   });
   // One question, no answers: anything else is not a query we serve (and decoding huge counts is skipped).
   if (query.readUInt16BE(4) !== 1 || query.readUInt16BE(6) !== 0 || query.readUInt16BE(8) !== 0 || query.readUInt16BE(10) > 2) return fail(RCODE.FORMERR, 'formerr');
   let packet: Packet;
-  try { packet = dns.decode(query); } catch { return fail(RCODE.FORMERR, 'formerr'); }
+  try { packet = dnsPacket().decode(query); } catch { return fail(RCODE.FORMERR, 'formerr'); }
   const q = packet.questions![0];
   const opts = (packet.additionals ?? []).filter((a) => a.type === 'OPT') as dns.OptAnswer[];
   if (opts.length > 1) return fail(RCODE.FORMERR, 'formerr');
@@ -131,7 +135,7 @@ class Reply {
 
   /** Encodes the response; over UDP one larger than the client may take goes out truncated (TC, question only). */
   finish(rcode: number, outcome: Outcome, ctx: QueryContext, extendedRcode = 0): Response {
-    const flags = ((this.query.flags ?? 0) & 0x7900) | (this.aa ? dns.AUTHORITATIVE_ANSWER : 0) | rcode;
+    const flags = ((this.query.flags ?? 0) & 0x7900) | (this.aa ? dnsPacket().AUTHORITATIVE_ANSWER : 0) | rcode;
     const additionals = [...this.additionals];
     if (this.opt !== undefined) {
       // A fresh option: the decoded one carries its raw bytes, which dns-packet would copy as they came.
@@ -140,11 +144,11 @@ class Reply {
       additionals.push({ name: '.', type: 'OPT', udpPayloadSize: ctx.maxUdpPayload, extendedRcode, ednsVersion: 0, flags: 0, options } as unknown as Answer);
     }
     const base = { id: this.query.id, type: 'response' as const, questions: [this.q] };
-    const wire = this.encodeFast(flags, ctx) ?? dns.encode({ ...base, flags, answers: this.answers, authorities: this.authorities, additionals });
+    const wire = this.encodeFast(flags, ctx) ?? dnsPacket().encode({ ...base, flags, answers: this.answers, authorities: this.authorities, additionals });
     const region = this.region;
     if (ctx.transport === 'tcp' || wire.length <= this.udpLimit(ctx)) return { wire, outcome, region };
     const opt = additionals.filter((a) => a.type === 'OPT');
-    return { wire: dns.encode({ ...base, flags: flags | dns.TRUNCATED_RESPONSE, additionals: opt }), outcome: 'truncated', region };
+    return { wire: dnsPacket().encode({ ...base, flags: flags | dnsPacket().TRUNCATED_RESPONSE, additionals: opt }), outcome: 'truncated', region };
   }
 
   /** The fast path's wire form (fast-answer.ts), or undefined when the response has more than its answers. */

@@ -1,10 +1,13 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { lazyModule } from '../util/lazy-module.js';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 import type { PoolKind } from '../upstream/pool.js';
 
 /** The node engine's upstream pools: an undici Pool per backend (HTTP/1.1, or h2c by prior knowledge). */
 export const undiciPools: PoolKind<Pool> = {
   name: 'undici',
-  create: (ep, cfg) => new Pool(`http://${ep.key}`, {
+  create: (ep, cfg) => new (undici().Pool)(`http://${ep.key}`, {
     connections: cfg.maxConnectionsPerBackend,
     // `useH2c` inside `connect`: Pool hands that object to its connector but drops a top-level useH2c.
     connect: { timeout: cfg.timeouts.connect, ...(cfg.backendProtocol === 'h2c' ? { useH2c: true } : {}) },

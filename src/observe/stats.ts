@@ -169,10 +169,23 @@ export function countTransition(kind: string, to: string, service: string, backe
 }
 
 /** Counts a socket's bytes once it closes, and its time as an active connection. */
-export function trackConnection(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number; once(e: 'close', f: () => void): unknown }): void {
+export function trackConnection(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number; on(e: 'close', f: () => void): unknown }): void {
+  countAccepted(c);
+  // `on`, not `once`: a socket emits 'close' once, and `once` costs a wrapper per connection.
+  socket.on('close', () => countClosed(c, socket));
+}
+
+/** trackConnection's halves, for a listener that already has a 'close' listener of its own to call countClosed from. */
+export function countAccepted(c: ListenerCounters): void {
   c.accepted++;
   c.active++;
-  socket.once('close', () => { c.active--; c.bytesIn += socket.bytesRead; c.bytesOut += socket.bytesWritten; });
+}
+
+/** See countAccepted: once per accepted connection, when it closed. */
+export function countClosed(c: ListenerCounters, socket: { bytesRead: number; bytesWritten: number }): void {
+  c.active--;
+  c.bytesIn += socket.bytesRead;
+  c.bytesOut += socket.bytesWritten;
 }
 
 /** A listener's DNS counts as a snapshot field, present only on listeners that answered DNS. */

@@ -1,8 +1,11 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { FleetLink } from './fleet-link.js';
 import type { KeyState, RateLimiter } from './limiter.js';
 import { LEASE_SCRIPT } from './lease-script.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
 
 /** Where fleet limits settle: the Redis URL, key prefix and sync interval of the config in force. */
 export interface FleetTarget { url: string; prefix: string; intervalMs: number }
@@ -45,7 +48,7 @@ export class FleetSync {
     if (target === null || limiters.length === 0) return;
     this.target = { ...target };
     this.link.intervalMs = target.intervalMs;
-    const redis = new Redis(target.url, {
+    const redis = new (ioredis().Redis)(target.url, {
       enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000,
       commandTimeout: Math.max(250, target.intervalMs * 3),
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),

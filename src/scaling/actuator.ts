@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'undici';
+import { lazyModule } from '../util/lazy-module.js';
 import { redactUrl } from '../config/secrets.js';
 import type { Decision } from './evaluator.js';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /*
  * Carries a scaling decision out: runs an operator's command (a cloud CLI, a Terraform wrapper,
@@ -200,7 +202,7 @@ async function runWebhook(cfg: Extract<ActuatorConfig, { type: 'webhook' }>, dec
   for (const [k, v] of Object.entries(cfg.headers ?? {})) if (k.toLowerCase() !== 'content-type') headers[k] = v;
   headers['content-type'] = 'application/json';
   try {
-    const res = await request(cfg.url, {
+    const res = await undici().request(cfg.url, {
       method: 'POST',
       headers,
       body: JSON.stringify(decision),

@@ -25,13 +25,17 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type Namespace } from 'etcd3';
+import type { Etcd3, IKeyValue, Namespace } from 'etcd3';
 import { diffSummary, formatDiffSummary, type DiffSummary } from './diff-summary.js';
 import { parseStoreUrl, DEFAULT_STORE_PREFIX, StoreUrlError } from './store-url.js';
 import { StoreError, CorruptRecordError, storeUnavailable } from './store-errors.js';
 import { checkRecord, decodeRecord, encodeRecord, sha256, type ConfigRecord } from './record.js';
 import { CurrentWatch, watchBackoff, type WatchSource } from './current-watch.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+// Loaded when a store is made: a node started from a file never loads etcd's gRPC client.
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
+const cockatiel = lazyModule<typeof import('cockatiel')>('cockatiel');
 
 // The store's public types, from one place.
 export { StoreError, CorruptRecordError } from './store-errors.js';
@@ -105,7 +109,8 @@ export class EtcdConfigStore {
     this.pushAttempts = opts.pushAttempts ?? 8;
     this.now = opts.now ?? (() => new Date());
     const deadline = this.opTimeoutMs;
-    this.client = new Etcd3({
+    const { circuitBreaker, ConsecutiveBreaker, handleWhen } = cockatiel();
+    this.client = new (etcd3().Etcd3)({
       hosts: opts.hosts.map((h) => `http://${h}`),
       dialTimeout: opts.dialTimeoutMs ?? deadline,
       // Unary calls get a gRPC deadline so an unanswered call is cancelled, not just abandoned.
@@ -113,7 +118,7 @@ export class EtcdConfigStore {
       faultHandling: {
         // etcd3's default breaker shuts a host out for 5 s after 3 failures: a restarted single
         // member stayed unusable ~3 s after it was healthy again. 1 s keeps that gap near zero.
-        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+        host: () => circuitBreaker(handleWhen(etcd3().isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
         watchBackoff: watchBackoff(50),
       },
       grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },

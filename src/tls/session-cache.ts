@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Server, TLSSocket } from 'node:tls';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyModule } from '../util/lazy-module.js';
 import { systemClock, type Clock } from '../util/clock.js';
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
 
 /*
  * The fleet-wide TLS 1.2 session-ID cache (the design's "L2 cache: TLS sessions, TTL 1 hour"):
@@ -71,7 +74,7 @@ export function watchRedisHealth(redis: Redis, log: CacheLog = () => undefined):
  * unhandled 'error'. The caller owns it and calls `quit()`/`disconnect()` at shutdown.
  */
 export function createCacheRedis(url: string, opts: { timeoutMs?: number; log?: CacheLog } = {}): Redis {
-  const redis = new Redis(url, {
+  const redis = new (ioredis().Redis)(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: opts.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS,

@@ -8,7 +8,8 @@ import { degradedHead, type DegradedAnswer } from '../degrade.js';
 import { admit, needsAdmission } from '../pipeline/admission.js';
 import { routeFailureAnswer } from '../pipeline/route-failure.js';
 import { NO_HEADERS, ProxyErrors, rawHeaderLines, type ProxyErrorCode } from '../error-response.js';
-import { createParser, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
+import { betweenRequests, METHODS, type NativeParser, type ParserCallbacks } from './native-parser.js';
+import { requestParsers } from './parser-free-list.js';
 import { H1Request } from './h1-request.js';
 import { H1Exchange, type ResponseSink } from './h1-exchange.js';
 import { tick, track, untrack, type Timed } from '../../util/deadlines.js';
@@ -31,6 +32,8 @@ export interface ConnectionContext {
   /** An upgrade the route allows: the socket and the bytes after the request are handed over. */
   upgrade(up: UpgradeRequest, socket: Socket, head: Buffer): void;
   closed(conn: ClientConnection): void;
+  /** The socket closed (first thing in its 'close'): the listener's counts. */
+  connectionClosed(socket: Socket): void;
 }
 
 type Phase = 'idle' | 'head' | 'body' | 'waiting';
@@ -46,14 +49,22 @@ function rawError(status: number, text: string, body: string): string {
  * the shared deadline sweep.
  */
 export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
-  /** Made on the first bytes: a TLS client that only handshakes (or probes) never costs one. */
+  /**
+   * Taken from the free list on the first bytes, given back by the first deadline sweep (every
+   * 100 ms) that finds the connection idle between requests: an idle keep-alive connection (or a
+   * TLS client that only handshakes) holds none, and a busy one rarely churns its parser (giving
+   * it back and initializing it again costs about 0.4 µs).
+   */
   private parser: NativeParser | null = null;
+  /** When the keep-alive idle timeout expires (the deadline may come earlier, to give the parser back). */
+  private idleUntil = 0;
   private phase: Phase = 'idle';
   private active: H1Exchange | null = null;
   /** The request whose body the parser is reading (the active one, or a queued pipelined one). */
   private reading: H1Exchange | QueuedRequest | null = null;
   private readonly queue: QueuedRequest[] = [];
-  private partialHeaders: string[] = [];
+  /** Header fields flushed before the head completed (rare: made when needed). */
+  private partialHeaders: string[] | null = null;
   private partialUrl = '';
   private upgradeReq: UpgradeRequest | null = null;
   private closing = false;
@@ -74,23 +85,30 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   constructor(readonly socket: Socket, private readonly ctx: ConnectionContext) {
     // TCP_NODELAY is already on the accepted TCP socket (set by the listener): on TLS, setNoDelay
     // would go through TLSWrap's JS method proxy, 8% of a resumed handshake.
-    socket.on('data', this.onData);
-    socket.on('error', () => undefined);
-    socket.on('close', this.onClose);
-    socket.once('end', this.onEnd);
+    // Listeners shared by every connection (Node calls them with the socket as `this`), which
+    // finds its connection through one property: no closures per connection.
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', ClientConnection.socketData);
+    socket.on('error', ignoreError);
+    socket.on('close', ClientConnection.socketClose);
+    socket.on('end', ClientConnection.socketEnd); // emitted once: `once` would add a wrapper per connection
     this.idleDeadline();
     track(this);
   }
+
+  private static socketData(this: OwnedSocket, data: Buffer): void { this[kConnection].onData(data); }
+  private static socketClose(this: OwnedSocket): void { this[kConnection].onClose(); }
+  private static socketEnd(this: OwnedSocket): void { this[kConnection].onEnd(); }
 
   /**
    * The client ended its side. With nothing in progress there is nothing left to say: close now
    * instead of letting the socket end ours (on TLS that is a close_notify, an encrypted write and a
    * shutdown — a tenth of a short TLS connection's CPU). Otherwise Node ends our side as usual.
    */
-  private readonly onEnd = (): void => {
+  private onEnd(): void {
     // (writableLength 0: every byte of the last response is with the kernel, which still sends it)
     if (this.phase === 'idle' && this.active === null && this.queue.length === 0 && !this.waitingSlot && this.socket.writableLength === 0) this.socket.destroy();
-  };
+  }
 
   get draining(): boolean { return this.ctx.draining || this.closing; }
 
@@ -99,18 +117,23 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   get accessLogSample(): number { return this.ctx.holder.current.config.accessLogSample; }
 
   private idleDeadline(): void {
-    this.deadline = tick() + this.ctx.config.timeouts.keepAlive;
+    const t = tick();
+    this.idleUntil = t + this.ctx.config.timeouts.keepAlive;
+    this.deadline = this.parser === null ? this.idleUntil : t; // the next sweep gives the parser back
   }
 
-  private readonly onData = (data: Buffer): void => {
-    let d = data;
+  private onData(data: Buffer): void {
     if (this.phase === 'idle') {
       this.phase = 'head';
       this.deadline = tick() + this.ctx.config.timeouts.header;
     }
-    this.parser ??= createParser('request', this.ctx.config.maxHeaderSize, this);
+    this.parse(this.parser ??= requestParsers.take(this.ctx.config.maxHeaderSize, this), data);
+  }
+
+  private parse(parser: NativeParser, data: Buffer): void {
+    let d = data;
     for (;;) {
-      const r = this.parser.execute(d);
+      const r = parser.execute(d);
       if (r instanceof Error) { this.parseError(r.code); return; }
       if (this.upgradeReq !== null) {
         const up = this.upgradeReq;
@@ -125,27 +148,43 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       if (r >= d.length || r <= 0 || this.detached) return;
       d = d.subarray(r);
     }
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /**
+   * Gives the parser back when nothing is in progress and no byte of a next request has been
+   * read (node:http keeps a parser until the socket closes). Never after a request without keep-alive:
+   * the connection is closing then, and its parser refuses any further bytes. Called from the
+   * deadline sweep, never from inside the parser's own callbacks.
+   */
+  private releaseParserIfIdle(): void {
+    const p = this.parser;
+    if (p === null || this.phase !== 'idle' || this.active !== null || this.waitingSlot || this.queue.length > 0 ||
+      this.closing || this.detached || !betweenRequests(p)) return;
+    this.parser = null;
+    requestParsers.release(p);
+  }
+
+  private onClose(): void {
+    this.ctx.connectionClosed(this.socket);
     this.detach();
     if (this.ticket !== null) { this.ticketOwner?.cancel(this.ticket); this.ticket = null; }
     this.active?.abort();
     for (const q of this.queue) q.body.length = 0;
     this.queue.length = 0;
-  };
+  }
 
   /** Stops parsing and timing this socket (closed, or handed to a tunnel). */
   private detach(): void {
     if (this.detached) return;
     this.detached = true;
-    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('data', ClientConnection.socketData);
     untrack(this);
     this.deadline = 0;
     this.reading = null;
     // Not inside execute(): closing a parser from its own callback is unsafe.
     const parser = this.parser;
-    if (parser !== null) setImmediate(() => parser.close());
+    this.parser = null;
+    if (parser !== null) setImmediate(() => requestParsers.release(parser));
     this.ctx.closed(this);
   }
 
@@ -156,7 +195,13 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       } else this.socket.destroy();
       return;
     }
-    if (this.phase === 'idle') this.socket.end(); // keep-alive idle timeout
+    if (this.phase !== 'idle') return;
+    if (tick() < this.idleUntil) { // the earlier wake-up: give the parser back, then wait on
+      this.releaseParserIfIdle();
+      this.deadline = this.idleUntil;
+      return;
+    }
+    this.socket.end(); // keep-alive idle timeout
   }
 
   private parseError(code: string): void {
@@ -173,7 +218,8 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   // ---- parser callbacks ----
 
   headersPartial(headers: string[], url: string): void {
-    for (const h of headers) this.partialHeaders.push(h);
+    const partial = this.partialHeaders ??= [];
+    for (const h of headers) partial.push(h);
     this.partialUrl += url;
   }
 
@@ -182,7 +228,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
     // After a refused request nothing more is read: a smuggled second request dies here.
     if (this.closing || this.detached) return 0;
     let raw = headers ?? [];
-    if (this.partialHeaders.length > 0) { raw = this.partialHeaders.concat(raw); this.partialHeaders = []; }
+    if (this.partialHeaders !== null) { raw = this.partialHeaders.concat(raw); this.partialHeaders = null; }
     const fullUrl = this.partialUrl + (url ?? '');
     this.partialUrl = '';
     const req = new H1Request(METHODS[method], fullUrl, minor, raw, keepAlive, this.socket);
@@ -226,7 +272,7 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
   messageComplete(): void {
     // Trailer fields arrive through headersPartial at the end of a chunked body: they are not
     // forwarded, and must not become headers (or a URL prefix) of the next request.
-    this.partialHeaders = [];
+    this.partialHeaders = null;
     this.partialUrl = '';
     if (this.detached) return;
     const r = this.reading;
@@ -360,3 +406,9 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
 }
 
 interface QueuedRequest { req: H1Request; body: Buffer[]; ended: boolean; size: number }
+
+const kConnection = Symbol('ClientConnection');
+type OwnedSocket = Socket & { [kConnection]: ClientConnection };
+
+/** Socket errors end in 'close', handled there; one shared listener instead of one per connection. */
+function ignoreError(): void {}

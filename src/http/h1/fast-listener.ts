@@ -3,7 +3,7 @@ import { TlsFront } from '../../tls/tls-front.js';
 import { currentResumption, type FleetResumption } from '../../tls/resumption.js';
 import { H2Frontend } from '../h2/h2-frontend.js';
 import type { Logger } from 'pino';
-import { listenerCounters, trackConnection, type ListenerCounters } from '../../observe/stats.js';
+import { countAccepted, countClosed, listenerCounters, type ListenerCounters } from '../../observe/stats.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import { listenOn } from '../../net/listen.js';
 import type { SnapshotHolder } from '../../snapshot/snapshot.js';
@@ -46,7 +46,11 @@ export class FastHttpListener implements ConnectionContext, Listener {
       this.h2 = h2;
       this.tls = new TlsFront(cfg.tls, h2 !== null, cfg.name, log, {
         http1: (socket) => this.accept(socket),
-        http2: (socket) => { if (this.admit(socket)) h2!.handle(socket); },
+        http2: (socket) => {
+          if (!this.admit(socket)) return;
+          socket.on('close', () => this.connectionClosed(socket));
+          h2!.handle(socket);
+        },
       }, resumption, () => this.config.timeouts.header);
       this.server = this.tls.server;
     } else {
@@ -65,14 +69,20 @@ export class FastHttpListener implements ConnectionContext, Listener {
    * worker that would hand the connection back to the primary to wait for another worker
    * instead of closing it). False: refused and closed. A connection arriving while draining is
    * still served (with `Connection: close`): the cluster handed it over before our listener
-   * closed, and refusing it would fail a client during a rolling restart.
+   * closed, and refusing it would fail a client during a rolling restart. An admitted socket's
+   * 'close' must call connectionClosed (ClientConnection does: one listener per connection, not three).
    */
   private admit(socket: Socket): boolean {
     if (this.open >= this.maxConnections) { socket.destroy(); return false; }
     this.open++;
-    trackConnection(this.counters, socket);
-    socket.once('close', () => { this.open--; if (this.open === 0) this.drained?.(); });
+    countAccepted(this.counters);
     return true;
+  }
+
+  connectionClosed(socket: Socket): void {
+    countClosed(this.counters, socket);
+    this.open--;
+    if (this.open === 0) this.drained?.();
   }
 
   private accept(socket: Socket): void {

@@ -8,12 +8,6 @@ import { configuredEndpoints } from '../endpoint-set.js';
 import { Picker } from '../picker.js';
 import { ALGORITHMS } from '../balancers/index.js';
 import { HASHED } from '../picker.js';
-import { createBalancer } from '../balancers/index.js';
-import { makeEndpoints, makeOptions, randomKeys } from '../balancers/testkit.js';
-import type { PickContext } from '../balancers/types.js';
-import { fewestGcs } from '../../util/gc-check.js';
-import { LocalityBalancer } from './locality-balancer.js';
-import { planLocality } from './locality.js';
 
 /** A picker on a node in zone `a` over backends in zones by `counts`, activated. */
 function setup(algorithm: string, counts: Record<string, number>, nodes: Record<string, number> = {}, extra: object = {}) {
@@ -93,26 +87,4 @@ test('locality balancer: the fleet\'s live nodes per zone win over the configure
   deps.fleetZones.nodes = { a: 2, b: 1, c: 1 };
   picker.refresh();
   assert.ok(Math.abs(zoneShares(picker, 8000).a - 0.4) < 0.02, 'fleet 2:1:1 → a .2 / .5');
-});
-
-test('locality balancer: choosing the subset allocates nothing once optimised (3 zones, spill)', async () => {
-  const keys = randomKeys(64, 5);
-  const eps = makeEndpoints(Array.from({ length: 10 }, () => 1));
-  const members = eps.map((_, i) => ({ zone: i < 2 ? 'a' : i < 5 ? 'b' : 'c', priority: 0, weight: 1, usable: true, draining: false }));
-  const plan = planLocality(members, { localZone: 'a', nodesPerZone: { a: 2, b: 1, c: 1 }, zoneAware: true, minClusterSize: 6, overprovisioningFactor: 1.4, panicThreshold: 0 });
-  for (const name of ['round-robin', 'ring-hash']) {
-    const opts = { ...makeOptions(1), random: () => 0.371 };
-    // A constant random (a Random computing fresh doubles allocates by itself, see balancers/alloc.test.ts); keys vary the subset.
-    const b = new LocalityBalancer(name, plan, eps, (subset) => createBalancer(name, subset, opts), opts.random);
-    const ctx: PickContext = { attempt: 0, hashKey: undefined };
-    const best = await fewestGcs((n) => {
-      for (let i = 0; i < n; i++) {
-        ctx.hashKey = (i & 1) === 1 ? undefined : keys[i & 63];
-        const ep = b.pick(ctx)!;
-        ep.begin();
-        ep.end(5, opts.clock);
-      }
-    });
-    assert.equal(best, 0, `${name}: every round of 1M picks triggered GC (${best} at best)`);
-  }
 });
