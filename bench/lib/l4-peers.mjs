@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pinned, start } from './procs.mjs';
-import { PROXY_CORE, GEN_CORE, has } from './peers.mjs';
+import { PROXY_CORE, GEN_CORE, has, nginxMain, nginxTempPaths } from './peers.mjs';
 
 export { PROXY_CORE, GEN_CORE };
 
@@ -22,17 +22,7 @@ function launch(ctx, name, cores, cmd, args) {
   return start({ ...pinned(cores, cmd, args), cwd: ctx.repoRoot, logFile: path.join(ctx.tmp, `${name}.log`) });
 }
 
-// nginx running as root would switch its workers to "nobody", who cannot
-// write into the temp dir: keep them root (the dir is ours).
-const nginxUser = () => (process.getuid?.() === 0 ? 'user root root;\n' : '');
-
-function nginxBase(dir, workers) {
-  return `${nginxUser()}worker_processes ${workers};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 16384; }
-`;
-}
+const nginxBase = (dir, workers) => nginxMain(dir, workers, 16384);
 
 function startNginx(ctx, name, cores, conf) {
   const dir = path.join(ctx.tmp, name);
@@ -51,11 +41,7 @@ export function startBackendNginx(ctx) {
   return startNginx(ctx, 'backend-nginx', GEN_CORE, (dir) => `${nginxBase(dir, 1)}http {
   access_log off;
   default_type text/plain;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
   server {
     listen ${addr(BACKEND_PORTS.conn)} backlog=4096;
     keepalive_timeout 0;

@@ -46,6 +46,19 @@ function nodePeer(name, file, port, note) {
   };
 }
 
+// The top of every bench nginx config: its workers, pid and error log in `dir`, run as root when
+// we are root (workers switched to "nobody" could not write into our temp dir).
+export function nginxMain(dir, workers, workerConnections = 4096) {
+  return `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections ${workerConnections}; }
+`;
+}
+
+/** nginx's temp paths inside `dir` (its compiled-in defaults may not exist or be writable), for an `http` block. */
+export const nginxTempPaths = (dir) => ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`).join('\n');
+
 // An nginx config proxying 127.0.0.1:port to ctx.backends, written to its own
 // dir under ctx.tmp. `opts` (bench/hang.mjs): `server` suffix per backend,
 // upstream `keepalive`, extra `location` directives, the dir's `name`;
@@ -59,17 +72,9 @@ export function nginxConf(ctx, port, workers, opts = {}) {
   const location = (opts.location ?? []).map((l) => `\n      ${l}`).join('');
   // keepalive_requests raised from 1000 so neither side reconnects mid-run
   // (the Node peers never recycle connections either).
-  const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes ${workers};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections ${opts.workerConnections ?? 4096}; }
-http {
+  const conf = `${nginxMain(dir, workers, opts.workerConnections)}http {
   access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
   keepalive_requests 1000000;
   upstream app {
 ${servers}
@@ -104,18 +109,10 @@ export function nginxBackendsConf(ctx, ports) {
     listen 127.0.0.1:${p} reuseport;
     location / { add_header X-Backend ${i} always; return 200 "hello world\\n"; }
   }`).join('\n');
-  const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
+  const conf = `${nginxMain(dir, 1)}http {
   access_log off;
   default_type text/plain;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
   keepalive_requests 1000000;
   keepalive_timeout 300s;
 ${servers}

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { start } from './procs.mjs';
-import { has } from './peers.mjs';
+import { has, nginxMain, nginxTempPaths } from './peers.mjs';
 
 function launch(ctx, name, cmd, args) {
   return start({ cmd, args, cwd: ctx.repoRoot, logFile: path.join(ctx.tmp, `${name}.log`) });
@@ -57,13 +57,9 @@ function nginx() {
     start(ctx, port, h2Port) {
       const dir = path.join(ctx.tmp, 'nginx');
       fs.mkdirSync(dir, { recursive: true });
-      const conf = `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
+      const conf = `${nginxMain(dir, 1, 1024)}http {
   access_log off;
-${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`).join('\n')}
+${nginxTempPaths(dir)}
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   upstream app { server ${ctx.backend}; keepalive 16; }
   server {

@@ -1,8 +1,9 @@
 import type { Pool } from 'undici';
 import { lazyModule } from '../util/lazy-module.js';
-
-const undici = lazyModule<typeof import('undici')>('undici');
 import type { PoolKind } from '../upstream/pool.js';
+
+// Loaded with the first pool: a node whose listeners all run the fast engine never loads undici.
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /** The node engine's upstream pools: an undici Pool per backend (HTTP/1.1, or h2c by prior knowledge). */
 export const undiciPools: PoolKind<Pool> = {

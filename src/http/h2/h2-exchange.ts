@@ -92,7 +92,14 @@ export class H2Exchange extends H1Exchange {
     const s = this.stream;
     if (s.destroyed || s.closed) return false;
     this.responded = true;
-    s.respond(h, { endStream });
+    try {
+      s.respond(h, { endStream });
+    } catch {
+      // h2Headers already dropped what HTTP/2 refuses; should node:http2 still throw (we are inside
+      // the backend parser's callback), the stream is reset rather than the worker taken down.
+      s.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return false;
+    }
     return true;
   }
 
