@@ -94,3 +94,31 @@ test('picker: an open breaker takes its endpoint out of rotation; a half-open on
   picker.recordOutcome(eps[0], true);
   assert.equal(eps[0].breaker?.state, 'closed');
 });
+
+test('picker: under slow start every trial slot a half-open breaker gives is used by a request sent to it, and its ramp starts when it closes', () => {
+  const { picker, eps, clock, picks } = setup(3, { slowStart: '30s', outlierDetection: { enabled: false } });
+  eps[0].breaker = new CircuitBreaker({ requestVolumeThreshold: 2, errorThresholdPercentage: 50, sleepWindowMs: 1000, halfOpenRequests: 3, windowMs: 10_000 }, clock);
+  picker.recordOutcome(eps[0], false);
+  picker.recordOutcome(eps[0], false);
+  clock.advance(1100);
+  picker.tick();
+  assert.equal(eps[0].breaker.state, 'half-open');
+  const trials = picks(30).filter((p) => p === 9001).length;
+  assert.equal(trials, 3, 'all halfOpenRequests trials reach it, none is lost to the ramp');
+  for (let i = 0; i < 3; i++) picker.recordOutcome(eps[0], true);
+  assert.equal(eps[0].breaker.state, 'closed', 'the trials it was sent close it');
+  assert.equal(eps[0].rampStart, clock.now(), 'closed: slow start ramps it from now');
+});
+
+test('picker: a retry that skips a half-open backend takes none of its trial slots', () => {
+  const { picker, eps, clock } = setup(2, { slowStart: 0, outlierDetection: { enabled: false } });
+  eps[0].breaker = new CircuitBreaker({ requestVolumeThreshold: 2, errorThresholdPercentage: 50, sleepWindowMs: 1000, halfOpenRequests: 1, windowMs: 10_000 }, clock);
+  picker.recordOutcome(eps[0], false);
+  picker.recordOutcome(eps[0], false);
+  clock.advance(1100);
+  picker.tick();
+  // Retries that already tried it are sent elsewhere and leave its one slot free.
+  for (let i = 0; i < 4; i++) assert.equal(picker.pick({ attempt: 1, tried: new Set([eps[0]]) })?.port, 9002);
+  const firsts = Array.from({ length: 4 }, () => picker.pick({ attempt: 0 })?.port);
+  assert.equal(firsts.filter((p) => p === 9001).length, 1, 'its one trial is still there for a first attempt');
+});

@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../config/schema.js';
 import type { ServiceCounters } from '../observe/stats.js';
+import type { BreakerState } from '../resilience/breaker.js';
 import { slowStartFactor } from '../resilience/slow-start.js';
 import { createBalancer } from './balancers/index.js';
 import type { Balancer, BalancerOptions, PickContext } from './balancers/types.js';
@@ -106,7 +107,13 @@ export class Picker {
 
   /** See Service.recordOutcome. Hot path when nothing changes: O(1). */
   recordOutcome(ep: Endpoint, ok: boolean): void {
-    ep.breaker?.record(ok);
+    const breaker = ep.breaker;
+    if (breaker !== null) {
+      const trial = breaker.state === 'half-open';
+      breaker.record(ok);
+      // Its trials passed: slow start ramps it from here (its trials were not ramped).
+      if (trial && (breaker.state as BreakerState) === 'closed' && this.cfg.slowStart > 0) ep.rampStart = this.deps.clock.now();
+    }
     this.outlier?.record(ep, ok);
     if (this.updated(ep)) this.refresh();
   }
@@ -165,17 +172,28 @@ export class Picker {
     this.balancer = this.build();
   }
 
-  /** See Service.pick. Hot path; allocates only on retries. */
+  /**
+   * See Service.pick. Hot path; allocates only on retries. The endpoint is chosen first (balancer,
+   * slow start, untried on a retry) and only then admitted by its breaker: a half-open breaker's
+   * trial slot is taken by the request that is sent to it, never by a pick that then goes elsewhere
+   * (a slot taken and not used is a trial that never reports, which reopens the breaker).
+   */
   pick(ctx: PickContext): Endpoint | undefined {
     if (this.panicking) this.counters.panicPicks++;
+    let ep = this.choose(ctx);
+    if (ep === undefined || ep.breaker === null || ep.breaker.allowRequest()) return ep;
+    // Its half-open trials are all taken: it leaves picking, and the choice is made once more.
+    if (this.updated(ep)) this.refresh();
+    ep = this.choose(ctx);
+    if (ep === undefined || ep.breaker === null || ep.breaker.allowRequest()) return ep;
+    return undefined;
+  }
+
+  /** The balancer's pick, moved by slow start and, on a retry, off the backends already tried. */
+  private choose(ctx: PickContext): Endpoint | undefined {
     let ep = this.balancer.pick(ctx);
-    // A half-open breaker admits a fixed number of trials: once they are taken it leaves picking.
-    if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) {
-      if (this.updated(ep)) this.refresh();
-      ep = this.balancer.pick(ctx);
-      if (ep !== undefined && ep.breaker !== null && !ep.breaker.allowRequest()) return undefined;
-    }
-    if (ep !== undefined && ep.rampStart !== 0 && this.rampedOut(ep)) {
+    // A half-open backend is not ramped: its trials are its ramp (slow start begins when it closes).
+    if (ep !== undefined && ep.rampStart !== 0 && ep.breaker?.state !== 'half-open' && this.rampedOut(ep)) {
       const other = this.balancer.pick(ctx);
       if (other !== undefined && other !== ep) ep = other;
     }
