@@ -17,6 +17,7 @@ import { BindError } from '../net/listen.js';
 import { CounterLedger, type Collection } from './counter-ledger.js';
 import type { Mitigation } from '../upstream/service.js';
 import { evaluateReadiness, type Readiness } from './readiness.js';
+import { workerExecArgv } from './worker-flags.js';
 import { TemporaryBlockList, type AddResult } from '../defence/block-list.js';
 import type { TemporaryBlock } from '../defence/access-list.js';
 import type { RuntimeMetric } from './runtime-metrics.js';
@@ -146,7 +147,7 @@ export class Primary {
     // worker there is nothing to spread, so the worker accepts itself.
     const d = this.config.acceptDistribution;
     cluster.schedulingPolicy = d === 'kernel' || (d === 'auto' && this.workerCount() === 1) ? cluster.SCHED_NONE : cluster.SCHED_RR;
-    cluster.setupPrimary({ exec: WORKER_ENTRY });
+    cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
     const n = this.workerCount();
     this.configTxn = ++this.txnSeq;
     const forked = Array.from({ length: n }, (_, i) => this.fork(i + 1).id);
