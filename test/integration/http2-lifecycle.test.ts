@@ -108,6 +108,25 @@ test('maxConcurrentStreams is announced and holds: a third stream waits for one 
   }
 });
 
+test('GETs that wait for a bulkhead slot (their streams paused, never read) are answered in turn, and the session keeps serving', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const sy = await startSwitchyard(baseConfig(port, {
+    app: { backends: [{ address: backend.address }], retries: { enabled: false }, bulkhead: { maxConcurrent: 1, maxQueued: 4, queueTimeout: '10s' } },
+  }, undefined, { listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [{ cert, key }] } }] }));
+  const s = await session(port);
+  try {
+    slow.max = 0;
+    const results = await Promise.all(Array.from({ length: 3 }, () => open(s, '/slow?ms=200').done));
+    assert.deepEqual(results.map((r) => `${r.status} ${r.body}`), ['200 slow', '200 slow', '200 slow']);
+    assert.equal(slow.max, 1, 'one at a time: the others waited for the slot');
+    const next = await open(s, '/x').done;
+    assert.equal(`${next.status} ${next.body}`, '200 ok');
+  } finally {
+    s.destroy();
+    await sy.stop();
+  }
+});
+
 test('an idle session gets a GOAWAY after timeouts.keepAlive; one with an open stream does not', { timeout: 30_000 }, async () => {
   const sy = await start({}, { timeouts: { keepAlive: '500ms' } });
   const idle = await session(sy.port);
