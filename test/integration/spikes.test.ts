@@ -112,11 +112,14 @@ test('a burst on one route raises a spike naming the flooding client, in the API
     let spike: Spike;
     let prefix: Spike;
     try {
-      const top = await until('the flooding client on top of the route\'s client list', 8000, async () => {
-        const t = (await spikes()).topPrefixes.search;
-        return t !== undefined && t[0]?.prefix === '127.0.0.2/32' ? t : undefined;
-      });
-      assert.ok(top[0].rps > 20, `top list: ${JSON.stringify(top)}`);
+      // The list is the last judged window's: the window the burst began in holds only part of it, so wait for a
+      // full one (the flood's own rate, far above the steady client's 5 req/s) rather than the first list it tops.
+      let last: unknown;
+      const top = await until('the flooding client on top of the route\'s client list at its full rate', 8000, async () => {
+        const t = (last = (await spikes()).topPrefixes.search) as Spikes['topPrefixes'][string] | undefined;
+        return t !== undefined && t[0]?.prefix === '127.0.0.2/32' && t[0].rps > 20 ? t : undefined;
+      }).catch((e: Error) => { throw new Error(`${e.message}; last list: ${JSON.stringify(last)}`); });
+      assert.ok(top.length >= 1 && (top[1] === undefined || top[1].rps < top[0].rps), `top list: ${JSON.stringify(top)}`);
       spike = await until('the route spike', 8000, async () => (await spikes()).active.find((s) => s.kind === 'route' && s.key === 'search'));
       // 127.0.0.2 was never seen before the burst: a spike of its own, not its own baseline.
       prefix = await until('the prefix spike', 4000, async () => (await spikes()).active.find((s) => s.kind === 'prefix' && s.key === '127.0.0.2/32'));
