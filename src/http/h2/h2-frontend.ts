@@ -6,6 +6,7 @@ import type { SnapshotHolder } from '../../snapshot/snapshot.js';
 import type { Clock } from '../../util/clock.js';
 import { createH2Handler } from '../node-engine.js';
 import { createH2StreamHandler } from './h2-streams.js';
+import { SessionIdle } from './session-idle.js';
 
 /**
  * HTTP/2 for an https listener, on either engine: connections whose ALPN settled on `h2` are
@@ -15,24 +16,27 @@ import { createH2StreamHandler } from './h2-streams.js';
  * (h2-streams.ts), on the node engine through the compatibility API and undici pools. The
  * server never listens itself.
  *
- * Sessions idle (no open stream) for `timeouts.keepAlive` get a GOAWAY; a timer on the whole
- * session would also cut streams waiting on a slow backend, which the upstream timeouts govern.
+ * Sessions idle (no open stream) for `timeouts.keepAlive` get a GOAWAY (session-idle.ts). The fast
+ * engine's stream handler counts a session's streams with the 'close' listener it has anyway; the
+ * node engine's streams are counted here.
  */
 export class H2Frontend {
   private readonly server: Http2Server;
-  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly sessions = new Map<ServerHttp2Session, SessionIdle>();
+  private readonly engine: 'fast' | 'node';
   private config: ListenerConfig;
   private draining = false;
 
   constructor(cfg: ListenerConfig, holder: SnapshotHolder, clock: Clock, log: Logger, engine: 'fast' | 'node') {
     this.config = cfg;
+    this.engine = engine;
     this.server = createH2Server({
       settings: { maxConcurrentStreams: cfg.http2.maxConcurrentStreams, maxHeaderListSize: cfg.maxHeaderSize },
       maxSessionInvalidFrames: 100,
       maxSessionRejectedStreams: 100,
     });
     // No 'request' listener on the fast engine: node:http2 then builds no compatibility objects.
-    if (engine === 'fast') this.server.on('stream', createH2StreamHandler(holder, cfg.name, clock, log, () => this.draining));
+    if (engine === 'fast') this.server.on('stream', createH2StreamHandler(holder, cfg.name, clock, log, () => this.draining, (s) => this.sessions.get(s as ServerHttp2Session)));
     else this.server.on('request', createH2Handler(holder, cfg.name, clock, log, () => this.draining));
     this.server.on('session', (session: ServerHttp2Session) => this.track(session));
     this.server.on('sessionError', () => undefined); // the session is destroyed; its socket with it
@@ -48,33 +52,27 @@ export class H2Frontend {
   }
 
   private track(session: ServerHttp2Session): void {
-    this.sessions.add(session);
-    let open = 0;
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => session.close(), this.config.timeouts.keepAlive);
-      idle.unref();
-    };
-    armIdle();
-    session.on('stream', (stream) => {
-      open++;
-      clearTimeout(idle);
-      stream.once('close', () => { if (--open === 0 && !session.closed) armIdle(); });
-    });
+    const idle = new SessionIdle(session, () => this.config.timeouts.keepAlive);
+    this.sessions.set(session, idle);
+    if (this.engine === 'node') {
+      session.on('stream', (stream) => {
+        idle.opened();
+        stream.once('close', () => idle.closed());
+      });
+    }
     session.on('error', () => undefined);
-    session.once('close', () => { clearTimeout(idle); this.sessions.delete(session); });
+    session.once('close', () => { idle.stop(); this.sessions.delete(session); });
     if (this.draining) session.close();
   }
 
   /** GOAWAY to every session: open streams finish, no new ones start. */
   drain(): void {
     this.draining = true;
-    for (const s of this.sessions) s.close();
+    for (const s of this.sessions.keys()) s.close();
   }
 
   /** Cuts what is left after the drain timeout. */
   destroyAll(): void {
-    for (const s of this.sessions) s.destroy(undefined, constants.NGHTTP2_CANCEL);
+    for (const s of this.sessions.keys()) s.destroy(undefined, constants.NGHTTP2_CANCEL);
   }
 }
