@@ -107,11 +107,19 @@ test('the dashboard shows live backend states; Drain clicked in the page stops t
   const [b0, b1, b2] = backends;
   for (const b of backends) assert.equal(await stateOf(page, b.address), 'healthy');
   await traffic(30); // some history for the charts
-  // Share served per zone (round-robin over a, a, b): a stacked bar and one label per zone.
-  const zoneLabels = await until('the share served per zone', () => page.locator('section[data-service="app"] .zone-label').allTextContents(),
-    (t) => t.length === 2 && /^a [1-9]/.test(t[0]) && /^b [1-9]/.test(t[1])); // both served (a snapshot may predate the traffic)
-  const aShare = Number(/^a ([\d.]+)%$/.exec(zoneLabels[0])?.[1]);
-  assert.ok(aShare > 55 && aShare < 78, `zone a served ${zoneLabels[0]} (2 of 3 backends)`);
+  // The share is over the view's window: a snapshot taken mid-traffic holds only its first requests
+  // (a, a, b, a, a: 80%), so wait for one that counted all 30 before reading the page.
+  await until('the node to count the 30 requests', async () => {
+    const r = await request(`${admin}/api/services`, { dispatcher: agent });
+    const { services } = await r.body.json() as { services: { name: string; backends: { requestsTotal: number }[] }[] };
+    return services.find((s) => s.name === 'app')?.backends.reduce((n, b) => n + b.requestsTotal, 0) ?? 0;
+  }, (n) => n >= 30);
+  // Share served per zone (round-robin over a, a, b): a stacked bar and one label per zone. The
+  // page may still show the snapshot before, hence the wait for the share of all 30.
+  const share = (labels: string[], zone: string) => Number(new RegExp(`^${zone} ([\\d.]+)%$`).exec(labels.find((l) => l.startsWith(`${zone} `)) ?? '')?.[1]);
+  const zoneLabels = await until('zone a to have served 2 of 3 (2 of its 3 backends)', () => page.locator('section[data-service="app"] .zone-label').allTextContents(),
+    (t) => t.length === 2 && share(t, 'a') > 55 && share(t, 'a') < 78 && share(t, 'b') > 22 && share(t, 'b') < 45);
+  assert.deepEqual(zoneLabels.map((l) => l.split(' ')[0]), ['a', 'b']);
 
   b0.set({ kind: 'status', status: 500 }, 'health');
   await until('b0 to show unhealthy', () => stateOf(page, b0.address), (s) => s === 'unhealthy');
