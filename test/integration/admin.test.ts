@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { startBackends, startSwitchyard, freePort, baseConfig, sleep, type Backend, type Switchyard } from './harness.js';
+import { startBackends, startSwitchyard, freePort, baseConfig, sleep, pollUntil, type Backend, type Switchyard } from './harness.js';
 
 /* The admin listener: metrics that move with traffic, drain/undrain and reload (audited), the token. */
 
@@ -82,8 +82,12 @@ test('metrics exist and move with traffic: requests, upstream tries, latency his
   }
   const r0 = metric(before, 'switchyard_requests_total', 'code_class="2xx"') || 0;
   await traffic(50);
-  await sleep(1500);
-  const afterText = (await get(`${admin}/metrics`)).text;
+  // The primary collects the workers' counters once a second (waiting up to 500 ms for a slow
+  // worker): read until a collection holds the 50, then check everything on that one text (on a
+  // time-out, on the last one, so that the assertions say what is missing).
+  const scrape = async () => (await get(`${admin}/metrics`)).text;
+  const afterText = await pollUntil('a collection that holds the 50 requests', scrape,
+    (t) => metric(t, 'switchyard_requests_total', 'service="app",code_class="2xx"') - r0 >= 50).catch(scrape);
   assert.equal(metric(afterText, 'switchyard_requests_total', 'service="app",code_class="2xx"') - r0, 50);
   // Each of the two workers balances on its own: the split is near, not exactly, even.
   const b0 = metric(afterText, 'switchyard_upstream_requests_total', `backend="${backends[0].address}",code_class="2xx"`);
@@ -107,9 +111,11 @@ test('drain and undrain through the API: the backend stops and resumes taking re
   const during = await traffic(20);
   assert.equal(during.get('b0') ?? 0, 0);
   assert.equal(during.get('b1'), 20);
-  await sleep(1200);
-  const view = JSON.parse((await get(`${admin}/api/services`)).text) as { services: { backends: { key: string; state: string }[] }[] };
-  assert.equal(view.services[0].backends.find((b) => b.key === target)?.state, 'draining');
+  // The view shows the drain from the next collection of the workers' stats on (once a second).
+  await pollUntil(`${target} to show draining`, async () => {
+    const view = JSON.parse((await get(`${admin}/api/services`)).text) as { services: { backends: { key: string; state: string }[] }[] };
+    return view.services[0].backends.find((b) => b.key === target)?.state;
+  }, (state) => state === 'draining');
   assert.equal((await post(`${admin}/api/backends/app/${encodeURIComponent(target)}/undrain`)).status, 200);
   await sleep(100);
   // Back in rotation through slow start (10% of its share at first): 60 requests, 30 per worker,

@@ -102,26 +102,34 @@ test('connections beyond maxConnections are refused while existing ones keep wor
 
 test('SIGTERM drains: in-flight requests finish, new connections are refused, exit code 0', { timeout: 30_000 }, async () => {
   const sy = await start({ shutdown: { drainTimeout: '10s' } });
+  let finished = false;
   const inflight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    httpRequest(`${sy.url}/slow?delay=1500`, (res) => {
+    httpRequest(`${sy.url}/slow?delay=3000`, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
+      res.on('end', () => { finished = true; resolve({ status: res.statusCode!, body }); });
     }).on('error', reject).end();
   });
   await sleep(300);
   const t0 = Date.now();
   const exit = sy.stop('SIGTERM');
-  await sleep(300);
-  const refused = await new Promise<boolean>((resolve) => {
+  // The workers close their listeners a moment after the signal: try until a connect is refused,
+  // which must happen while the slow request is still in flight.
+  const connects = () => new Promise<boolean>((resolve) => {
     const s = connect(sy.port, '127.0.0.1');
-    s.on('connect', () => { s.destroy(); resolve(false); });
-    s.on('error', () => resolve(true));
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
   });
+  let refused = false;
+  while (!refused && !finished && Date.now() - t0 < 2500) {
+    refused = !(await connects());
+    if (!refused) await sleep(20);
+  }
+  const refusedInFlight = refused && !finished;
   const r = await inflight;
   assert.equal(r.status, 200);
-  assert.equal(r.body, 'done after 1500');
-  assert.equal(refused, true, 'new connections are refused while draining');
+  assert.equal(r.body, 'done after 3000');
+  assert.equal(refusedInFlight, true, 'new connections are refused while draining');
   assert.equal(await exit, 0);
   assert.ok(Date.now() - t0 < 8000, 'exits once drained, not at the drain timeout');
 });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as dnsPacket from 'dns-packet';
-import { startSwitchyard, freePort, sleep, type Switchyard } from './harness.js';
+import { startSwitchyard, freePort, sleep, pollUntil, type Switchyard } from './harness.js';
 import { dig, udpExchange } from '../support/dig.js';
 
 /*
@@ -113,10 +113,12 @@ test('a flood from one source is cut to its rate; other sources are still answer
 });
 
 test('/metrics counts the queries by outcome, dropped ones included', async () => {
-  // Workers push their counters every 100 ms; the primary collects them on a scrape.
-  await sleep(300);
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const count = (outcome: string) => Number(new RegExp(`^switchyard_dns_queries_total\\{listener="dns",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  // The primary collects the workers' counters once a second, and /metrics shows the last
+  // collection: read until the flood of the test before is in it (or 5 s pass), then check it all.
+  const scrape = async () => (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const countIn = (text: string, outcome: string) => Number(new RegExp(`^switchyard_dns_queries_total\\{listener="dns",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const text = await pollUntil('the flood in a collection', scrape, (t) => countIn(t, 'dropped-rate') >= 100).catch(scrape);
+  const count = (outcome: string) => countIn(text, outcome);
   assert.ok(count('answer') >= 5, text.slice(0, 500));
   assert.ok(count('formerr') >= 3);
   assert.ok(count('truncated') >= 2);

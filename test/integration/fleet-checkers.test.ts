@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
-import { freePort, baseConfig, withTestEngine, launchSwitchyard, sleep, CLI, type Switchyard } from './harness.js';
+import { freePort, baseConfig, withTestEngine, launchSwitchyard, sleep, pollUntil, CLI, type Switchyard } from './harness.js';
 import { startEtcd, type EtcdHandle } from '../support/etcd.js';
 import { startControlBackend, type ControlBackend } from '../support/control-backend.js';
 
@@ -43,6 +43,13 @@ async function shareOfFirst(n = 40): Promise<number> {
   return backends[0].requests - before;
 }
 
+/**
+ * Sends rounds of 10 requests until one round's count on backend 0 satisfies `ok`: the state a
+ * checker published reaches the LB node's worker through etcd and its primary, with no log line
+ * on the LB node to wait for.
+ */
+const untilShare = (what: string, ok: (ofTen: number) => boolean) => pollUntil(what, () => shareOfFirst(10), ok, 10_000);
+
 before(async () => {
   etcd = await startEtcd();
   backends = [await startControlBackend('b0'), await startControlBackend('b1')];
@@ -74,16 +81,17 @@ after(async () => {
 test('the LB node follows the primary checker: an unhealthy backend gets no traffic, a healthy one comes back', { timeout: 30_000 }, async () => {
   await lb.waitForLog(/following checker checker-a/, 10_000);
   assert.ok(await shareOfFirst() > 0);
+  let from = checkers[0].output().length;
   backends[0].set({ kind: 'status', status: 500 }, 'health');
   const mark = lb.output().length;
-  await checkers[0].waitForLog(/health: app\/127\.0\.0\.1:\d+ → unhealthy/, 10_000);
-  await sleep(300);
+  await checkers[0].waitForLog(new RegExp(`health: app/${backends[0].address.replace(/\./g, '\\.')} → unhealthy`), 10_000, from);
+  await untilShare('the LB node to stop sending to backend 0', (n) => n === 0);
   assert.equal(await shareOfFirst(), 0, 'no traffic to the backend the checker marked unhealthy');
   assert.equal(lb.output().slice(mark).includes('health: app'), false, 'the LB node ran no checks of its own');
+  from = checkers[0].output().length;
   backends[0].set({ kind: 'ok' }, 'health');
-  await checkers[0].waitForLog(/→ healthy/, 10_000);
-  await sleep(300);
-  assert.ok(await shareOfFirst() > 0);
+  await checkers[0].waitForLog(/→ healthy/, 10_000, from);
+  await untilShare('backend 0 to get traffic again', (n) => n > 0);
 });
 
 test('the primary checker dies: the secondary takes over within the lease TTL', { timeout: 30_000 }, async () => {
@@ -93,13 +101,16 @@ test('the primary checker dies: the secondary takes over within the lease TTL', 
   await lb.waitForLog(/following checker checker-b/, 15_000, mark);
   console.log(`# checker failover: the LB node followed the secondary after ${Date.now() - t0} ms (election lease TTL 2 s)`);
   // The new primary's own checks now drive the LB node.
+  // Checker-b checked while standby, so its log already holds backend 0's changes of the test before: read only what follows.
+  let from = checkers[1].output().length;
   backends[1].set({ kind: 'status', status: 500 }, 'health');
-  await checkers[1].waitForLog(/health: app\/127\.0\.0\.1:\d+ → unhealthy/, 10_000);
-  await sleep(300);
+  await checkers[1].waitForLog(new RegExp(`health: app/${backends[1].address.replace(/\./g, '\\.')} → unhealthy`), 10_000, from);
+  await untilShare('the LB node to send everything to backend 0', (n) => n === 10);
   assert.equal(await shareOfFirst(20), 20, 'all traffic on the backend still healthy');
+  from = checkers[1].output().length;
   backends[1].set({ kind: 'ok' }, 'health');
-  await checkers[1].waitForLog(/→ healthy/, 10_000);
-  await sleep(300);
+  await checkers[1].waitForLog(/→ healthy/, 10_000, from);
+  await untilShare('backend 1 to get traffic again', (n) => n < 10);
 });
 
 test('all checkers gone: the LB node keeps the last published states and says so', { timeout: 30_000 }, async () => {

@@ -195,3 +195,22 @@ export function rawRequest(port: number, data: string | Buffer, ms = 2000): Prom
 
 /** Sleeps; only for integration tests that wait on real processes. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads every 100 ms until `ok` holds and returns that value; fails after `ms` with the last value
+ * read. For what a node shows a moment later (its once-a-second stats collection, a state that
+ * travels through etcd or the primary), where a fixed sleep would be a guess.
+ */
+export async function pollUntil<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T | string = 'nothing read';
+  for (;;) {
+    try {
+      const v = await read();
+      if (ok(v)) return v;
+      last = v;
+    } catch (e) { last = (e as Error).message; }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}

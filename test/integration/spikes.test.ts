@@ -108,9 +108,12 @@ test('a burst on one route raises a spike naming the flooding client, in the API
     await browser.page.goto(`${admin}/`, { timeout: 10_000 });
     await sleep(5500); // warm-up (3 s) and a couple of judged windows
     assert.deepEqual((await spikes()).active, [], 'steady traffic is no spike');
-    const burst = load(flood, 150, 900);
+    // Bounded by count, and long enough (30 s) to outlast every wait below: a burst that ended
+    // while the page was slow would clear the spike before /metrics is read.
+    const burst = load(flood, 150, 4500);
     let spike: Spike;
     let prefix: Spike;
+    let m: string;
     try {
       // The list is the last judged window's: the window the burst began in holds only part of it, so wait for a
       // full one (the flood's own rate, far above the steady client's 5 req/s) rather than the first list it tops.
@@ -126,11 +129,11 @@ test('a burst on one route raises a spike naming the flooding client, in the API
       // The dashboard's Signals card shows the spike's line (pushed by the event stream).
       await browser.page.locator('#signals-body', { hasText: 'route search:' }).waitFor({ timeout: 5000 });
       assert.match(await browser.page.locator('#signals-body').textContent() ?? '', /Traffic spikes[\s\S]*route search: [\d.]+× baseline/);
+      m = await (await request(`${admin}/metrics`)).body.text();
     } finally { await burst.stop(); }
     assert.ok(spike.ratio >= 4, spike.text);
     assert.match(spike.text, /^route search: [\d.]+× baseline \([\d.]+ req\/s against [\d.]+\), top prefixes 127\.0\.0\.2\/32 \d+%/);
     assert.ok(spike.top[0].share > 0.5, JSON.stringify(spike.top));
-    const m = await (await request(`${admin}/metrics`)).body.text();
     assert.match(m, /switchyard_spike_active\{kind="route",key="search"\} 1/);
     assert.match(m, /switchyard_spikes_total\{kind="route",key="search"\} 1/);
     assert.match(prefix.text, /^prefix 127\.0\.0\.2\/32: new \([\d.]+ req\/s, none before\), top routes search 100%$/);
