@@ -374,7 +374,7 @@ test('a timeout is retried once with a longer per-try timeout; a small POST body
     slow: {
       balancer: { algorithm: 'round-robin' },
       backends: [{ address: backends[0].address }, { address: backends[1].address }],
-      timeouts: { request: '300ms' }, outlierDetection: { enabled: false }, circuitBreaker: { enabled: false },
+      timeouts: { request: '1s' }, outlierDetection: { enabled: false }, circuitBreaker: { enabled: false },
     },
     post: {
       balancer: { algorithm: 'round-robin' },
@@ -386,9 +386,10 @@ test('a timeout is retried once with a longer per-try timeout; a small POST body
     { match: { path: { prefix: '/post' } }, service: 'post' },
   ]));
   try {
-    // Both backends answer after 450 ms: over the 300 ms first try, under the 600 ms second one.
-    backends[0].set({ kind: 'delay', ms: 450 });
-    backends[1].set({ kind: 'delay', ms: 450 });
+    // Both backends answer after 1.5 s: over the 1 s first try, under the 2 s second one (half a
+    // second either side, for a loaded machine's late timers).
+    backends[0].set({ kind: 'delay', ms: 1500 });
+    backends[1].set({ kind: 'delay', ms: 1500 });
     const r = await request(`${sy.url}/slow`, { dispatcher: agent });
     assert.equal(r.statusCode, 200, await r.body.text());
     const statuses: number[] = [];
