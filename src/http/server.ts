@@ -136,6 +136,9 @@ export class HttpListener implements Listener {
     this.server.headersTimeout = cfg.timeouts.header;
     this.server.requestTimeout = cfg.timeouts.request;
     this.server.keepAliveTimeout = cfg.timeouts.keepAlive;
+    // node:http reads the server's maxHeaderSize for each new connection (createServer only sets
+    // it), so a reload applies to new connections; the reload-listeners test guards this.
+    (this.server as Server & { maxHeaderSize: number }).maxHeaderSize = cfg.maxHeaderSize;
     this.maxConnections = Math.max(1, Math.ceil(cfg.maxConnections / this.workers));
   }
 

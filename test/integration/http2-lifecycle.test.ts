@@ -75,6 +75,32 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
   return cond();
 }
 
+test('a reload\'s maxConcurrentStreams and maxHeaderSize reach new sessions; an open session keeps what it was told', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const config = (streams: number, maxHeaderSize: number) => baseConfig(port, { app: { backends: [{ address: backend.address }], retries: { enabled: false } } }, undefined, {
+    listeners: [{ name: 'tls', address: `127.0.0.1:${port}`, protocol: 'https', tls: { certificates: [{ cert, key }] }, maxHeaderSize, http2: { maxConcurrentStreams: streams } }],
+  });
+  const sy = await startSwitchyard(config(2, 16_384));
+  const sessions: ClientHttp2Session[] = [];
+  try {
+    const old = await session(sy.port);
+    sessions.push(old);
+    assert.deepEqual([old.remoteSettings.maxConcurrentStreams, old.remoteSettings.maxHeaderListSize], [2, 16_384]);
+    const mark = sy.output().length;
+    sy.writeConfig(config(3, 2048));
+    await sy.waitForLog(/"msg":"config applied"/, 15_000, mark);
+    const fresh = await session(sy.port);
+    sessions.push(fresh);
+    assert.deepEqual([fresh.remoteSettings.maxConcurrentStreams, fresh.remoteSettings.maxHeaderListSize], [3, 2048]);
+    assert.equal(old.remoteSettings.maxConcurrentStreams, 2, 'an open session is not sent new SETTINGS');
+    const served = await open(old, '/ok').done;
+    assert.deepEqual([served.status, served.body], [200, 'ok'], 'and keeps serving');
+  } finally {
+    for (const s of sessions) s.destroy();
+    await sy.stop();
+  }
+});
+
 test('a client RST_STREAM (CANCEL) cancels the upstream request; the session keeps serving', { timeout: 30_000 }, async () => {
   const sy = await start();
   const s = await session(sy.port);

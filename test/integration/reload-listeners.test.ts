@@ -105,11 +105,7 @@ test('reloads add a listener, move one to another port and remove one, under loa
   }
 });
 
-// Found by this test: the node engine's listener keeps the maxHeaderSize it was opened with (node:http
-// takes it at createServer) and logs nothing. A todo there until fixed; the fast engine applies it.
-const keepsHeaderSize = process.env.SWITCHYARD_TEST_ENGINE === 'node' ? 'node engine: maxHeaderSize is not re-applied on reload' : undefined;
-
-test('a reload that changes a kept listener\'s maxHeaderSize applies it to new connections', { timeout: 60_000, todo: keepsHeaderSize }, async () => {
+test('a reload that changes a kept listener\'s maxHeaderSize applies it to new connections', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const sy = await startSwitchyard(listenersConfig(port, [{ name: 'kept', port }]));
   try {

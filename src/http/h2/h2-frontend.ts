@@ -31,7 +31,7 @@ export class H2Frontend {
     this.config = cfg;
     this.engine = engine;
     this.server = createH2Server({
-      settings: { maxConcurrentStreams: cfg.http2.maxConcurrentStreams, maxHeaderListSize: cfg.maxHeaderSize },
+      settings: sessionSettings(cfg),
       maxSessionInvalidFrames: 100,
       maxSessionRejectedStreams: 100,
     });
@@ -42,8 +42,10 @@ export class H2Frontend {
     this.server.on('sessionError', () => undefined); // the session is destroyed; its socket with it
   }
 
+  /** A reload's settings: new sessions announce them; open ones keep theirs, as HTTP/1.1 connections keep their parser. */
   apply(cfg: ListenerConfig): void {
     this.config = cfg;
+    this.server.updateSettings(sessionSettings(cfg));
   }
 
   /** Takes over a TLS connection that negotiated h2. */
@@ -75,4 +77,9 @@ export class H2Frontend {
   destroyAll(): void {
     for (const s of this.sessions.keys()) s.destroy(undefined, constants.NGHTTP2_CANCEL);
   }
+}
+
+/** The SETTINGS a session of this listener announces. */
+function sessionSettings(cfg: ListenerConfig): { maxConcurrentStreams: number; maxHeaderListSize: number } {
+  return { maxConcurrentStreams: cfg.http2.maxConcurrentStreams, maxHeaderListSize: cfg.maxHeaderSize };
 }
