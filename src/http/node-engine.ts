@@ -15,7 +15,7 @@ import type { DegradedAnswer } from './degrade.js';
 import { H2RequestView } from './h2/h2-request.js';
 import { NodeTry, type TryOwner } from './node-hedge.js';
 import type { RequestLike } from './request-like.js';
-import { undiciPools } from './undici-pool.js';
+import { onReusedConnection, undiciPools } from './undici-pool.js';
 
 /**
  * Whether the client side of a response is gone. HTTP/2's compatibility response has no
@@ -49,6 +49,9 @@ class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHan
   private current: NodeTry | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
+  /** This try's response timeout, and how often it was sent again after a stale keep-alive connection. */
+  private tryTimeoutMs = 0;
+  private replays = 0;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -106,6 +109,8 @@ class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHan
 
   protected startTry(ep: Endpoint, timeoutMs: number, racing: boolean): void {
     this.abortUpstream = null;
+    this.tryTimeoutMs = timeoutMs;
+    this.replays = 0;
     this.current = racing ? new NodeTry(this, ep, this.clock.now()) : null;
     this.send(ep, this.bodyOfTry(), timeoutMs, this.current ?? this);
   }
@@ -194,9 +199,24 @@ class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHan
     if (this.done) return;
     const code = (err as { code?: string }).code;
     this.log.debug({ err: err.message, code, backend: this.endpoint.key }, 'upstream error');
+    // A reused keep-alive connection the backend had just closed, before any response byte and
+    // with no body to resend: the request never reached the application, so it goes again and is
+    // not a retry — as on the fast engine (h1-exchange.ts), which asks its pool for a fresh
+    // connection. undici cannot be asked that, and may hand over another stale idle one: each
+    // failure closes one, so at most one replay per pool connection reaches a fresh one. A hedged
+    // try is left to the hedge.
+    if (this.current === null && !this.hasBody && !this.responseBegun && code !== undefined && STALE_CONNECTION.has(code)
+      && onReusedConnection(err) && this.replays < this.routed.service.config.maxConnectionsPerBackend) {
+      this.replays++;
+      this.send(this.endpoint, null, this.tryTimeoutMs, this);
+      return;
+    }
     this.failed(code ?? err.message);
   }
 }
+
+/** How a stale keep-alive connection fails a request written to it (undici's SocketError: "other side closed"). */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** Whether the request carries a body: Content-Length above 0 or chunked. */
 function hasBody(req: IncomingMessage): boolean {

@@ -130,11 +130,7 @@ test('a 1 MiB request body with Content-Length reaches the backend whole', async
   assert.equal(await r.body.text(), `got ${1 << 20} bytes`);
 });
 
-// The node engine (undici pools) has no such replay yet: with retries off the request gets a 502.
-// Reported as a todo there, not hidden; it becomes a plain test once both engines share one exchange driver.
-const noReplay = process.env.SWITCHYARD_TEST_ENGINE === 'node' ? 'node engine: no replay on a reused connection yet' : undefined;
-
-test('a reused keep-alive connection the backend resets as the request arrives: the request is replayed on a fresh one', { todo: noReplay }, async () => {
+test('a reused keep-alive connection the backend resets as the request arrives: the request is replayed on a fresh one', async () => {
   const agent = new Agent({ connections: 1 });
   const before = { ...racerStats };
   try {
