@@ -203,12 +203,13 @@ class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHan
     // with no body to resend: the request never reached the application, so it goes again and is
     // not a retry — as on the fast engine (h1-exchange.ts), which asks its pool for a fresh
     // connection. undici cannot be asked that, and may hand over another stale idle one: each
-    // failure closes one, so at most one replay per pool connection reaches a fresh one. A hedged
-    // try is left to the hedge.
+    // failure closes one, so at most one replay per pool connection reaches a fresh one. Sent
+    // from the next turn: dispatched inside this callback, undici queued it on the client it was
+    // tearing down and failed it with the same error. A hedged try is left to the hedge.
     if (this.current === null && !this.hasBody && !this.responseBegun && code !== undefined && STALE_CONNECTION.has(code)
       && onReusedConnection(err) && this.replays < this.routed.service.config.maxConnectionsPerBackend) {
       this.replays++;
-      this.send(this.endpoint, null, this.tryTimeoutMs, this);
+      setImmediate(() => { if (!this.done) this.send(this.endpoint, null, this.tryTimeoutMs, this); });
       return;
     }
     this.failed(code ?? err.message);
