@@ -16,6 +16,8 @@ let rawPort: number;
 let sy: Switchyard;
 let racer: NetServer;
 const racerStats = { connections: 0, resets: 0 };
+let resetter: NetServer;
+const resetterStats = { connections: 0 };
 let concurrent = 0;
 let maxConcurrent = 0;
 
@@ -29,6 +31,12 @@ before(async () => {
       let n = 0;
       req.on('data', (d: Buffer) => { n += d.length; });
       req.on('end', () => res.end(`got ${n} bytes`));
+      return;
+    }
+    if (url.pathname === '/late-reader') {
+      // Reads nothing for 300 ms: the proxy's writes of the body fill the socket and it stops reading the client.
+      req.pause();
+      setTimeout(() => { let n = 0; req.on('data', (d: Buffer) => { n += d.length; }); req.on('end', () => res.end(`got ${n} bytes`)); req.resume(); }, 300);
       return;
     }
     if (url.pathname === '/headers') { req.resume(); res.end(JSON.stringify(req.headers)); return; }
@@ -60,6 +68,13 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => racer.listen(0, '127.0.0.1', r));
+  // A backend that resets every connection at its first request: nothing stale about it.
+  resetter = createNetServer((s) => {
+    resetterStats.connections++;
+    s.on('error', () => undefined);
+    s.on('data', () => s.resetAndDestroy());
+  });
+  await new Promise<void>((r) => resetter.listen(0, '127.0.0.1', r));
   // A raw backend for framings node:http would not produce.
   rawBackend = createNetServer((s) => {
     s.once('data', (d) => {
@@ -76,8 +91,10 @@ before(async () => {
     // No retries: only the reused-connection replay can save a request that met the reset.
     stale: { backends: [{ address: `127.0.0.1:${(racer.address() as AddressInfo).port}` }], retries: { enabled: false } },
     raw: { backends: [{ address: `127.0.0.1:${rawPort}` }] },
+    resets: { backends: [{ address: `127.0.0.1:${(resetter.address() as AddressInfo).port}` }], retries: { enabled: false } },
   }, [
     { match: { path: { prefix: '/stale' } }, service: 'stale' },
+    { match: { path: { prefix: '/resets' } }, service: 'resets' },
     { match: { path: { prefix: '/raw' } }, service: 'raw' },
     { match: { path: { prefix: '/' } }, service: 'app' },
   ]));
@@ -87,6 +104,7 @@ after(async () => {
   await sy?.stop();
   rawBackend.close();
   racer.close();
+  resetter.close();
   await Promise.all(backends.map((b) => b.close()));
 });
 
@@ -146,6 +164,16 @@ test('a reused keep-alive connection the backend resets as the request arrives: 
   } finally { await agent.close(); }
 });
 
+test('a fresh connection reset at the request is not replayed: the request may have reached the application', async () => {
+  const before = resetterStats.connections;
+  for (let i = 0; i < 3; i++) {
+    const r = await request(`${sy.url}/resets/${i}`, { reset: true });
+    await r.body.dump();
+    assert.equal(r.statusCode, 502, `request ${i}`);
+  }
+  assert.equal(resetterStats.connections - before, 3, 'one connection, one try, per request');
+});
+
 test('maxConnectionsPerBackend caps upstream concurrency; the rest wait in order and succeed', async () => {
   maxConcurrent = 0;
   const agent = new Agent({ connections: 20 });
@@ -175,6 +203,20 @@ test('many request headers (split by the parser) are all forwarded', async () =>
   const res = await rawRequest(sy.port, `${raw}\r\n`);
   const body = JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
   for (let i = 0; i < 60; i++) assert.equal(body[`x-h${i}`], `v${i}`);
+});
+
+test('after a body the backend was slow to take, the next request on the connection is read and answered', async () => {
+  // The body's last bytes and its end arrive in one read while the backend's socket is full: the
+  // proxy stops reading the client there, and must read again once the response is out.
+  const agent = new Agent({ connections: 1 });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const post = await request(`${sy.url}/late-reader`, { method: 'POST', body: Buffer.alloc(4 << 20, 1), dispatcher: agent, headersTimeout: 5000 });
+      assert.equal(await post.body.text(), `got ${4 << 20} bytes`);
+      const next = await request(`${sy.url}/after-${i}`, { dispatcher: agent, headersTimeout: 3000 });
+      assert.equal(await next.body.text(), `/after-${i}`, 'the request after the body is answered on the same connection');
+    }
+  } finally { await agent.close(); }
 });
 
 test('several POSTs in a row on one keep-alive connection all complete', async () => {

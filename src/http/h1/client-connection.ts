@@ -394,6 +394,10 @@ export class ClientConnection implements ParserCallbacks, ResponseSink, Timed {
       return;
     }
     if (this.phase === 'waiting') { this.phase = 'idle'; this.idleDeadline(); }
+    // Reading may still be paused from the body: a body write that filled the backend's socket
+    // paused it, and the request's end came in the same read, so the backend's drain did not
+    // resume it (nothing more of that request to read). Paused, the next request is never read.
+    if (this.socket.isPaused() && !this.closing) this.socket.resume();
   }
 
   /** Drain: an idle connection closes now; a busy one after its response. */
