@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, connect, type AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,10 +107,18 @@ export function withTestEngine(config: Record<string, unknown>): Record<string, 
   return { ...config, listeners: (config.listeners as Record<string, unknown>[]).map((l) => ({ engine, ...l })) };
 }
 
+/**
+ * The started nodes' temp directories, removed when this test file's process exits: a test may
+ * still use one after its node stopped (a pid file beside the config, a rewritten config).
+ */
+const tempDirs: string[] = [];
+process.once('exit', () => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }); });
+
 /** Starts `switchyard start -c <tmp file>` and waits for its "ready" log line. */
 export async function startSwitchyard(config: Record<string, unknown>, opts: { expectFail?: boolean; extraArgs?: string[] } = {}): Promise<Switchyard> {
   config = withTestEngine(config);
   const dir = mkdtempSync(join(tmpdir(), 'swy-test-'));
+  tempDirs.push(dir);
   const configPath = join(dir, 'switchyard.yaml');
   writeFileSync(configPath, stringify(config));
   const port = Number(String((config.listeners as { address: string }[])[0].address).split(':').pop());
