@@ -16,6 +16,7 @@ import { H2RequestView } from './h2/h2-request.js';
 import { NodeTry, type TryOwner } from './node-hedge.js';
 import type { RequestLike } from './request-like.js';
 import { onReusedConnection, undiciPools } from './undici-pool.js';
+import { IDEMPOTENT_METHODS } from '../resilience/retry.js';
 
 /**
  * Whether the client side of a response is gone. HTTP/2's compatibility response has no
@@ -206,7 +207,10 @@ class Exchange extends ExchangeDriver<NodeTry> implements Dispatcher.DispatchHan
     // failure closes one, so at most one replay per pool connection reaches a fresh one. Sent
     // from the next turn: dispatched inside this callback, undici queued it on the client it was
     // tearing down and failed it with the same error. A hedged try is left to the hedge.
+    // Idempotent requests only (unlike the fast engine): "reused" here means the socket had read
+    // bytes, which a fresh connection with a partial response before a close also has.
     if (this.current === null && !this.hasBody && !this.responseBegun && code !== undefined && STALE_CONNECTION.has(code)
+      && (this.routed.idempotent || IDEMPOTENT_METHODS.has(this.req.method!))
       && onReusedConnection(err) && this.replays < this.routed.service.config.maxConnectionsPerBackend) {
       this.replays++;
       setImmediate(() => { if (!this.done) this.send(this.endpoint, null, this.tryTimeoutMs, this); });

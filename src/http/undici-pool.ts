@@ -42,7 +42,9 @@ function markingReuse(connector: buildConnector.connector): buildConnector.conne
   return (options, callback) => connector(options, (...args: Parameters<buildConnector.Callback>) => {
     const socket = args[1] as Socket | null;
     // Before undici's own listener, which hands this same error object to the request.
-    socket?.prependListener('error', function mark(this: Socket, err: Error) { (err as { [REUSED]?: boolean })[REUSED] = this.bytesRead > 0; });
+    socket?.prependListener('error', markReuse);
     callback(...args);
   });
 }
+
+function markReuse(this: Socket, err: Error): void { (err as { [REUSED]?: boolean })[REUSED] = this.bytesRead > 0; }
